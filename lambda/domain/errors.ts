@@ -1,0 +1,66 @@
+/**
+ * Typed errors of the pipeline. Each names a problem in words a Leadsie admin can act on; the one
+ * place that turns them into HTTP answers is `lambda/handlers/http/error-response.ts`.
+ */
+import type { PayloadProblem } from './payload.ts';
+
+/** Base class: `details` are safe to show to the caller (never a token, never a stack). */
+export abstract class PipelineError extends Error {
+  abstract readonly kind: string;
+  constructor(
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The caller did not prove it may call this route. Nothing was read or stored. */
+export class UnauthorizedError extends PipelineError {
+  readonly kind = 'unauthorized';
+}
+
+/** The body is larger than the configured limit. */
+export class PayloadTooLargeError extends PipelineError {
+  readonly kind = 'payload-too-large';
+}
+
+/** The body is not JSON by its content type. */
+export class UnsupportedMediaTypeError extends PipelineError {
+  readonly kind = 'unsupported-media-type';
+}
+
+/** The body is not JSON, or not a Leadsie payload; `details` lists each problem with its path. */
+export class InvalidPayloadError extends PipelineError {
+  readonly kind = 'invalid-payload';
+  constructor(
+    message: string,
+    readonly problems: PayloadProblem[],
+  ) {
+    super(message, problems);
+  }
+}
+
+/** A request parameter is missing or malformed. */
+export class BadRequestError extends PipelineError {
+  readonly kind = 'bad-request';
+}
+
+/** The same payload is being processed by another request right now; retry shortly. */
+export class DeliveryInProgressError extends PipelineError {
+  readonly kind = 'delivery-in-progress';
+}
+
+/** A dependency (the table, the topic) failed; the delivery is kept where possible; retry later. */
+export class DependencyUnavailableError extends PipelineError {
+  readonly kind = 'dependency-unavailable';
+  constructor(
+    message: string,
+    readonly dependency: 'store' | 'topic' | 'secrets',
+    options?: { cause?: unknown },
+  ) {
+    super(message);
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * Ingest one Leadsie delivery:
+ *
+ *   parse → validate → flatten → fingerprint
+ *     → record the delivery (conditional on its fingerprint)      ── exists? → duplicate path
+ *     → advance the latest state of (user, request) → version
+ *     → build the envelope → publish → mark published
+ *
+ * The caller answers 2xx only when this returns, i.e. after the delivery is stored and published.
+ * A delivery that was stored but not published (the topic failed, or the function died) stays in
+ * the pending index; the next redelivery of the same payload resumes it from where it stopped.
+ */
+
+import { buildEnvelope, isLeadsieTestPayload } from '../domain/envelope.ts';
+import {
+  DeliveryInProgressError,
+  DependencyUnavailableError,
+  InvalidPayloadError,
+  PayloadTooLargeError,
+} from '../domain/errors.ts';
+import { fingerprint as fingerprintOf } from '../domain/fingerprint.ts';
+import { flatten } from '../domain/flatten.ts';
+import { type LeadsiePayload, parsePayload } from '../domain/payload.ts';
+import type { ConnectionStore, EventPublisher, Log, StoredDelivery } from './ports.ts';
+
+/** SNS takes at most 256 KiB per message (body and attributes); keep room for the attributes. */
+export const MAX_ENVELOPE_BYTES = 256 * 1024 - 8 * 1024;
+
+export interface IngestDeps {
+  store: ConnectionStore;
+  publisher: EventPublisher;
+  log: Log;
+  now: () => Date;
+  newEventId: () => string;
+  /** How long the request that records a delivery owns it before a redelivery may take over. */
+  leaseMs: number;
+}
+
+export interface IngestInput {
+  /** The body, parsed as JSON. */
+  json: unknown;
+  /** The body exactly as received, kept in the delivery history. */
+  rawBody: string;
+}
+
+export interface IngestResult {
+  eventId: string;
+  duplicate: boolean;
+}
+
+const readPayload = (json: unknown): LeadsiePayload => {
+  const parsed = parsePayload(json);
+  if (!parsed.ok) {
+    throw new InvalidPayloadError('The body is not a valid Leadsie webhook payload', parsed.problems);
+  }
+  return parsed.payload;
+};
+
+export const ingestDelivery = async (deps: IngestDeps, input: IngestInput): Promise<IngestResult> => {
+  const payload = readPayload(input.json);
+  const flat = flatten(payload);
+  const fingerprint = fingerprintOf(input.json);
+  const now = deps.now();
+  const eventId = deps.newEventId();
+  const receivedAt = now.toISOString();
+
+  const envelopeBytes = Buffer.byteLength(
+    JSON.stringify(buildEnvelope({ payload, eventId, fingerprint, receivedAt, version: 0, flat })),
+  );
+  if (envelopeBytes > MAX_ENVELOPE_BYTES) {
+    throw new PayloadTooLargeError(
+      `The payload makes an event of ${envelopeBytes} bytes, more than one SNS message holds (${MAX_ENVELOPE_BYTES})`,
+    );
+  }
+
+  const delivery: StoredDelivery = {
+    fingerprint,
+    eventId,
+    receivedAt,
+    user: payload.data.user || null,
+    requestUrl: payload.data.requestUrl,
+    requestName: payload.data.requestName,
+    status: payload.data.status ?? null,
+    apiVersion: payload.format === 1 ? 1 : payload.data.apiVersion,
+    rawBody: input.rawBody,
+    leaseUntil: now.getTime() + deps.leaseMs,
+    version: null,
+    publishedAt: null,
+  };
+
+  const created = await guard('store', () => deps.store.createDelivery(delivery));
+  if (created.created) {
+    await completeDelivery(deps, delivery, payload);
+    return { eventId, duplicate: false };
+  }
+
+  const existing = created.existing;
+  if (existing.publishedAt !== null) {
+    deps.log.info('duplicate delivery', { eventId: existing.eventId, fingerprint });
+    return { eventId: existing.eventId, duplicate: true };
+  }
+  // Stored but not published: resume it, unless another request is working on it right now.
+  const claimed =
+    existing.leaseUntil <= now.getTime() &&
+    (await guard('store', () =>
+      deps.store.claimDelivery(fingerprint, now.getTime(), now.getTime() + deps.leaseMs),
+    ));
+  if (!claimed) {
+    throw new DeliveryInProgressError(
+      'The same payload is being processed by another request; retry shortly',
+      {
+        eventId: existing.eventId,
+      },
+    );
+  }
+  deps.log.info('resuming unpublished delivery', { eventId: existing.eventId, fingerprint });
+  await completeDelivery(deps, existing, payload);
+  return { eventId: existing.eventId, duplicate: true };
+};
+
+/**
+ * Takes a recorded delivery the rest of the way: latest state and version (unless already
+ * assigned), envelope, publish, mark published. Used for new deliveries and for resumed ones.
+ */
+export const completeDelivery = async (
+  deps: Pick<IngestDeps, 'store' | 'publisher' | 'log'>,
+  delivery: StoredDelivery,
+  payload: LeadsiePayload,
+): Promise<void> => {
+  const flat = flatten(payload);
+  let version = delivery.version;
+  if (version === null) {
+    const advanced = await guard('store', () =>
+      deps.store.advanceLatest({
+        user: delivery.user,
+        requestUrl: delivery.requestUrl,
+        requestName: delivery.requestName,
+        clientName: payload.format === 2 ? (payload.data.clientName ?? null) : null,
+        status: delivery.status,
+        accessLevel: payload.data.accessLevel ?? null,
+        apiVersion: delivery.apiVersion,
+        isTest: isLeadsieTestPayload(payload),
+        eventId: delivery.eventId,
+        fingerprint: delivery.fingerprint,
+        receivedAt: delivery.receivedAt,
+        flat,
+      }),
+    );
+    // Version 0: a newer delivery of this (user, request) is already the latest state, so every
+    // consumer that applied anything ignores this one.
+    version = 'version' in advanced ? advanced.version : 0;
+  }
+
+  const envelope = buildEnvelope({
+    payload,
+    eventId: delivery.eventId,
+    fingerprint: delivery.fingerprint,
+    receivedAt: delivery.receivedAt,
+    version,
+    flat,
+  });
+
+  try {
+    await deps.publisher.publish(envelope);
+  } catch (error) {
+    deps.log.error('publish failed; the delivery stays pending', {
+      eventId: delivery.eventId,
+      error: errorSummary(error),
+    });
+    const keptVersion = version;
+    await deps.store.recordPublishFailure(delivery.fingerprint, keptVersion).catch((recordError: unknown) => {
+      deps.log.error('could not record the publish failure', {
+        eventId: delivery.eventId,
+        error: errorSummary(recordError),
+      });
+    });
+    throw new DependencyUnavailableError(
+      'The event was stored but could not be published; it will be published on redelivery',
+      'topic',
+      { cause: error },
+    );
+  }
+
+  try {
+    await deps.store.markPublished(delivery.fingerprint, version, new Date().toISOString());
+  } catch (error) {
+    // Published and stored: the answer is still a success. The delivery stays in the pending
+    // index, so it may be published once more; consumers recognise it by its eventId and version.
+    deps.log.warn('published, but could not mark the delivery published', {
+      eventId: delivery.eventId,
+      error: errorSummary(error),
+    });
+  }
+  deps.log.info('delivery published', { eventId: delivery.eventId, version });
+};
+
+const errorSummary = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+
+/** Runs a store call; any failure becomes a 503-class error naming the dependency. */
+const guard = async <T>(dependency: 'store', call: () => Promise<T>): Promise<T> => {
+  try {
+    return await call();
+  } catch (error) {
+    throw new DependencyUnavailableError('The connection store is unavailable; retry later', dependency, {
+      cause: error,
+    });
+  }
+};

@@ -1,0 +1,80 @@
+/**
+ * What the use cases need from the outside world, as interfaces. `lambda/adapters/` implements
+ * them with DynamoDB and SNS; tests and local mode plug in their own.
+ */
+import type { ConnectionEvent } from '../domain/envelope.ts';
+import type { FlatRecord } from '../domain/flatten.ts';
+
+/** A delivery as first recorded: the raw payload and who it belongs to. */
+export interface NewDelivery {
+  fingerprint: string;
+  eventId: string;
+  /** ISO time the webhook arrived. */
+  receivedAt: string;
+  user: string | null;
+  requestUrl: string;
+  requestName: string;
+  status: string | null;
+  apiVersion: number;
+  /** The body exactly as received. */
+  rawBody: string;
+  /** Epoch ms until which the recording request owns the delivery (others answer "in progress"). */
+  leaseUntil: number;
+}
+
+/** A delivery as stored: `version` once the latest state was advanced, `publishedAt` once published. */
+export interface StoredDelivery extends NewDelivery {
+  version: number | null;
+  publishedAt: string | null;
+}
+
+/** The latest state of one (user, request), as written after each new delivery. */
+export interface LatestConnection {
+  user: string | null;
+  requestUrl: string;
+  requestName: string;
+  clientName: string | null;
+  status: string | null;
+  accessLevel: string | null;
+  apiVersion: number;
+  isTest: boolean;
+  eventId: string;
+  fingerprint: string;
+  receivedAt: string;
+  flat: FlatRecord;
+}
+
+export interface StoredLatestConnection extends LatestConnection {
+  version: number;
+}
+
+export type CreateDeliveryResult = { created: true } | { created: false; existing: StoredDelivery };
+
+/** `superseded`: a newer delivery of the same (user, request) is already the latest state. */
+export type AdvanceResult = { version: number } | { superseded: true };
+
+export interface ConnectionStore {
+  /** Records a delivery unless one with the same fingerprint exists (one conditional write). */
+  createDelivery(delivery: NewDelivery): Promise<CreateDeliveryResult>;
+  /** Takes over an unpublished delivery whose lease has run out; false when someone else holds it. */
+  claimDelivery(fingerprint: string, nowMs: number, leaseUntil: number): Promise<boolean>;
+  /** Makes this delivery the latest state of its (user, request), unless a newer one already is. */
+  advanceLatest(latest: LatestConnection): Promise<AdvanceResult>;
+  /** Keeps the version of a delivery that could not be published, and releases its lease. */
+  recordPublishFailure(fingerprint: string, version: number): Promise<void>;
+  /** Marks a delivery published (it leaves the pending index). */
+  markPublished(fingerprint: string, version: number, publishedAt: string): Promise<void>;
+  /** The latest connection of every request of one user (null: deliveries without a user). */
+  latestForUser(user: string | null): Promise<StoredLatestConnection[]>;
+}
+
+export interface EventPublisher {
+  publish(event: ConnectionEvent): Promise<void>;
+}
+
+/** The logging the use cases do; Powertools Logger satisfies it. */
+export interface Log {
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
+}
