@@ -1,0 +1,283 @@
+/**
+ * The connection store on DynamoDB: one table, items told apart by key prefixes (see `TABLE` in
+ * `lambda/contract.ts` for the layout and the indexes).
+ *
+ * A new delivery costs three writes and no read: the delivery item (conditional on its fingerprint,
+ * which is what makes redeliveries duplicates), the latest item (version incremented in the same
+ * update), and the "published" mark. Reads happen only on the duplicate path.
+ */
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { TABLE } from '../contract.ts';
+import type {
+  AdvanceResult,
+  ConnectionStore,
+  CreateDeliveryResult,
+  LatestConnection,
+  NewDelivery,
+  StoredDelivery,
+  StoredLatestConnection,
+} from '../use-cases/ports.ts';
+
+const { partitionKey: PK, sortKey: SK, indexes } = TABLE;
+const PENDING = 'PENDING';
+const DELIVERY_SK = 'DELIVERY';
+
+/** Key builders: the only place key formats are spelled out. */
+export const keys = {
+  delivery: (fingerprint: string) => ({ [PK]: `DELIVERY#${fingerprint}`, [SK]: DELIVERY_SK }),
+  userPartition: (user: string | null) => (user === null ? 'NOUSER' : `USER#${user}`),
+  latest: (user: string | null, requestUrl: string) => ({
+    [PK]: keys.userPartition(user),
+    [SK]: `REQUEST#${requestUrl}`,
+  }),
+  /** JSON of the pair, so no user or URL containing a separator can collide with another. */
+  history: (user: string | null, requestUrl: string) => `HISTORY#${JSON.stringify([user, requestUrl])}`,
+  month: (receivedAt: string) => `DELIVERIES#${receivedAt.slice(0, 7)}`,
+  order: (receivedAt: string, eventId: string) => `${receivedAt}#${eventId}`,
+};
+
+const isConditionFailure = (error: unknown): boolean =>
+  error instanceof ConditionalCheckFailedException ||
+  (error instanceof Error && error.name === 'ConditionalCheckFailedException');
+
+export class DynamoDbConnectionStore implements ConnectionStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, {
+      marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
+    });
+  }
+
+  async createDelivery(delivery: NewDelivery): Promise<CreateDeliveryResult> {
+    const order = keys.order(delivery.receivedAt, delivery.eventId);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...keys.delivery(delivery.fingerprint),
+            type: 'delivery',
+            fingerprint: delivery.fingerprint,
+            eventId: delivery.eventId,
+            receivedAt: delivery.receivedAt,
+            user: delivery.user,
+            requestUrl: delivery.requestUrl,
+            requestName: delivery.requestName,
+            status: delivery.status,
+            apiVersion: delivery.apiVersion,
+            rawBody: delivery.rawBody,
+            leaseUntil: delivery.leaseUntil,
+            [indexes.history.partitionKey]: keys.history(delivery.user, delivery.requestUrl),
+            [indexes.history.sortKey]: order,
+            [indexes.byTime.partitionKey]: keys.month(delivery.receivedAt),
+            [indexes.byTime.sortKey]: order,
+            [indexes.byState.partitionKey]: PENDING,
+            [indexes.byState.sortKey]: order,
+          },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
+        }),
+      );
+      return { created: true };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    const existing = await this.getDelivery(delivery.fingerprint);
+    if (existing === null) {
+      // The condition failed yet the item is gone: only a concurrent delete does that.
+      throw new Error(`delivery ${delivery.fingerprint} vanished while being recorded`);
+    }
+    return { created: false, existing };
+  }
+
+  async getDelivery(fingerprint: string): Promise<StoredDelivery | null> {
+    const result = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.delivery(fingerprint), ConsistentRead: true }),
+    );
+    return result.Item ? toDelivery(result.Item) : null;
+  }
+
+  async claimDelivery(fingerprint: string, nowMs: number, leaseUntil: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.delivery(fingerprint),
+          UpdateExpression: 'SET leaseUntil = :leaseUntil',
+          ConditionExpression:
+            'attribute_exists(#pk) AND attribute_not_exists(publishedAt) AND leaseUntil <= :now',
+          ExpressionAttributeNames: { '#pk': PK },
+          ExpressionAttributeValues: { ':leaseUntil': leaseUntil, ':now': nowMs },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async advanceLatest(latest: LatestConnection): Promise<AdvanceResult> {
+    const order = keys.order(latest.receivedAt, latest.eventId);
+    const fields: Record<string, unknown> = { ...latest, type: 'latest', latestOrder: order };
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':one': 1, ':order': order };
+    const sets = Object.entries(fields).map(([name, value], index) => {
+      names[`#f${index}`] = name;
+      values[`:f${index}`] = value;
+      return `#f${index} = :f${index}`;
+    });
+    try {
+      const result = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.latest(latest.user, latest.requestUrl),
+          UpdateExpression: `SET ${sets.join(', ')} ADD #version :one`,
+          ConditionExpression: 'attribute_not_exists(#latestOrder) OR #latestOrder < :order',
+          ExpressionAttributeNames: { ...names, '#version': 'version', '#latestOrder': 'latestOrder' },
+          ExpressionAttributeValues: values,
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return { version: Number(result.Attributes?.version) };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    // Either a newer delivery is the latest state, or this very delivery already advanced it (its
+    // request died before recording the version): only the second keeps its version.
+    const current = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.latest(latest.user, latest.requestUrl),
+        ConsistentRead: true,
+      }),
+    );
+    if (current.Item?.eventId === latest.eventId) return { version: Number(current.Item.version) };
+    return { superseded: true };
+  }
+
+  async recordPublishFailure(fingerprint: string, version: number): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.delivery(fingerprint),
+        UpdateExpression: 'SET version = :version, leaseUntil = :zero',
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PK },
+        ExpressionAttributeValues: { ':version': version, ':zero': 0 },
+      }),
+    );
+  }
+
+  async markPublished(fingerprint: string, version: number, publishedAt: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.delivery(fingerprint),
+        UpdateExpression: 'SET version = :version, publishedAt = :publishedAt REMOVE #statePk, #stateSk',
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: {
+          '#pk': PK,
+          '#statePk': indexes.byState.partitionKey,
+          '#stateSk': indexes.byState.sortKey,
+        },
+        ExpressionAttributeValues: { ':version': version, ':publishedAt': publishedAt },
+      }),
+    );
+  }
+
+  async latestForUser(user: string | null): Promise<StoredLatestConnection[]> {
+    const items: StoredLatestConnection[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+          ExpressionAttributeValues: { ':pk': keys.userPartition(user), ':prefix': 'REQUEST#' },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) items.push(toLatest(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  /** Deliveries stored but not yet published, oldest first (for the reconciler and tests). */
+  async pendingDeliveries(limit = 100): Promise<StoredDelivery[]> {
+    const page = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: indexes.byState.name,
+        KeyConditionExpression: '#statePk = :pending',
+        ExpressionAttributeNames: { '#statePk': indexes.byState.partitionKey },
+        ExpressionAttributeValues: { ':pending': PENDING },
+        Limit: limit,
+      }),
+    );
+    return (page.Items ?? []).map(toDelivery);
+  }
+
+  /** The delivery history of one (user, request), newest first. */
+  async history(user: string | null, requestUrl: string, limit = 50): Promise<StoredDelivery[]> {
+    const page = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: indexes.history.name,
+        KeyConditionExpression: '#historyPk = :historyPk',
+        ExpressionAttributeNames: { '#historyPk': indexes.history.partitionKey },
+        ExpressionAttributeValues: { ':historyPk': keys.history(user, requestUrl) },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (page.Items ?? []).map(toDelivery);
+  }
+}
+
+const str = (value: unknown): string => (typeof value === 'string' ? value : String(value ?? ''));
+const strOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+const toDelivery = (item: Record<string, unknown>): StoredDelivery => ({
+  fingerprint: str(item.fingerprint),
+  eventId: str(item.eventId),
+  receivedAt: str(item.receivedAt),
+  user: strOrNull(item.user),
+  requestUrl: str(item.requestUrl),
+  requestName: str(item.requestName),
+  status: strOrNull(item.status),
+  apiVersion: Number(item.apiVersion ?? 1),
+  rawBody: str(item.rawBody),
+  leaseUntil: Number(item.leaseUntil ?? 0),
+  version: item.version === undefined ? null : Number(item.version),
+  publishedAt: strOrNull(item.publishedAt),
+});
+
+const toLatest = (item: Record<string, unknown>): StoredLatestConnection => ({
+  user: strOrNull(item.user),
+  requestUrl: str(item.requestUrl),
+  requestName: str(item.requestName),
+  clientName: strOrNull(item.clientName),
+  status: strOrNull(item.status),
+  accessLevel: strOrNull(item.accessLevel),
+  apiVersion: Number(item.apiVersion ?? 1),
+  isTest: item.isTest === true,
+  eventId: str(item.eventId),
+  fingerprint: str(item.fingerprint),
+  receivedAt: str(item.receivedAt),
+  flat: (item.flat ?? {}) as StoredLatestConnection['flat'],
+  version: Number(item.version ?? 0),
+});

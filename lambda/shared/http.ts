@@ -1,0 +1,149 @@
+/**
+ * The HTTP edge shared by the API handlers: reading API Gateway HTTP API (payload v2) events,
+ * checking tokens in constant time, and the one place typed errors become HTTP answers.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import {
+  BadRequestError,
+  DeliveryInProgressError,
+  DependencyUnavailableError,
+  InvalidPayloadError,
+  PayloadTooLargeError,
+  type PipelineError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+} from '../domain/errors.ts';
+import type { Log } from '../use-cases/ports.ts';
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+
+export const jsonResponse = (
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): HttpResult => ({
+  statusCode,
+  headers: { ...JSON_HEADERS, ...headers },
+  body: JSON.stringify(body),
+});
+
+/** Constant-time comparison: both sides are hashed first, so neither length nor prefix leaks. */
+export const tokensMatch = (given: string, expected: string): boolean => {
+  const a = createHash('sha256').update(given, 'utf8').digest();
+  const b = createHash('sha256').update(expected, 'utf8').digest();
+  return timingSafeEqual(a, b) && expected.length > 0;
+};
+
+const header = (event: HttpEvent, name: string): string | undefined => {
+  const headers = event.headers ?? {};
+  const direct = headers[name];
+  if (direct !== undefined) return direct;
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === wanted) return value;
+  return undefined;
+};
+
+/** The bearer token of the Authorization header, if any. */
+export const bearerToken = (event: HttpEvent): string | undefined => {
+  const value = header(event, 'authorization');
+  const match = value?.match(/^Bearer\s+(\S+)\s*$/i);
+  return match?.[1];
+};
+
+/** Throws UnauthorizedError unless one of the presented tokens matches the expected one. */
+export const requireToken = (presented: (string | undefined)[], expected: string): void => {
+  const candidates = presented.filter((token): token is string => token !== undefined && token !== '');
+  if (candidates.length === 0) throw new UnauthorizedError('A token is required');
+  if (!candidates.some((token) => tokensMatch(token, expected))) {
+    throw new UnauthorizedError('The token is not valid');
+  }
+};
+
+/** `application/json`, `application/<anything>+json`, with or without parameters; absent is accepted too. */
+export const isJsonContentType = (value: string | undefined): boolean => {
+  if (value === undefined || value.trim() === '') return true;
+  const mediaType = value.split(';')[0]?.trim().toLowerCase() ?? '';
+  return mediaType === 'application/json' || /^application\/[\w.+-]+\+json$/.test(mediaType);
+};
+
+/** Reads a JSON body: content type, size limit, decoding and parsing, each with its own error. */
+export const readJsonBody = (event: HttpEvent, maxBytes: number): { json: unknown; raw: string } => {
+  const contentType = header(event, 'content-type');
+  if (!isJsonContentType(contentType)) {
+    throw new UnsupportedMediaTypeError(
+      `Content type "${contentType}" is not supported; send application/json`,
+    );
+  }
+  const bytes = event.isBase64Encoded
+    ? Buffer.from(event.body ?? '', 'base64')
+    : Buffer.from(event.body ?? '', 'utf8');
+  if (bytes.length > maxBytes) {
+    throw new PayloadTooLargeError(`The body is ${bytes.length} bytes; the limit is ${maxBytes}`);
+  }
+  let raw: string;
+  try {
+    raw = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new InvalidPayloadError('The body is not valid UTF-8', [
+      { path: '(root)', message: 'invalid UTF-8 byte sequence' },
+    ]);
+  }
+  if (raw.trim() === '') {
+    throw new InvalidPayloadError('The body is empty', [
+      { path: '(root)', message: 'expected a JSON object' },
+    ]);
+  }
+  try {
+    return { json: JSON.parse(raw), raw };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InvalidPayloadError('The body is not valid JSON', [{ path: '(root)', message: reason }]);
+  }
+};
+
+/** Maps a typed error to its HTTP status: the only such table in the code. */
+const STATUS_OF: [new (...args: never[]) => PipelineError, number][] = [
+  [UnauthorizedError, 401],
+  [PayloadTooLargeError, 413],
+  [UnsupportedMediaTypeError, 415],
+  [InvalidPayloadError, 400],
+  [BadRequestError, 400],
+  [DeliveryInProgressError, 409],
+  [DependencyUnavailableError, 503],
+];
+
+/** Seconds a client should wait before retrying a 409/503. */
+const RETRY_AFTER_SECONDS = '5';
+
+export const errorResponse = (error: unknown, log: Log): HttpResult => {
+  const match = STATUS_OF.find(([type]) => error instanceof type);
+  if (!match) {
+    log.error('unexpected error', { error });
+    return jsonResponse(500, { error: 'Internal error; the request was not processed' });
+  }
+  const [, status] = match;
+  const typed = error as PipelineError;
+  const body =
+    typed.details === undefined ? { error: typed.message } : { error: typed.message, details: typed.details };
+  if (status >= 500) {
+    log.error(typed.message, { kind: typed.kind, cause: String((typed as Error).cause ?? '') });
+  } else {
+    log.info('request rejected', { status, kind: typed.kind });
+  }
+  const headers: Record<string, string> =
+    status === 503 || status === 409 ? { 'retry-after': RETRY_AFTER_SECONDS } : {};
+  if (status === 401) headers['www-authenticate'] = 'Bearer';
+  return jsonResponse(status, body, headers);
+};
+
+/** Middy middleware: every error thrown by a handler leaves as a JSON answer from `errorResponse`. */
+export const httpErrors = (log: Log): MiddlewareObj<HttpEvent, HttpResult> => ({
+  onError: async (request) => {
+    request.response = errorResponse(request.error, log);
+  },
+});
