@@ -132,6 +132,13 @@ const describe = (value: unknown): string => {
   return `a ${typeof value}`;
 };
 
+/** zod says a missing field was "received undefined"; JSON has no undefined, so say "missing". */
+const readable = (message: string): string =>
+  message.replace(
+    /^Invalid input: expected (.+), received undefined$/,
+    'missing (expected $1)',
+  );
+
 /**
  * Validates a parsed JSON value as a Leadsie payload. `apiVersion` picks the format: absent or 1 is
  * v1, an integer of 2 or more is v2 (a future version is read with the v2 schema and kept as sent).
@@ -153,6 +160,9 @@ export const parsePayload = (input: unknown): ParseResult => {
   }
   return {
     ok: false,
-    problems: result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
+    problems: result.error.issues.map((issue) => ({
+      path: formatPath(issue.path),
+      message: readable(issue.message),
+    })),
   };
 };
