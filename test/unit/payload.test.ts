@@ -1,0 +1,269 @@
+/**
+ * Payload validation: both formats accepted, forward compatible (unknown fields kept, unknown enum-like
+ * values accepted), and every rejection names the exact path and problem.
+ */
+import { describe, expect, it } from 'vitest';
+import { formatPath, type ParseResult, parsePayload } from '../../lambda/domain/payload.ts';
+import { fixtureNames, type JsonObject, rawFixture } from './fixtures.ts';
+
+const ok = (result: ParseResult) => {
+  if (!result.ok) throw new Error(`expected the payload to be accepted: ${JSON.stringify(result.problems)}`);
+  return result.payload;
+};
+
+/** A minimal valid v1 payload; spread and override what the case is about. */
+const v1 = (extra: JsonObject = {}): JsonObject => ({
+  requestUrl: 'https://app.leadsie.com/request/r',
+  requestName: 'R',
+  connectionAssets: [{ type: 'Page', id: '1', name: 'n', isSuccess: true, message: '' }],
+  ...extra,
+});
+
+/** A minimal valid v2 payload. */
+const v2 = (extra: JsonObject = {}): JsonObject => ({
+  requestUrl: 'https://app.leadsie.com/request/r',
+  requestName: 'R',
+  apiVersion: 2,
+  connectionAssets: [{ type: 'Shopify Store', id: 's', platform: 'Shopify', connectionStatus: 'Connected' }],
+  ...extra,
+});
+
+const without = (payload: JsonObject, key: string): JsonObject => {
+  const { [key]: _removed, ...rest } = payload;
+  return rest;
+};
+
+describe('accepted payloads', () => {
+  it.each(fixtureNames().map((name) => ({ name, format: name.startsWith('v2-') ? 2 : 1 })))(
+    'fixture $name is accepted as format $format',
+    ({ name, format }) => {
+      const raw = rawFixture(name);
+      const payload = ok(parsePayload(raw));
+      expect(payload.format).toBe(format);
+      expect(payload.data).toEqual(raw);
+    },
+  );
+
+  it.each<{ name: string; payload: JsonObject; format: 1 | 2 }>([
+    { name: 'apiVersion absent', payload: v1(), format: 1 },
+    { name: 'apiVersion 1', payload: v1({ apiVersion: 1 }), format: 1 },
+    { name: 'apiVersion null', payload: v1({ apiVersion: null }), format: 1 },
+    { name: 'apiVersion 2', payload: v2(), format: 2 },
+    { name: 'a future apiVersion 7 (read as v2, kept as sent)', payload: v2({ apiVersion: 7 }), format: 2 },
+  ])('$name picks format $format', ({ payload, format }) => {
+    const parsed = ok(parsePayload(payload));
+    expect(parsed.format).toBe(format);
+    expect(parsed.data.apiVersion).toBe(payload.apiVersion);
+  });
+
+  it('keeps unknown fields, at the top and on assets (loose objects)', () => {
+    const raw = v1({
+      leadsieTestClientId: 'client-1',
+      somethingNew: { nested: [1, 2] },
+      connectionAssets: [{ type: 'Page', id: '1', name: 'n', isSuccess: true, futureField: 'kept' }],
+    });
+    const parsed = ok(parsePayload(raw));
+    expect(parsed.data).toEqual(raw);
+    expect((parsed.data as JsonObject).somethingNew).toEqual({ nested: [1, 2] });
+    expect((parsed.data.connectionAssets[0] as JsonObject).futureField).toBe('kept');
+  });
+
+  it('keeps v2 fields it does not model (shopifyCollaboratorCode on the fixture)', () => {
+    const parsed = ok(parsePayload(rawFixture('v2-partial-multi-platform.json')));
+    expect((parsed.data.connectionAssets[3] as JsonObject).shopifyCollaboratorCode).toBe('4821');
+  });
+
+  it.each<{ name: string; payload: JsonObject }>([
+    {
+      name: 'an unknown v1 asset type',
+      payload: v1({ connectionAssets: [{ type: 'Snapchat Thing', id: '1' }] }),
+    },
+    {
+      name: 'an unknown v2 asset type',
+      payload: v2({ connectionAssets: [{ type: 'Pinterest Board', id: '1' }] }),
+    },
+    { name: 'an unknown status', payload: v1({ status: 'SOMETHING_NEW' }) },
+    { name: 'an unknown accessLevel', payload: v1({ accessLevel: 'owner' }) },
+    {
+      name: 'an unknown connectionStatus',
+      payload: v2({ connectionAssets: [{ type: 'Page', id: '1', connectionStatus: 'Revoked' }] }),
+    },
+    {
+      name: 'an unknown asset accessLevel',
+      payload: v2({ connectionAssets: [{ type: 'Page', id: '1', accessLevel: 'Superuser' }] }),
+    },
+    { name: 'zero assets', payload: v1({ connectionAssets: [] }) },
+    { name: 'an asset with only type and id', payload: v1({ connectionAssets: [{ type: 'Page', id: '' }] }) },
+    { name: 'user null', payload: v1({ user: null }) },
+    { name: 'user ""', payload: v1({ user: '' }) },
+    { name: 'an empty requestName', payload: v1({ requestName: '' }) },
+    {
+      name: 'nulls in every optional v1 asset field',
+      payload: v1({
+        connectionAssets: [{ type: 'Page', id: '1', name: null, isSuccess: null, message: null, time: null }],
+      }),
+    },
+    {
+      name: 'platformPermissionsGranted as a string or an array of strings',
+      payload: v2({
+        connectionAssets: [
+          { type: 'A', id: '1', platformPermissionsGranted: 'MANAGER' },
+          { type: 'B', id: '2', platformPermissionsGranted: ['Viewer', 'Editor'] },
+        ],
+      }),
+    },
+    {
+      name: 'nulls in the v2 optional fields',
+      payload: v2({
+        clientName: null,
+        clientSummaryUrl: null,
+        connectionAssets: [
+          { type: 'A', id: '1', platform: null, connectionStatus: null, notes: null, assignedUsers: null },
+        ],
+      }),
+    },
+  ])('accepts $name', ({ payload }) => {
+    const parsed = ok(parsePayload(payload));
+    expect(parsed.data).toEqual(payload);
+  });
+});
+
+describe('rejected payloads', () => {
+  const notAnObject = (received: string) => [
+    { path: '(root)', message: `expected a JSON object, received ${received}` },
+  ];
+  const invalid = (expected: string, received: string) =>
+    `Invalid input: expected ${expected}, received ${received}`;
+
+  it.each<{ name: string; payload: unknown; problems: { path: string; message: string }[] }>([
+    { name: 'an array', payload: [v1()], problems: notAnObject('an array') },
+    { name: 'a string', payload: JSON.stringify(v1()), problems: notAnObject('a string') },
+    { name: 'null', payload: null, problems: notAnObject('null') },
+    { name: 'a number', payload: 42, problems: notAnObject('a number') },
+    { name: 'a boolean', payload: true, problems: notAnObject('a boolean') },
+    {
+      name: 'missing requestUrl',
+      payload: without(v1(), 'requestUrl'),
+      problems: [{ path: 'requestUrl', message: 'missing (expected string)' }],
+    },
+    {
+      name: 'an empty requestUrl',
+      payload: v1({ requestUrl: '' }),
+      problems: [{ path: 'requestUrl', message: 'requestUrl must not be empty' }],
+    },
+    {
+      name: 'missing requestName',
+      payload: without(v1(), 'requestName'),
+      problems: [{ path: 'requestName', message: 'missing (expected string)' }],
+    },
+    {
+      name: 'missing requestName (v2)',
+      payload: without(v2(), 'requestName'),
+      problems: [{ path: 'requestName', message: 'missing (expected string)' }],
+    },
+    {
+      name: 'missing connectionAssets',
+      payload: without(v1(), 'connectionAssets'),
+      problems: [{ path: 'connectionAssets', message: 'missing (expected array)' }],
+    },
+    {
+      name: 'connectionAssets an object',
+      payload: v1({ connectionAssets: { type: 'Page', id: '1' } }),
+      problems: [{ path: 'connectionAssets', message: invalid('array', 'object') }],
+    },
+    {
+      name: 'connectionAssets null',
+      payload: v2({ connectionAssets: null }),
+      problems: [{ path: 'connectionAssets', message: invalid('array', 'null') }],
+    },
+    {
+      name: 'an asset without id',
+      payload: v1({ connectionAssets: [{ type: 'Page', id: '1' }, { type: 'Page' }] }),
+      problems: [{ path: 'connectionAssets[1].id', message: 'missing (expected string)' }],
+    },
+    {
+      name: 'an asset without type',
+      payload: v2({ connectionAssets: [{ type: 'Page', id: '1' }, { type: 'Page', id: '2' }, { id: '3' }] }),
+      problems: [{ path: 'connectionAssets[2].type', message: 'missing (expected string)' }],
+    },
+    {
+      name: 'an asset with an empty type',
+      payload: v1({ connectionAssets: [{ type: '', id: '1' }] }),
+      problems: [{ path: 'connectionAssets[0].type', message: 'asset type must not be empty' }],
+    },
+    {
+      name: 'an asset that is not an object',
+      payload: v1({ connectionAssets: ['Page'] }),
+      problems: [{ path: 'connectionAssets[0]', message: invalid('object', 'string') }],
+    },
+    {
+      name: 'a numeric asset id',
+      payload: v1({ connectionAssets: [{ type: 'Page', id: 1029384756 }] }),
+      problems: [{ path: 'connectionAssets[0].id', message: invalid('string', 'number') }],
+    },
+    {
+      name: 'isSuccess "yes"',
+      payload: v1({ connectionAssets: [{ type: 'Page', id: '1', isSuccess: 'yes' }] }),
+      problems: [{ path: 'connectionAssets[0].isSuccess', message: invalid('boolean', 'string') }],
+    },
+    {
+      name: 'user 42',
+      payload: v1({ user: 42 }),
+      problems: [{ path: 'user', message: invalid('string', 'number') }],
+    },
+    {
+      name: 'status a number',
+      payload: v1({ status: 1 }),
+      problems: [{ path: 'status', message: invalid('string', 'number') }],
+    },
+    {
+      name: 'apiVersion "2" (a string is not a version; read as v1, which wants 1)',
+      payload: v2({ apiVersion: '2' }),
+      problems: [{ path: 'apiVersion', message: 'Invalid input: expected 1' }],
+    },
+    {
+      name: 'apiVersion 0',
+      payload: v1({ apiVersion: 0 }),
+      problems: [{ path: 'apiVersion', message: 'Invalid input: expected 1' }],
+    },
+    {
+      name: 'apiVersion 2.5',
+      payload: v2({ apiVersion: 2.5 }),
+      problems: [{ path: 'apiVersion', message: 'Invalid input: expected int, received number' }],
+    },
+    {
+      name: 'connectionStatus a number (v2)',
+      payload: v2({ connectionAssets: [{ type: 'Page', id: '1', connectionStatus: 5 }] }),
+      problems: [{ path: 'connectionAssets[0].connectionStatus', message: invalid('string', 'number') }],
+    },
+    {
+      name: 'platformPermissionsGranted 5 (v2)',
+      payload: v2({ connectionAssets: [{ type: 'Page', id: '1', platformPermissionsGranted: 5 }] }),
+      problems: [{ path: 'connectionAssets[0].platformPermissionsGranted', message: 'Invalid input' }],
+    },
+    {
+      name: 'several problems at once, in payload order',
+      payload: { requestName: 5, connectionAssets: [{}] },
+      problems: [
+        { path: 'requestUrl', message: 'missing (expected string)' },
+        { path: 'requestName', message: invalid('string', 'number') },
+        { path: 'connectionAssets[0].type', message: 'missing (expected string)' },
+        { path: 'connectionAssets[0].id', message: 'missing (expected string)' },
+      ],
+    },
+  ])('rejects $name', ({ payload, problems }) => {
+    expect(parsePayload(payload)).toEqual({ ok: false, problems });
+  });
+});
+
+describe('formatPath', () => {
+  it.each<[PropertyKey[], string]>([
+    [[], '(root)'],
+    [['requestUrl'], 'requestUrl'],
+    [['connectionAssets', 2, 'id'], 'connectionAssets[2].id'],
+    [['connectionAssets', 0, 'assignedUsers', 1, 'name'], 'connectionAssets[0].assignedUsers[1].name'],
+    [[0], '[0]'],
+  ])('%j renders as %s', (path, expected) => {
+    expect(formatPath(path)).toBe(expected);
+  });
+});
