@@ -1,0 +1,297 @@
+/**
+ * The HTTP side of the app: an API Gateway HTTP API with the contract's two routes, the two
+ * functions behind them, and the two tokens they check.
+ *
+ *   Leadsie ──POST /leadsie/webhook?token=…──┐
+ *                                            ├─▶ HTTP API ($default stage: throttled, access-logged
+ *   operator ──GET /connections──────────────┘        without query strings, headers or bodies)
+ *        │                                     │
+ *        │          ingest function ◀──────────┤  webhook token secret, table (put/update/get), topic
+ *        └────────▶ connections function ◀─────┘  read token secret, table (query/get)
+ *
+ * The tokens are checked inside the functions, not by an API Gateway authorizer: Leadsie cannot send
+ * headers, so the webhook token travels in the query string, and an authorizer keyed on it would
+ * cache the secret as its identity source. The functions get the secrets' ARNs, never
+ * their values, and read them at run time.
+ */
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  HttpApi,
+  type HttpMethod,
+  type HttpRoute,
+  type HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { DEFAULTS, ENV, ROUTES } from '../../lambda/contract.ts';
+import type { ConnectionEvents } from './connection-events.ts';
+import type { ConnectionStore } from './connection-store.ts';
+import { HouseFunction } from './house-function.ts';
+
+/**
+ * What the API writes to its access log: who called which route, and how it went. Deliberately no
+ * `$context.path` (the raw path), no query string, no headers and no body: the webhook token
+ * travels in the query string and must never reach a log.
+ */
+export const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  extendedRequestId: '$context.extendedRequestId',
+  requestTime: '$context.requestTime',
+  requestTimeEpoch: '$context.requestTimeEpoch',
+  ip: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+  protocol: '$context.protocol',
+  httpMethod: '$context.httpMethod',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationStatus: '$context.integration.status',
+  integrationLatency: '$context.integration.latency',
+  integrationError: '$context.integration.error',
+  integrationErrorMessage: '$context.integrationErrorMessage',
+  errorMessage: '$context.error.message',
+} as const;
+
+/** Properties of an {@link IngestApi}. */
+export interface IngestApiProps {
+  /** The connections table: the ingest function writes it, the connections function reads it. */
+  readonly store: ConnectionStore;
+  /** The connection events topic (and its key) the ingest function publishes to. */
+  readonly events: ConnectionEvents;
+  /**
+   * Steady-state request rate of the `$default` stage, in requests per second.
+   * @default 10
+   */
+  readonly throttleRateLimit?: number;
+  /**
+   * Burst capacity of the `$default` stage, in requests.
+   * @default 20
+   */
+  readonly throttleBurstLimit?: number;
+  /**
+   * Largest webhook body accepted by the ingest function, in bytes (`ENV.maxBodyBytes`).
+   * @default DEFAULTS.maxBodyBytes
+   */
+  readonly maxBodyBytes?: number;
+  /**
+   * Seconds the functions cache a token read from Secrets Manager (`ENV.secretMaxAgeSeconds`).
+   * @default DEFAULTS.secretMaxAgeSeconds
+   */
+  readonly secretMaxAgeSeconds?: number;
+  /**
+   * Memory of each function, in MB.
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * Retention of the functions' and the access log's log groups.
+   * @default RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Removal policy of the secrets and the log groups.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** The HTTP API, its two functions and the two token secrets. */
+export class IngestApi extends Construct {
+  /** The HTTP API. */
+  public readonly httpApi: HttpApi;
+  /** The `$default` stage: throttled and access-logged. */
+  public readonly stage: HttpStage;
+  /** The access log group of the stage. */
+  public readonly accessLogGroup: LogGroup;
+  /** The webhook token (pasted into Leadsie as `?token=`); only the ingest function can read it. */
+  public readonly webhookTokenSecret: Secret;
+  /** The read token for `GET /connections`; only the connections function can read it. */
+  public readonly readTokenSecret: Secret;
+  /** Behind `POST /leadsie/webhook`: validates, stores and publishes a delivery. */
+  public readonly ingestFunction: HouseFunction;
+  /** Behind `GET /connections`: reads the table. */
+  public readonly connectionsFunction: HouseFunction;
+  /** The webhook route. */
+  public readonly webhookRoute: HttpRoute;
+  /** The connections route. */
+  public readonly connectionsRoute: HttpRoute;
+  /** Full URL of the webhook route, without the token. */
+  public readonly webhookUrl: string;
+  /** Full URL of the connections route. */
+  public readonly connectionsUrl: string;
+
+  constructor(scope: Construct, id: string, props: IngestApiProps) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const logRetention = props.logRetention ?? RetentionDays.THREE_MONTHS;
+    const secretMaxAgeSeconds = String(props.secretMaxAgeSeconds ?? DEFAULTS.secretMaxAgeSeconds);
+    const { table } = props.store;
+
+    this.webhookTokenSecret = this.tokenSecret(
+      'WebhookTokenSecret',
+      'Leadsie webhook token: the ?token= value of the webhook URL',
+      removalPolicy,
+    );
+    this.readTokenSecret = this.tokenSecret(
+      'ReadTokenSecret',
+      'Read token for GET /connections of the Leadsie webhooks API',
+      removalPolicy,
+    );
+
+    const functionDefaults = {
+      memorySize: props.memorySize ?? 512,
+      // API Gateway HTTP APIs give up after 30 s; a webhook should answer long before.
+      timeout: Duration.seconds(10),
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+    };
+
+    this.ingestFunction = new HouseFunction(this, 'IngestFunction', {
+      handler: 'ingest',
+      description: 'Receives Leadsie webhooks: validates, stores and publishes connection events',
+      ...functionDefaults,
+    })
+      .addEnv(ENV.tableName, table.tableName, (fn) =>
+        Grant.addToPrincipal({
+          grantee: fn,
+          // One conditional write path (history put guarded by the fingerprint, latest update with a
+          // version increment) and reads of single items; no Scan, Query, Delete or batch access.
+          actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
+          resourceArns: [table.tableArn],
+        }),
+      )
+      .addEnv(ENV.topicArn, props.events.topic.topicArn, (fn) => [
+        Grant.addToPrincipal({
+          grantee: fn,
+          actions: ['sns:Publish'],
+          resourceArns: [props.events.topic.topicArn],
+        }),
+        // What SNS needs from a publisher to an SSE topic: a data key to encrypt the message with.
+        // Exact actions, not Topic.grantPublish's `kms:GenerateDataKey*` (which adds key-pair actions).
+        props.events.key.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt'),
+      ])
+      .addEnv(ENV.webhookTokenSecretArn, this.webhookTokenSecret.secretArn, (fn) =>
+        readSecretValue(fn, this.webhookTokenSecret),
+      )
+      .addEnv(ENV.maxBodyBytes, String(props.maxBodyBytes ?? DEFAULTS.maxBodyBytes))
+      .addEnv(ENV.secretMaxAgeSeconds, secretMaxAgeSeconds);
+
+    this.connectionsFunction = new HouseFunction(this, 'ConnectionsFunction', {
+      handler: 'connections',
+      description: 'Answers GET /connections from the connections table',
+      ...functionDefaults,
+    })
+      .addEnv(ENV.tableName, table.tableName, (fn) =>
+        Grant.addToPrincipal({
+          grantee: fn,
+          // Read-only: the latest items of one user are a query of the table itself; no index is read.
+          actions: ['dynamodb:Query', 'dynamodb:GetItem'],
+          resourceArns: [table.tableArn],
+        }),
+      )
+      .addEnv(ENV.readTokenSecretArn, this.readTokenSecret.secretArn, (fn) =>
+        readSecretValue(fn, this.readTokenSecret),
+      )
+      .addEnv(ENV.secretMaxAgeSeconds, secretMaxAgeSeconds);
+
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      description: 'Receives Leadsie connection webhooks',
+      // The stage is made below, with throttling and access logs.
+      createDefaultStage: false,
+    });
+
+    this.accessLogGroup = new LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy });
+    this.stage = this.httpApi.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: {
+        rateLimit: props.throttleRateLimit ?? 10,
+        burstLimit: props.throttleBurstLimit ?? 20,
+      },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(this.accessLogGroup),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+
+    this.webhookRoute = this.addRoute(
+      ROUTES.webhook,
+      new HttpLambdaIntegration('IngestIntegration', this.ingestFunction.function),
+    );
+    this.connectionsRoute = this.addRoute(
+      ROUTES.connections,
+      new HttpLambdaIntegration('ConnectionsIntegration', this.connectionsFunction.function),
+    );
+
+    // The $default stage is served at the root of the API endpoint.
+    this.webhookUrl = `${this.httpApi.apiEndpoint}${ROUTES.webhook.path}`;
+    this.connectionsUrl = `${this.httpApi.apiEndpoint}${ROUTES.connections.path}`;
+
+    this.acknowledgeNagFindings();
+  }
+
+  private tokenSecret(id: string, description: string, removalPolicy: RemovalPolicy): Secret {
+    return new Secret(this, id, {
+      description,
+      // Letters and digits only: the webhook token is pasted into a URL's query string unescaped.
+      generateSecretString: { excludePunctuation: true, includeSpace: false, passwordLength: 48 },
+      removalPolicy,
+    });
+  }
+
+  private addRoute(
+    route: { readonly method: `${HttpMethod}`; readonly path: string },
+    integration: HttpLambdaIntegration,
+  ): HttpRoute {
+    const routes = this.httpApi.addRoutes({
+      path: route.path,
+      methods: [route.method as HttpMethod],
+      integration,
+    });
+    const [only] = routes;
+    if (routes.length !== 1 || only === undefined) {
+      throw new Error(`Expected one route for ${route.method} ${route.path}, got ${routes.length}`);
+    }
+    return only;
+  }
+
+  private acknowledgeNagFindings(): void {
+    Validations.of(this.webhookRoute).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'Leadsie cannot send headers, so the webhook token arrives as ?token= and is checked by the ingest ' +
+        'function against the webhook token secret. An API Gateway Lambda authorizer would use ' +
+        'that query string as its identity source, caching the secret as a cache key, for no added protection.',
+    });
+    Validations.of(this.connectionsRoute).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'GET /connections is authorised by the read token (Authorization: Bearer), checked by the connections ' +
+        'function against its own secret, distinct from the webhook token. A Lambda authorizer would add a second ' +
+        'function and cold start in front of one read-only route without adding a check the function lacks.',
+    });
+    for (const secret of [this.webhookTokenSecret, this.readTokenSecret]) {
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'The token is also configured outside AWS (pasted into Leadsie, or held by the operator), so an automatic ' +
+          'rotation would break deliveries until someone re-pastes it. Rotation is manual and operator-run (a ' +
+          'rotate-token CLI command is planned), and the functions re-read the secret after its cache max age.',
+      });
+    }
+  }
+}
+
+/** `secretsmanager:GetSecretValue` on one secret, nothing else (not DescribeSecret, as `grantRead` adds). */
+const readSecretValue = (grantee: IGrantable, secret: Secret): Grant =>
+  Grant.addToPrincipal({
+    grantee,
+    actions: ['secretsmanager:GetSecretValue'],
+    resourceArns: [secret.secretArn],
+  });
