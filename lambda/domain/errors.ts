@@ -64,3 +64,25 @@ export class DependencyUnavailableError extends PipelineError {
     if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
+
+/**
+ * A consumer's target failed in a way that may pass (5xx, 429, a timeout, a network error): the
+ * message is retried through its queue, after `retryAfterSeconds` when the target said so.
+ */
+export class RetryableDeliveryError extends PipelineError {
+  readonly kind = 'retryable-delivery';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A consumer's target refused the delivery for good (bad token, unknown channel, a validation error):
+ * retrying cannot help, so the message goes to the dead-letter queue at once, with this reason.
+ */
+export class PermanentDeliveryError extends PipelineError {
+  readonly kind = 'permanent-delivery';
+}

@@ -73,7 +73,7 @@ export const flatten = (payload: LeadsiePayload): FlatRecord => {
       append(record, `${prefix}_id`, asset.id);
       append(record, `${prefix}_name`, asset.name ?? '');
       append(record, `${prefix}_is_success`, successOfV2(asset));
-      append(record, `${prefix}_message`, asset.notes ?? asset.message ?? '');
+      append(record, `${prefix}_message`, asset.notes || asset.message || '');
       append(record, `${prefix}_connection_status`, asset.connectionStatus ?? '');
       append(record, `${prefix}_platform`, asset.platform ?? '');
     }

@@ -35,9 +35,18 @@ const optionalString = z.optional(z.nullable(z.string()));
 const optionalBoolean = z.optional(z.nullable(z.boolean()));
 
 /** Fields common to every asset: what identity and flattening need. */
+/** Asset ids are strings; an integer id (which Python prints the same way) is read as its string. */
+const assetId = z.pipe(
+  z.union([z.string(), z.int()], {
+    error: (issue) =>
+      issue.input === undefined ? 'missing (expected string)' : 'expected a string (or an integer)',
+  }),
+  z.transform((id: string | number) => String(id)),
+);
+
 const assetCore = {
   type: z.string().check(z.minLength(1, 'asset type must not be empty')),
-  id: z.string(),
+  id: assetId,
   name: optionalString,
   time: optionalString,
 };
@@ -72,7 +81,11 @@ export const assetV2Schema = z.looseObject({
   connectedAccount: z.optional(z.nullable(z.looseObject({ id: optionalString, name: optionalString }))),
   wasInvitedByEmail: optionalBoolean,
   wasCreatedByLeadsie: optionalBoolean,
-  platformPermissionsGranted: z.optional(z.nullable(z.union([z.string(), z.array(z.string())]))),
+  platformPermissionsGranted: z.optional(
+    z.nullable(
+      z.union([z.string(), z.array(z.string())], { error: 'expected a string or a list of strings' }),
+    ),
+  ),
   // Older-style fields, tolerated on v2 assets too.
   isSuccess: optionalBoolean,
   message: optionalString,
@@ -127,6 +140,7 @@ export const formatPath = (path: readonly PropertyKey[]): string => {
 };
 
 const describe = (value: unknown): string => {
+  if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return `a ${typeof value}`;
@@ -134,10 +148,7 @@ const describe = (value: unknown): string => {
 
 /** zod says a missing field was "received undefined"; JSON has no undefined, so say "missing". */
 const readable = (message: string): string =>
-  message.replace(
-    /^Invalid input: expected (.+), received undefined$/,
-    'missing (expected $1)',
-  );
+  message.replace(/^Invalid input: expected (.+), received undefined$/, 'missing (expected $1)');
 
 /**
  * Validates a parsed JSON value as a Leadsie payload. `apiVersion` picks the format: absent or 1 is
@@ -151,6 +162,17 @@ export const parsePayload = (input: unknown): ParseResult => {
     };
   }
   const apiVersion = (input as { apiVersion?: unknown }).apiVersion;
+  if (apiVersion !== undefined && apiVersion !== null && typeof apiVersion !== 'number') {
+    return {
+      ok: false,
+      problems: [
+        {
+          path: 'apiVersion',
+          message: `expected a number (1, or 2 and later), received ${describe(apiVersion)}`,
+        },
+      ],
+    };
+  }
   const isV2 = typeof apiVersion === 'number' && apiVersion >= 2;
   const result = isV2 ? payloadV2Schema.safeParse(input) : payloadV1Schema.safeParse(input);
   if (result.success) {

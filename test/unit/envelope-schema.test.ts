@@ -153,7 +153,8 @@ describe('committed envelope JSON Schema', () => {
     ['eventId', { type: 'string' }],
     ['user', { type: ['string', 'null'] }],
     ['isTest', { type: 'boolean' }],
-    ['apiVersion', { type: 'number' }],
+    ['apiVersion', { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }],
+    ['fingerprint', { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' }],
     [
       'flat',
       {
@@ -181,7 +182,7 @@ describe('committed envelope JSON Schema', () => {
     const envelope = buildEnvelope({
       payload: result.payload,
       eventId: 'e',
-      fingerprint: 'f',
+      fingerprint: `sha256:${'f'.repeat(64)}`,
       receivedAt: '2028-02-29T00:00:00Z',
       version: 0,
     });

@@ -197,9 +197,14 @@ describe('rejected payloads', () => {
       problems: [{ path: 'connectionAssets[0]', message: invalid('object', 'string') }],
     },
     {
-      name: 'a numeric asset id',
-      payload: v1({ connectionAssets: [{ type: 'Page', id: 1029384756 }] }),
-      problems: [{ path: 'connectionAssets[0].id', message: invalid('string', 'number') }],
+      name: 'a fractional asset id (integers are read as their string)',
+      payload: v1({ connectionAssets: [{ type: 'Page', id: 1.5 }] }),
+      problems: [{ path: 'connectionAssets[0].id', message: 'expected a string (or an integer)' }],
+    },
+    {
+      name: 'a boolean asset id',
+      payload: v1({ connectionAssets: [{ type: 'Page', id: true }] }),
+      problems: [{ path: 'connectionAssets[0].id', message: 'expected a string (or an integer)' }],
     },
     {
       name: 'isSuccess "yes"',
@@ -219,7 +224,7 @@ describe('rejected payloads', () => {
     {
       name: 'apiVersion "2" (a string is not a version; read as v1, which wants 1)',
       payload: v2({ apiVersion: '2' }),
-      problems: [{ path: 'apiVersion', message: 'Invalid input: expected 1' }],
+      problems: [{ path: 'apiVersion', message: 'expected a number (1, or 2 and later), received a string' }],
     },
     {
       name: 'apiVersion 0',
@@ -239,7 +244,12 @@ describe('rejected payloads', () => {
     {
       name: 'platformPermissionsGranted 5 (v2)',
       payload: v2({ connectionAssets: [{ type: 'Page', id: '1', platformPermissionsGranted: 5 }] }),
-      problems: [{ path: 'connectionAssets[0].platformPermissionsGranted', message: 'Invalid input' }],
+      problems: [
+        {
+          path: 'connectionAssets[0].platformPermissionsGranted',
+          message: 'expected a string or a list of strings',
+        },
+      ],
     },
     {
       name: 'several problems at once, in payload order',
