@@ -10,6 +10,8 @@
 export const HANDLER_ENTRIES = {
   ingest: 'lambda/handlers/ingest.ts',
   connections: 'lambda/handlers/connections.ts',
+  slackNotifier: 'lambda/handlers/slack-notifier.ts',
+  crmUpdater: 'lambda/handlers/crm-updater.ts',
 } as const;
 
 /** Environment variable names read by the handlers (and set by the stack or by local mode). */
@@ -26,6 +28,30 @@ export const ENV = {
   maxBodyBytes: 'MAX_BODY_BYTES',
   /** Seconds a secret value is cached per container before it is read again. */
   secretMaxAgeSeconds: 'SECRET_MAX_AGE_SECONDS',
+
+  // ── consumers (subscriber functions) ──
+  /** Name of the consumer, as it appears in logs, metrics and dead letters (`slack`, `hubspot`, `forward-zapier`). */
+  consumerName: 'CONSUMER_NAME',
+  /** URL of the consumer's dead-letter queue: permanent failures are sent there at once. */
+  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+  /** URL of the consumer's own queue (to delay a message when a target asks to retry later). */
+  queueUrl: 'QUEUE_URL',
+  /** ARN of the consumer's secret: the Slack webhook URL, the HubSpot token, or the forwarder's `{url, signingSecret}`. */
+  consumerSecretArn: 'CONSUMER_SECRET_ARN',
+  /** Timeout of one outgoing HTTP call, in milliseconds. */
+  httpTimeoutMs: 'HTTP_TIMEOUT_MS',
+  /** Which CRM target the crm-updater function drives: one of `CRM_TARGETS`. */
+  crmTarget: 'CRM_TARGET',
+  /** HubSpot object type to upsert: `contacts` or `companies`. */
+  hubspotObjectType: 'HUBSPOT_OBJECT_TYPE',
+  /** HubSpot unique property that identifies the record: the event's user. */
+  hubspotIdProperty: 'HUBSPOT_ID_PROPERTY',
+  /** JSON object: source key (flat-record key, or `<type>_…` pattern) → HubSpot property name. */
+  hubspotPropertyMapping: 'HUBSPOT_PROPERTY_MAPPING',
+  /** Base URL of the HubSpot API (tests point it at a loopback server). */
+  hubspotBaseUrl: 'HUBSPOT_BASE_URL',
+  /** What the webhook forwarder posts: `flat` (Zapier-compatible keys) or `envelope`. */
+  forwardFormat: 'FORWARD_FORMAT',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
@@ -34,7 +60,19 @@ export type EnvName = (typeof ENV)[keyof typeof ENV];
 export const DEFAULTS = {
   maxBodyBytes: 256 * 1024,
   secretMaxAgeSeconds: 300,
+  httpTimeoutMs: 8_000,
+  hubspotBaseUrl: 'https://api.hubapi.com',
+  hubspotIdProperty: 'leadsie_user_id',
+  hubspotObjectType: 'contacts',
+  forwardFormat: 'flat',
 } as const;
+
+/** The CRM targets the crm-updater function knows; adding one is one adapter file plus its name here. */
+export const CRM_TARGETS = ['hubspot', 'webhook'] as const;
+export type CrmTargetName = (typeof CRM_TARGETS)[number];
+
+/** Header carrying the forwarder's signature: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
+export const SIGNATURE_HEADER = 'x-leadsie-webhooks-signature';
 
 /** HTTP routes, served by API Gateway when deployed and by the dev server in local mode. */
 export const ROUTES = {

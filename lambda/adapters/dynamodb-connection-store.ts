@@ -216,6 +216,19 @@ export class DynamoDbConnectionStore implements ConnectionStore {
     return items;
   }
 
+  async latestVersion(user: string | null, requestUrl: string): Promise<number | null> {
+    const result = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.latest(user, requestUrl),
+        ProjectionExpression: '#version',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ConsistentRead: true,
+      }),
+    );
+    return result.Item?.version === undefined ? null : Number(result.Item.version);
+  }
+
   /** Deliveries stored but not yet published, oldest first (for the reconciler and tests). */
   async pendingDeliveries(limit = 100): Promise<StoredDelivery[]> {
     const page = await this.doc.send(

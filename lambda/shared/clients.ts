@@ -6,6 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 
 const once = <T>(make: () => T): (() => T) => {
   let client: T | undefined;
@@ -18,3 +19,4 @@ const once = <T>(make: () => T): (() => T) => {
 export const dynamoDbClient = once(() => new DynamoDBClient({}));
 export const snsClient = once(() => new SNSClient({}));
 export const secretsManagerClient = once(() => new SecretsManagerClient({}));
+export const sqsClient = once(() => new SQSClient({}));

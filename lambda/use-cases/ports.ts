@@ -66,6 +66,8 @@ export interface ConnectionStore {
   markPublished(fingerprint: string, version: number, publishedAt: string): Promise<void>;
   /** The latest connection of every request of one user (null: deliveries without a user). */
   latestForUser(user: string | null): Promise<StoredLatestConnection[]>;
+  /** The version of the latest state of one (user, request); null when there is none. */
+  latestVersion(user: string | null, requestUrl: string): Promise<number | null>;
 }
 
 export interface EventPublisher {
@@ -77,4 +79,17 @@ export interface Log {
   info(message: string, ...extra: Record<string, unknown>[]): void;
   warn(message: string, ...extra: Record<string, unknown>[]): void;
   error(message: string, ...extra: Record<string, unknown>[]): void;
+}
+
+/**
+ * A CRM (or any system of record) that the crm-updater function keeps up to date. Adding Pipedrive
+ * or Salesforce is one adapter implementing this, plus its name in `CRM_TARGETS`.
+ */
+export interface CrmTarget {
+  /** Name in logs and dead letters. */
+  readonly name: string;
+  /** True when the target identifies records by the event's user (events without one are skipped). */
+  readonly requiresUser: boolean;
+  /** Writes the event; throws RetryableDeliveryError or PermanentDeliveryError on failure. */
+  upsert(event: ConnectionEvent): Promise<void>;
 }

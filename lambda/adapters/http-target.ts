@@ -1,0 +1,119 @@
+/**
+ * Outgoing HTTP calls of the consumers (Slack, HubSpot, forwarder targets), with one classification
+ * of outcomes shared by all of them:
+ *
+ * - 2xx: delivered;
+ * - 408, 425, 429, 5xx, a timeout or a network error: `RetryableDeliveryError` (with the target's
+ *   `Retry-After`, when it gave one);
+ * - any other status: `PermanentDeliveryError`, with the target's own words.
+ *
+ * Short in-process retries with exponential backoff and jitter (p-retry) absorb brief blips; longer
+ * waits are left to the queue, so a function never sleeps for long.
+ */
+import pRetry from 'p-retry';
+import { PermanentDeliveryError, RetryableDeliveryError } from '../domain/errors.ts';
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+export interface PostOptions {
+  /** Name of the target in error messages (never the URL: it may carry a secret). */
+  target: string;
+  url: string;
+  body: string;
+  headers?: Record<string, string>;
+  timeoutMs: number;
+}
+
+const RETRYABLE_STATUSES = new Set([408, 425, 429]);
+/** Longest excerpt of a target's answer kept in an error message. */
+const MAX_REASON_CHARS = 500;
+
+/** Seconds from a `Retry-After` header (delta-seconds or an HTTP date); undefined when absent or unreadable. */
+export const parseRetryAfter = (value: string | null, nowMs: number = Date.now()): number | undefined => {
+  if (value === null || value.trim() === '') return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - nowMs) / 1000));
+};
+
+const excerpt = (text: string): string =>
+  text.length > MAX_REASON_CHARS ? `${text.slice(0, MAX_REASON_CHARS)}…` : text;
+
+/** Throws the classified error for a non-2xx answer; returns for a 2xx one. */
+export const classifyResponse = (target: string, response: HttpResponse, detail?: string): void => {
+  if (response.status >= 200 && response.status < 300) return;
+  const said = detail ?? excerpt(response.body.trim());
+  const reason = `${target} answered ${response.status}${said ? `: ${said}` : ''}`;
+  if (response.status >= 500 || RETRYABLE_STATUSES.has(response.status)) {
+    throw new RetryableDeliveryError(reason, parseRetryAfter(response.headers.get('retry-after')));
+  }
+  throw new PermanentDeliveryError(reason);
+};
+
+/** A target that did not answer in time: retried through the queue, never waited for again in-process. */
+export class TargetTimeoutError extends RetryableDeliveryError {}
+
+/** One POST with a timeout; network failures and timeouts become `RetryableDeliveryError`. */
+export const post = async (options: PostOptions): Promise<HttpResponse> => {
+  let response: Response;
+  try {
+    response = await fetch(options.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...options.headers },
+      body: options.body,
+      signal: AbortSignal.timeout(options.timeoutMs),
+      redirect: 'error',
+    });
+  } catch (error) {
+    const name = error instanceof Error ? error.name : '';
+    if (name === 'TimeoutError' || name === 'AbortError') {
+      throw new TargetTimeoutError(`${options.target} gave no answer within ${options.timeoutMs} ms`);
+    }
+    const cause =
+      error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+    throw new RetryableDeliveryError(`${options.target} could not be reached (${cause})`);
+  }
+  let body = '';
+  try {
+    body = await response.text();
+  } catch {
+    // The status is what matters; an unreadable body leaves the reason shorter.
+  }
+  return { status: response.status, headers: response.headers, body };
+};
+
+export interface BackoffOptions {
+  /** Retries after the first attempt. */
+  retries: number;
+  /** First delay in ms; doubles each retry, with jitter. */
+  minDelayMs: number;
+  /** A `Retry-After` longer than this is left to the queue instead of waited for here. */
+  maxInlineWaitSeconds: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { retries: 2, minDelayMs: 250, maxInlineWaitSeconds: 2 };
+
+/**
+ * Runs `attempt`, retrying `RetryableDeliveryError`s from 5xx/429 answers a few times with backoff.
+ * Timeouts are not retried here (a hung target would hold the function); the queue retries them.
+ */
+export const withBackoff = <T>(
+  attempt: () => Promise<T>,
+  options: BackoffOptions = DEFAULT_BACKOFF,
+): Promise<T> =>
+  pRetry(attempt, {
+    retries: options.retries,
+    minTimeout: options.minDelayMs,
+    factor: 2,
+    randomize: true,
+    shouldRetry: ({ error }) =>
+      error instanceof RetryableDeliveryError &&
+      !(error instanceof TargetTimeoutError) &&
+      (error.retryAfterSeconds ?? 0) <= options.maxInlineWaitSeconds,
+  });

@@ -1,0 +1,31 @@
+/**
+ * Posts messages to a Slack Incoming Webhook. The webhook URL is itself the credential, so it lives
+ * in Secrets Manager and never appears in a log or an error (errors name the target "Slack").
+ *
+ * Slack answers 200 `ok`; 400 `invalid_payload`, 403 `invalid_token`/`action_prohibited`,
+ * 404 `channel_not_found`, 410 `channel_is_archived` are permanent; 429 (with Retry-After) and 5xx
+ * are retried.
+ */
+import type { SlackMessage } from '../domain/slack-message.ts';
+import { classifyResponse, post, withBackoff } from './http-target.ts';
+import type { SecretSource } from './secrets.ts';
+
+export interface SlackSender {
+  send(message: SlackMessage): Promise<void>;
+}
+
+export class SlackWebhook implements SlackSender {
+  constructor(
+    private readonly webhookUrl: SecretSource,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async send(message: SlackMessage): Promise<void> {
+    const url = await this.webhookUrl.value();
+    const body = JSON.stringify(message);
+    await withBackoff(async () => {
+      const response = await post({ target: 'Slack', url, body, timeoutMs: this.timeoutMs });
+      classifyResponse('Slack', response);
+    });
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The shape every consumer function shares: an SQS batch (fed by the "connection events" topic
+ * with raw message delivery), each record an envelope, processed with partial batch failure
+ * reporting (Powertools batch), so one failing record never blocks the rest of its batch.
+ *
+ * Per record:
+ * - not a connection event (poison): to the dead-letter queue at once, with the reason;
+ * - `PermanentDeliveryError`: to the dead-letter queue at once, with the target's reason;
+ * - `RetryableDeliveryError`: reported failed, so SQS redelivers it (after the target's
+ *   Retry-After when it gave one: the message's visibility is extended to match); after the
+ *   queue's max receive count, SQS moves it to the dead-letter queue;
+ * - anything else: reported failed (retried, then dead-lettered by SQS).
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { DeadLetterSink, MessageDelayer } from '../adapters/sqs-queues.ts';
+import { type ConnectionEvent, envelopeSchema } from '../domain/envelope.ts';
+import { PermanentDeliveryError, RetryableDeliveryError } from '../domain/errors.ts';
+import { formatPath } from '../domain/payload.ts';
+import type { Log } from '../use-cases/ports.ts';
+
+export interface ConsumerDeps {
+  /** The consumer's name in logs and dead letters. */
+  name: string;
+  deadLetters: DeadLetterSink;
+  delayer: MessageDelayer;
+  log: Log;
+}
+
+/** What a consumer does with one event; it may return a word for the log (`updated`, `skipped-stale`). */
+export type Deliver = (event: ConnectionEvent, record: SQSRecord) => Promise<string | undefined>;
+
+/** Reads a record's body as a connection event, or says why it is not one. */
+export const readEvent = (
+  body: string,
+): { ok: true; event: ConnectionEvent } | { ok: false; reason: string } => {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { ok: false, reason: 'the message is not JSON' };
+  }
+  const parsed = envelopeSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.slice(0, 5).map((i) => `${formatPath(i.path)}: ${i.message}`);
+    return { ok: false, reason: `the message is not a connection event (${problems.join('; ')})` };
+  }
+  return { ok: true, event: parsed.data };
+};
+
+export const makeSqsConsumer = (deps: ConsumerDeps, deliver: Deliver) => {
+  const { name, log } = deps;
+
+  const deadLetter = async (record: SQSRecord, reason: string): Promise<void> => {
+    await deps.deadLetters.send({ body: record.body, reason, consumer: name, messageId: record.messageId });
+    log.warn('sent to the dead-letter queue', { consumer: name, messageId: record.messageId, reason });
+  };
+
+  const handleRecord = async (record: SQSRecord): Promise<void> => {
+    const read = readEvent(record.body);
+    if (!read.ok) {
+      await deadLetter(record, read.reason);
+      return;
+    }
+    const { event } = read;
+    try {
+      const outcome = await deliver(event, record);
+      log.info('event delivered', {
+        consumer: name,
+        eventId: event.eventId,
+        outcome: outcome ?? 'delivered',
+      });
+    } catch (error) {
+      if (error instanceof PermanentDeliveryError) {
+        await deadLetter(record, error.message);
+        return;
+      }
+      if (error instanceof RetryableDeliveryError) {
+        log.warn('delivery failed; will retry', {
+          consumer: name,
+          eventId: event.eventId,
+          reason: error.message,
+          retryAfterSeconds: error.retryAfterSeconds,
+          receiveCount: record.attributes.ApproximateReceiveCount,
+        });
+        if (error.retryAfterSeconds !== undefined) {
+          await deps.delayer
+            .delay(record.receiptHandle, error.retryAfterSeconds)
+            .catch((delayError: unknown) => {
+              log.warn('could not delay the message; it returns after the visibility timeout', {
+                consumer: name,
+                error: String(delayError),
+              });
+            });
+        }
+      } else {
+        log.error('unexpected error; will retry', { consumer: name, eventId: event.eventId, error });
+      }
+      throw error;
+    }
+  };
+
+  return async (event: SQSEvent): Promise<SQSBatchResponse> =>
+    processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), {
+      throwOnFullBatchFailure: false,
+    });
+};
