@@ -36,8 +36,11 @@ export const ENV = {
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
   /** URL of the consumer's own queue (to delay a message when a target asks to retry later). */
   queueUrl: 'QUEUE_URL',
-  /** ARN of the consumer's secret: the Slack webhook URL, the HubSpot token, or the forwarder's `{url, signingSecret}`. */
-  consumerSecretArn: 'CONSUMER_SECRET_ARN',
+  /**
+   * The consumer's secret (its name, as configured in cdk.json, or its ARN): the Slack webhook URL,
+   * the HubSpot private-app token, or the forwarder's `{"url", "signingSecret"}` JSON.
+   */
+  consumerSecretId: 'CONSUMER_SECRET_ID',
   /** Timeout of one outgoing HTTP call, in milliseconds. */
   httpTimeoutMs: 'HTTP_TIMEOUT_MS',
   /** Which CRM target the crm-updater function drives: one of `CRM_TARGETS`. */

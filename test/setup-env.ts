@@ -11,7 +11,7 @@ const placeholders: Record<string, string> = {
   [ENV.webhookTokenSecretArn]: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:placeholder-webhook',
   [ENV.readTokenSecretArn]: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:placeholder-read',
   [ENV.consumerName]: 'placeholder-consumer',
-  [ENV.consumerSecretArn]: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:placeholder-consumer',
+  [ENV.consumerSecretId]: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:placeholder-consumer',
   [ENV.deadLetterQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/000000000000/placeholder-dlq',
   [ENV.queueUrl]: 'https://sqs.us-east-1.amazonaws.com/000000000000/placeholder-queue',
   [ENV.crmTarget]: 'webhook',

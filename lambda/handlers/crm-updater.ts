@@ -79,7 +79,7 @@ export const defaultDeps = (logger: Logger, env: NodeJS.ProcessEnv = process.env
   const name = requireEnv(ENV.consumerName, env);
   const secret = new CachedSecret(
     secretsManagerClient(),
-    requireEnv(ENV.consumerSecretArn, env),
+    requireEnv(ENV.consumerSecretId, env),
     positiveIntEnv(ENV.secretMaxAgeSeconds, DEFAULTS.secretMaxAgeSeconds, env) * 1000,
   );
   return {

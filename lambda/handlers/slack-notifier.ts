@@ -31,7 +31,7 @@ export const defaultDeps = (logger: Logger, env: NodeJS.ProcessEnv = process.env
   slack: new SlackWebhook(
     new CachedSecret(
       secretsManagerClient(),
-      requireEnv(ENV.consumerSecretArn, env),
+      requireEnv(ENV.consumerSecretId, env),
       positiveIntEnv(ENV.secretMaxAgeSeconds, DEFAULTS.secretMaxAgeSeconds, env) * 1000,
     ),
     positiveIntEnv(ENV.httpTimeoutMs, DEFAULTS.httpTimeoutMs, env),
