@@ -86,9 +86,12 @@ export class HouseFunction extends Construct implements IGrantable {
   public readonly logGroup: LogGroup;
   /** The principal to grant permissions to (the execution role). */
   public readonly grantPrincipal: IPrincipal;
+  /** Absolute path of the bundled entry file (`HANDLER_ENTRIES[handler]` under the repository root). */
+  public readonly entry: string;
 
   constructor(scope: Construct, id: string, props: HouseFunctionProps) {
     super(scope, id);
+    this.entry = handlerEntryPath(props.handler);
 
     this.logGroup = new LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
@@ -104,7 +107,7 @@ export class HouseFunction extends Construct implements IGrantable {
     this.logGroup.grantWrite(this.role);
 
     this.function = new NodejsFunction(this, 'Function', {
-      entry: handlerEntryPath(props.handler),
+      entry: this.entry,
       handler: 'handler',
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),

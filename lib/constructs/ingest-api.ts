@@ -266,8 +266,8 @@ export class IngestApi extends Construct {
       id: 'AwsSolutions-APIG4',
       reason:
         'Leadsie cannot send headers, so the webhook token arrives as ?token= and is checked by the ingest ' +
-        'function against the webhook token secret. An API Gateway Lambda authorizer would use ' +
-        'that query string as its identity source, caching the secret as a cache key, for no added protection.',
+        'function against the webhook token secret. An API Gateway Lambda authorizer would have to take that query ' +
+        'string as its identity source (and cache key), for no check the function does not already make.',
     });
     Validations.of(this.connectionsRoute).acknowledge({
       id: 'AwsSolutions-APIG4',
@@ -276,15 +276,20 @@ export class IngestApi extends Construct {
         'function against its own secret, distinct from the webhook token. A Lambda authorizer would add a second ' +
         'function and cold start in front of one read-only route without adding a check the function lacks.',
     });
-    for (const secret of [this.webhookTokenSecret, this.readTokenSecret]) {
-      Validations.of(secret).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason:
-          'The token is also configured outside AWS (pasted into Leadsie, or held by the operator), so an automatic ' +
-          'rotation would break deliveries until someone re-pastes it. Rotation is manual and operator-run (a ' +
-          'rotate-token CLI command is planned), and the functions re-read the secret after its cache max age.',
-      });
-    }
+    Validations.of(this.webhookTokenSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        "The webhook token is also pasted into Leadsie's webhook URL, which no AWS rotation can update: an automatic " +
+        'rotation would make every delivery fail until someone re-pastes it. Rotation is a manual operator step (a ' +
+        'rotate-token CLI command is planned); the ingest function re-reads the secret after SECRET_MAX_AGE_SECONDS.',
+    });
+    Validations.of(this.readTokenSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The read token is held by the operator and the scripts that call GET /connections, outside AWS: an automatic ' +
+        'rotation would lock them out without notice. Rotation is a manual operator step (a rotate-token CLI command ' +
+        'is planned); the connections function re-reads the secret after SECRET_MAX_AGE_SECONDS.',
+    });
   }
 }
 
