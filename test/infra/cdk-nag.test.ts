@@ -1,0 +1,82 @@
+/**
+ * cdk-nag (AWS Solutions pack) as the CDK entry registers it: no unacknowledged finding, every
+ * acknowledgement scoped to the construct concerned and explained, and proof that the check is live.
+ */
+import { App, type Stack, Validations } from 'aws-cdk-lib';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config.ts';
+import { LeadsieWebhooksStack } from '../../lib/leadsie-webhooks-stack.ts';
+import { NO_BUNDLING, projectContext } from './support.ts';
+
+/** The app of `bin/leadsie-webhooks.ts`, with `extra` resources added before the checks run. */
+const buildApp = (extra?: (stack: Stack) => void) => {
+  const app = new App({ context: { ...projectContext(), ...NO_BUNDLING } });
+  const config = loadConfig(app.node);
+  const stack = new LeadsieWebhooksStack(app, config.stackName, { config });
+  extra?.(stack);
+  const checks = new AwsSolutionsChecks(app);
+  Validations.of(app).addPlugins(checks);
+  return { app, stack, checks };
+};
+
+const findings = (checks: AwsSolutionsChecks, app: App) =>
+  checks
+    .validateScope(app)
+    .violations.flatMap((v) =>
+      v.violatingResources.map((r) => `${v.severity} ${v.ruleName} at ${r.constructPath}`),
+    );
+
+/** Every acknowledgement in the tree: where, which rule, why. */
+const acknowledgements = (app: App) =>
+  app.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+          path: construct.node.path,
+          id: id.replace(/^annotation::/i, ''),
+          reason,
+        })),
+      ),
+  );
+
+describe('cdk-nag AWS Solutions checks', () => {
+  const { app, checks } = buildApp();
+
+  it('report no unacknowledged error or warning', () => {
+    expect(findings(checks, app)).toEqual([]);
+  });
+
+  it('let the app synthesize (CDK runs them, with its own template validation, at synth)', () => {
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('are acknowledged only where expected: authorization in the functions, manual token rotation', () => {
+    expect(
+      acknowledgements(app)
+        .map(({ path, id }) => `${id} at ${path}`)
+        .sort(),
+    ).toEqual(
+      [
+        'AwsSolutions-APIG4 at LeadsieWebhooks/IngestApi/HttpApi/POST--leadsie--webhook',
+        'AwsSolutions-APIG4 at LeadsieWebhooks/IngestApi/HttpApi/GET--connections',
+        'AwsSolutions-SMG4 at LeadsieWebhooks/IngestApi/WebhookTokenSecret',
+        'AwsSolutions-SMG4 at LeadsieWebhooks/IngestApi/ReadTokenSecret',
+      ].sort(),
+    );
+  });
+
+  it('are acknowledged with a reason that explains, not a placeholder', () => {
+    for (const { reason } of acknowledgements(app)) expect(reason.length).toBeGreaterThan(150);
+  });
+
+  it('are live: a resource added without an acknowledgement is reported and fails synthesis', () => {
+    const broken = buildApp((stack) => new Secret(stack, 'UnacknowledgedSecret'));
+    expect(findings(broken.checks, broken.app)).toEqual([
+      'error AwsSolutions-SMG4 at LeadsieWebhooks/UnacknowledgedSecret/Resource',
+    ]);
+    expect(() => broken.app.synth()).toThrow(/AwsSolutions-SMG4/);
+  });
+});

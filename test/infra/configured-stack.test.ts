@@ -1,0 +1,74 @@
+/**
+ * Non-default configuration reaches the template: every context value, given as the strings
+ * `-c key=value` produces, changes what it should. (Defaults are asserted in the other files.)
+ */
+import { describe, expect, it } from 'vitest';
+import { ENV } from '../../lambda/contract.ts';
+import { logicalId, resourceById, synthStack } from './support.ts';
+
+const { stack, template } = synthStack({
+  stackName: 'LeadsieWebhooksStaging',
+  throttleRateLimit: '25',
+  throttleBurstLimit: '50',
+  maxBodyBytes: '100000',
+  secretMaxAgeSeconds: '60',
+  logRetentionDays: '30',
+  tableDeletionProtection: 'false',
+  removalPolicy: 'destroy',
+  lambdaMemoryMb: '1024',
+});
+
+const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+const ingestEnv = resourceById(template, logicalId(stack, stack.api.ingestFunction.function)).Properties
+  .Environment as {
+  Variables: Record<string, unknown>;
+};
+
+describe('a stack configured from the context', () => {
+  it('takes its name from stackName', () => {
+    expect(stack.stackName).toBe('LeadsieWebhooksStaging');
+  });
+
+  it('throttles at throttleRateLimit and throttleBurstLimit', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 },
+    });
+  });
+
+  it('passes maxBodyBytes and secretMaxAgeSeconds to the ingest function', () => {
+    expect(ingestEnv.Variables[ENV.maxBodyBytes]).toBe('100000');
+    expect(ingestEnv.Variables[ENV.secretMaxAgeSeconds]).toBe('60');
+  });
+
+  it('keeps logs for logRetentionDays', () => {
+    for (const logGroup of Object.values(template.findResources('AWS::Logs::LogGroup'))) {
+      expect(logGroup.Properties.RetentionInDays).toBe(30);
+    }
+  });
+
+  it('turns deletion protection off when tableDeletionProtection is false', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      Replicas: [
+        {
+          DeletionProtectionEnabled: false,
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        },
+      ],
+    });
+  });
+
+  it.each([
+    'AWS::DynamoDB::GlobalTable',
+    'AWS::KMS::Key',
+    'AWS::SecretsManager::Secret',
+    'AWS::Logs::LogGroup',
+  ])('deletes %s with the stack when removalPolicy is destroy', (type) => {
+    const resources = Object.values(template.findResources(type));
+    expect(resources.length).toBeGreaterThan(0);
+    for (const resource of resources) expect(resource.DeletionPolicy).toBe('Delete');
+  });
+
+  it('gives every function lambdaMemoryMb', () => {
+    for (const fn of functions) expect(fn.Properties.MemorySize).toBe(1024);
+  });
+});
