@@ -34,21 +34,31 @@ const MAX_REASON_CHARS = 500;
 
 /** Seconds from a `Retry-After` header (delta-seconds or an HTTP date); undefined when absent or unreadable. */
 export const parseRetryAfter = (value: string | null, nowMs: number = Date.now()): number | undefined => {
-  if (value === null || value.trim() === '') return undefined;
+  if (value === null) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  // Only the HTTP date form (RFC 9110 IMF-fixdate); Date.parse alone reads "-5" or "1.5" as dates.
+  if (!HTTP_DATE.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, Math.ceil((date - nowMs) / 1000));
 };
 
-const excerpt = (text: string): string =>
+const HTTP_DATE =
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+export const excerpt = (text: string): string =>
   text.length > MAX_REASON_CHARS ? `${text.slice(0, MAX_REASON_CHARS)}…` : text;
 
 /** Throws the classified error for a non-2xx answer; returns for a 2xx one. */
 export const classifyResponse = (target: string, response: HttpResponse, detail?: string): void => {
   if (response.status >= 200 && response.status < 300) return;
-  const said = detail ?? excerpt(response.body.trim());
+  if (response.status >= 300 && response.status < 400) {
+    throw new PermanentDeliveryError(
+      `${target} answered ${response.status} (a redirect); configure the final URL instead`,
+    );
+  }
+  const said = excerpt(detail ?? response.body.trim());
   const reason = `${target} answered ${response.status}${said ? `: ${said}` : ''}`;
   if (response.status >= 500 || RETRYABLE_STATUSES.has(response.status)) {
     throw new RetryableDeliveryError(reason, parseRetryAfter(response.headers.get('retry-after')));
@@ -61,6 +71,10 @@ export class TargetTimeoutError extends RetryableDeliveryError {}
 
 /** One POST with a timeout; network failures and timeouts become `RetryableDeliveryError`. */
 export const post = async (options: PostOptions): Promise<HttpResponse> => {
+  if (!URL.canParse(options.url)) {
+    // Never retried: the configuration must change. The URL is not shown (it may be a secret).
+    throw new PermanentDeliveryError(`${options.target} has an invalid URL; check its configuration`);
+  }
   let response: Response;
   try {
     response = await fetch(options.url, {
@@ -68,7 +82,9 @@ export const post = async (options: PostOptions): Promise<HttpResponse> => {
       headers: { 'content-type': 'application/json', ...options.headers },
       body: options.body,
       signal: AbortSignal.timeout(options.timeoutMs),
-      redirect: 'error',
+      // A redirect is answered, not followed: classifyResponse makes it permanent ("use the final URL"),
+      // and the body (which may carry secrets) never goes to a Location we were not configured with.
+      redirect: 'manual',
     });
   } catch (error) {
     const name = error instanceof Error ? error.name : '';
@@ -112,6 +128,13 @@ export const withBackoff = <T>(
     minTimeout: options.minDelayMs,
     factor: 2,
     randomize: true,
+    // A short Retry-After is waited for in full before the backoff delay adds its own.
+    onFailedAttempt: async ({ error, retriesLeft }) => {
+      const wait = error instanceof RetryableDeliveryError ? (error.retryAfterSeconds ?? 0) : 0;
+      if (retriesLeft > 0 && wait > 0 && wait <= options.maxInlineWaitSeconds) {
+        await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+      }
+    },
     shouldRetry: ({ error }) =>
       error instanceof RetryableDeliveryError &&
       !(error instanceof TargetTimeoutError) &&

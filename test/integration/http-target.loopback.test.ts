@@ -86,12 +86,9 @@ describe('parseRetryAfter', () => {
     },
   );
 
-  // BUG (minor): V8's lenient Date.parse reads some garbage as a date in 2001 ("-5" → 2001-05-01,
-  // "1.5" → 2001-01-05, "tomorrow 5" → 2001-05-01), so these give 0 ("retry now") instead of
-  // undefined. The SQS consumer then sets the message's visibility to 0 and it comes back at once
-  // instead of after the visibility timeout. Expected: only delay-seconds (digits) or an IMF-fixdate
-  // `Day, DD Mon YYYY HH:MM:SS GMT` (RFC 9110) is read; anything else is undefined.
-  it.fails.each(['-5', '1.5', 'tomorrow 5'])('reads the garbage %j as undefined', (value) => {
+  // V8's lenient Date.parse reads some garbage as a date in 2001 ("-5" → 2001-05-01), which would
+  // mean "retry now"; only delay-seconds or an IMF-fixdate (RFC 9110) may be read.
+  it.each(['-5', '1.5', 'tomorrow 5'])('reads the garbage %j as undefined', (value) => {
     expect(parseRetryAfter(value, NOW_MS)).toBeUndefined();
   });
 });
@@ -101,13 +98,19 @@ describe('classifyResponse', () => {
     expect(() => classifyResponse('Target', answer(status, 'ok'))).not.toThrow();
   });
 
-  it.each([300, 301, 302, 304, 307, 400, 401, 403, 404, 405, 409, 410, 413, 422])(
-    'makes %i a PermanentDeliveryError',
+  it.each([400, 401, 403, 404, 405, 409, 410, 413, 422])('makes %i a PermanentDeliveryError', (status) => {
+    const error = thrown(() => classifyResponse('Target', answer(status, 'nope')));
+    expect(error).toBeInstanceOf(PermanentDeliveryError);
+    expect(error).not.toBeInstanceOf(RetryableDeliveryError);
+    expect(error.message).toBe(`Target answered ${status}: nope`);
+  });
+
+  it.each([300, 301, 302, 304, 307, 308])(
+    'makes the redirect %i a PermanentDeliveryError naming the fix',
     (status) => {
-      const error = thrown(() => classifyResponse('Target', answer(status, 'nope')));
+      const error = thrown(() => classifyResponse('Target', answer(status, 'moved')));
       expect(error).toBeInstanceOf(PermanentDeliveryError);
-      expect(error).not.toBeInstanceOf(RetryableDeliveryError);
-      expect(error.message).toBe(`Target answered ${status}: nope`);
+      expect(error.message).toBe(`Target answered ${status} (a redirect); configure the final URL instead`);
     },
   );
 
@@ -204,35 +207,22 @@ describe('post and withBackoff against a loopback target', () => {
     expect(error.message.length).toBe('Target answered 502: '.length + 500 + 1);
   });
 
-  // A redirect is not followed (`redirect: 'error'`): fetch fails with "unexpected redirect", which
-  // `post` reports like a network error, a RetryableDeliveryError "could not be reached" (while a
-  // 3xx given to classifyResponse is permanent, see above). The Location is not shown.
-  it('does not follow a 302: one request, RetryableDeliveryError "could not be reached"', async () => {
+  // A redirect is answered, not followed (`redirect: 'manual'`): the body never goes to a Location we
+  // were not configured with, and the answer is permanent (retrying cannot change where the URL points).
+  it('does not follow a 302: one request, a PermanentDeliveryError that hides the Location', async () => {
     server.answer({ status: 302, body: 'Found', headers: { location: '/elsewhere?token=LOCATION-SECRET' } });
 
-    const error = await rejection(post({ target: 'Target', url, body: '{}', timeoutMs: TIMEOUT_MS }));
+    const error = await rejection(
+      withBackoff(async () => {
+        classifyResponse('Target', await post({ target: 'Target', url, body: '{}', timeoutMs: TIMEOUT_MS }));
+      }, FAST_BACKOFF),
+    );
 
-    expect(error).toBeInstanceOf(RetryableDeliveryError);
-    expect(error).not.toBeInstanceOf(TargetTimeoutError);
-    expect(error.message).toBe('Target could not be reached (unexpected redirect)');
+    expect(error).toBeInstanceOf(PermanentDeliveryError);
+    expect(error.message).toBe('Target answered 302 (a redirect); configure the final URL instead');
     expect(error.message).not.toContain('LOCATION-SECRET');
     expect(error.message).not.toContain('SECRET-PATH');
     expect(server.requests.map((r) => r.path)).toEqual(['/hook/SECRET-PATH']);
-  });
-
-  it('retries a redirect in-process like a network error (3 requests, none to the Location)', async () => {
-    server.fallback = { status: 302, body: 'Found', headers: { location: '/elsewhere' } };
-
-    const error = await rejection(
-      withBackoff(() => post({ target: 'Target', url, body: '{}', timeoutMs: TIMEOUT_MS }), FAST_BACKOFF),
-    );
-
-    expect(error).toBeInstanceOf(RetryableDeliveryError);
-    expect(server.requests.map((r) => r.path)).toEqual([
-      '/hook/SECRET-PATH',
-      '/hook/SECRET-PATH',
-      '/hook/SECRET-PATH',
-    ]);
   });
 
   it('gives up on a hung target at the timeout with a TargetTimeoutError', async () => {
@@ -246,13 +236,13 @@ describe('post and withBackoff against a loopback target', () => {
     expect(server.requests).toHaveLength(1);
   });
 
-  it('does not show a malformed URL (it may be a secret) in the error', async () => {
+  it('makes a malformed URL a PermanentDeliveryError that does not show it (it may be a secret)', async () => {
     const error = await rejection(
       post({ target: 'Target', url: 'hooks.example/SECRET-NO-SCHEME', body: '{}', timeoutMs: TIMEOUT_MS }),
     );
 
-    expect(error).toBeInstanceOf(RetryableDeliveryError);
-    expect(error.message).toContain('Target could not be reached');
+    expect(error).toBeInstanceOf(PermanentDeliveryError);
+    expect(error.message).toBe('Target has an invalid URL; check its configuration');
     expect(error.message).not.toContain('SECRET-NO-SCHEME');
   });
 

@@ -168,11 +168,9 @@ describe.concurrent('SlackWebhook retries with backoff (a loopback Slack each)',
     expect(server.requests[1]?.body).toBe(server.requests[0]?.body);
   });
 
-  // BUG: Slack asks to wait Retry-After seconds; `withBackoff` retries a short Retry-After (≤ 2 s)
-  // after p-retry's own delay (250–500 ms for the first retry), ignoring the value, so the retry
-  // lands inside the window Slack asked us to stay away. Expected: the in-process retry waits at
-  // least Retry-After seconds (e.g. max(backoff, retryAfterSeconds × 1000)).
-  it.fails('waits at least the Retry-After (1 s) before the in-process retry', async ({
+  // Slack asks to wait Retry-After seconds: the in-process retry of a short Retry-After (≤ 2 s) must
+  // not land inside that window.
+  it('waits at least the Retry-After (1 s) before the in-process retry', async ({
     expect,
     onTestFinished,
   }) => {

@@ -8,7 +8,7 @@ import { crmProperties, type PropertyMapping } from '../../domain/crm-mapping.ts
 import type { ConnectionEvent } from '../../domain/envelope.ts';
 import { PermanentDeliveryError } from '../../domain/errors.ts';
 import type { CrmTarget } from '../../use-cases/ports.ts';
-import { classifyResponse, type HttpResponse, post, withBackoff } from '../http-target.ts';
+import { classifyResponse, excerpt, type HttpResponse, post, withBackoff } from '../http-target.ts';
 import type { SecretSource } from '../secrets.ts';
 
 export interface HubSpotOptions {
@@ -79,7 +79,7 @@ export class HubSpotTarget implements CrmTarget {
       // 207: some inputs failed; with one input, that is this event's failure.
       if (response.status === 207) {
         throw new PermanentDeliveryError(
-          `HubSpot rejected the record: ${hubSpotMessage(response) ?? response.body}`,
+          `HubSpot rejected the record: ${excerpt(hubSpotMessage(response) ?? response.body)}`,
         );
       }
       classifyResponse('HubSpot', response, hubSpotMessage(response));

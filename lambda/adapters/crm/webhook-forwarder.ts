@@ -10,6 +10,7 @@
 import * as z from 'zod/mini';
 import { SIGNATURE_HEADER } from '../../contract.ts';
 import type { ConnectionEvent } from '../../domain/envelope.ts';
+import { PermanentDeliveryError } from '../../domain/errors.ts';
 import { signatureHeader } from '../../domain/signature.ts';
 import type { CrmTarget } from '../../use-cases/ports.ts';
 import { classifyResponse, post, withBackoff } from '../http-target.ts';
@@ -23,18 +24,23 @@ const forwarderSecretSchema = z.object({
 });
 export type ForwarderSecret = z.infer<typeof forwarderSecretSchema>;
 
-/** Reads the forwarder's secret; the message names what is wrong, never the value. */
+/**
+ * Reads the forwarder's secret; the message names what is wrong, never the value. A bad secret is a
+ * permanent failure: retrying cannot fix it, so messages go to the DLQ (redrive them once it is fixed).
+ */
 export const parseForwarderSecret = (text: string): ForwarderSecret => {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new Error('the forwarder secret must be JSON: {"url": "https://…", "signingSecret": "…"}');
+    throw new PermanentDeliveryError(
+      'the forwarder secret must be JSON: {"url": "https://…", "signingSecret": "…"}',
+    );
   }
   const parsed = forwarderSecretSchema.safeParse(json);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
-    throw new Error(
+    throw new PermanentDeliveryError(
       `the forwarder secret is invalid at: ${fields} (needs url and a signingSecret of 16+ chars)`,
     );
   }
