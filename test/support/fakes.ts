@@ -1,0 +1,168 @@
+/**
+ * In-memory fakes of the ports in `lambda/use-cases/ports.ts`, for handler and use-case tests.
+ *
+ * They keep the documented semantics of the DynamoDB store, so a test that passes against them
+ * means the same as one against moto:
+ * - `createDelivery` is a conditional create by fingerprint (an existing one is returned, untouched);
+ * - `claimDelivery` takes over an unpublished delivery only once its lease has run out;
+ * - `advanceLatest` keeps one latest item per (user, request), bumps its version counter, answers
+ *   `superseded` when a newer delivery (by `receivedAt#eventId`) is already the latest, and gives
+ *   the same delivery its version back when it advances twice;
+ * - a delivery is pending until `markPublished`; `recordPublishFailure` keeps the version and
+ *   releases the lease.
+ *
+ * Every value goes in and out as a copy, so a caller can never change the stored state by mutating
+ * what it passed or got back. Each call is recorded in `calls`; `failOn` makes a method throw.
+ */
+import type { ConnectionEvent } from '../../lambda/domain/envelope.ts';
+import type {
+  AdvanceResult,
+  ConnectionStore,
+  CreateDeliveryResult,
+  EventPublisher,
+  LatestConnection,
+  NewDelivery,
+  StoredDelivery,
+  StoredLatestConnection,
+} from '../../lambda/use-cases/ports.ts';
+
+export type StoreMethod = keyof ConnectionStore;
+
+const copy = <T>(value: T): T => structuredClone(value);
+
+/** The order the DynamoDB store compares deliveries of one (user, request) by. */
+const orderOf = (item: { receivedAt: string; eventId: string }): string =>
+  `${item.receivedAt}#${item.eventId}`;
+
+const latestKey = (user: string | null, requestUrl: string): string => JSON.stringify([user, requestUrl]);
+
+export class InMemoryConnectionStore implements ConnectionStore {
+  /** Every call, in order, by method name. */
+  readonly calls: StoreMethod[] = [];
+  private readonly deliveryItems = new Map<string, StoredDelivery>();
+  private readonly latestItems = new Map<string, StoredLatestConnection>();
+  private readonly failures = new Map<StoreMethod, Error>();
+
+  /** Makes every later call of `method` reject with `error` (until `heal`). */
+  failOn(method: StoreMethod, error: Error = new Error(`${method} failed`)): this {
+    this.failures.set(method, error);
+    return this;
+  }
+
+  heal(): this {
+    this.failures.clear();
+    return this;
+  }
+
+  private enter(method: StoreMethod): void {
+    this.calls.push(method);
+    const failure = this.failures.get(method);
+    if (failure) throw failure;
+  }
+
+  private mustGet(fingerprint: string): StoredDelivery {
+    const delivery = this.deliveryItems.get(fingerprint);
+    // The DynamoDB store's updates are conditional on the item existing.
+    if (!delivery) throw new Error(`ConditionalCheckFailedException: no delivery ${fingerprint}`);
+    return delivery;
+  }
+
+  async createDelivery(delivery: NewDelivery): Promise<CreateDeliveryResult> {
+    this.enter('createDelivery');
+    const existing = this.deliveryItems.get(delivery.fingerprint);
+    if (existing) return { created: false, existing: copy(existing) };
+    this.deliveryItems.set(delivery.fingerprint, { ...copy(delivery), version: null, publishedAt: null });
+    return { created: true };
+  }
+
+  async claimDelivery(fingerprint: string, nowMs: number, leaseUntil: number): Promise<boolean> {
+    this.enter('claimDelivery');
+    const delivery = this.deliveryItems.get(fingerprint);
+    if (!delivery || delivery.publishedAt !== null || delivery.leaseUntil > nowMs) return false;
+    delivery.leaseUntil = leaseUntil;
+    return true;
+  }
+
+  async advanceLatest(latest: LatestConnection): Promise<AdvanceResult> {
+    this.enter('advanceLatest');
+    const key = latestKey(latest.user, latest.requestUrl);
+    const current = this.latestItems.get(key);
+    if (current === undefined || orderOf(current) < orderOf(latest)) {
+      const version = (current?.version ?? 0) + 1;
+      this.latestItems.set(key, { ...copy(latest), version });
+      return { version };
+    }
+    if (current.eventId === latest.eventId) return { version: current.version };
+    return { superseded: true };
+  }
+
+  async recordPublishFailure(fingerprint: string, version: number): Promise<void> {
+    this.enter('recordPublishFailure');
+    const delivery = this.mustGet(fingerprint);
+    delivery.version = version;
+    delivery.leaseUntil = 0;
+  }
+
+  async markPublished(fingerprint: string, version: number, publishedAt: string): Promise<void> {
+    this.enter('markPublished');
+    const delivery = this.mustGet(fingerprint);
+    delivery.version = version;
+    delivery.publishedAt = publishedAt;
+  }
+
+  async latestForUser(user: string | null): Promise<StoredLatestConnection[]> {
+    this.enter('latestForUser');
+    // DynamoDB returns a user's partition in sort-key order, i.e. by request URL.
+    return [...this.latestItems.values()]
+      .filter((item) => item.user === user)
+      .sort((a, b) => (a.requestUrl < b.requestUrl ? -1 : a.requestUrl > b.requestUrl ? 1 : 0))
+      .map(copy);
+  }
+
+  async latestVersion(user: string | null, requestUrl: string): Promise<number | null> {
+    this.enter('latestVersion');
+    return this.latestItems.get(latestKey(user, requestUrl))?.version ?? null;
+  }
+
+  // Inspection helpers for tests (not part of the port).
+
+  /** Every recorded delivery, in insertion order. */
+  deliveries(): StoredDelivery[] {
+    return [...this.deliveryItems.values()].map(copy);
+  }
+
+  /** Deliveries stored but not yet published. */
+  pending(): StoredDelivery[] {
+    return this.deliveries().filter((delivery) => delivery.publishedAt === null);
+  }
+
+  /** Every latest item, in insertion order. */
+  latest(): StoredLatestConnection[] {
+    return [...this.latestItems.values()].map(copy);
+  }
+}
+
+export class InMemoryEventPublisher implements EventPublisher {
+  /** Events published successfully, in order. */
+  readonly published: ConnectionEvent[] = [];
+  /** Every call of `publish`, successful or not. */
+  attempts = 0;
+  private failure: Error | undefined;
+
+  /** Makes every later `publish` reject with `error` (until `heal`). */
+  failWith(error: Error = new Error('topic unavailable')): this {
+    this.failure = error;
+    return this;
+  }
+
+  heal(): this {
+    this.failure = undefined;
+    return this;
+  }
+
+  async publish(event: ConnectionEvent): Promise<void> {
+    this.attempts++;
+    if (this.failure) throw this.failure;
+    this.published.push(copy(event));
+  }
+}
