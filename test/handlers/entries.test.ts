@@ -1,0 +1,125 @@
+/**
+ * The handler entries the stack bundles (`HANDLER_ENTRIES` in lambda/contract.ts): each file exists,
+ * exports what Lambda calls (`handler`) and what tests wire (`makeHandler`), and fails fast at import
+ * when its configuration is missing, naming the variable, as a cold start in Lambda would.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ENV, HANDLER_ENTRIES } from '../../lambda/contract.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const entries = Object.entries(HANDLER_ENTRIES);
+
+describe('handler entries', () => {
+  it('lists at least the ingest and connections handlers', () => {
+    expect(HANDLER_ENTRIES).toMatchObject({
+      ingest: 'lambda/handlers/ingest.ts',
+      connections: 'lambda/handlers/connections.ts',
+    });
+  });
+
+  it('lists every handler file in lambda/handlers (a file not listed would never be bundled)', () => {
+    const files = readdirSync(resolve(ROOT, 'lambda/handlers'))
+      .filter((name) => name.endsWith('.ts'))
+      .map((name) => `lambda/handlers/${name}`)
+      .sort();
+    expect(Object.values(HANDLER_ENTRIES).sort()).toEqual(files);
+  });
+
+  it.each(entries)('%s: %s exists and exports handler and makeHandler functions', async (_name, entry) => {
+    const file = resolve(ROOT, entry);
+    expect(existsSync(file), `${entry} does not exist`).toBe(true);
+    const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    expect(typeof module.handler).toBe('function');
+    expect(typeof module.makeHandler).toBe('function');
+  });
+});
+
+/** Runs `await import(entry)` in a fresh Node with tsx, with the contract's variables replaced by `env`. */
+const importInChild = async (
+  entry: string,
+  env: Record<string, string>,
+): Promise<{ code: number; stderr: string }> => {
+  const base = { ...process.env };
+  for (const name of Object.values(ENV)) delete base[name];
+  try {
+    const { stderr } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', `await import(${JSON.stringify(`./${entry}`)})`],
+      {
+        cwd: ROOT,
+        env: {
+          ...base,
+          AWS_REGION: 'us-east-1',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          ...env,
+        },
+        timeout: 30_000,
+      },
+    );
+    return { code: 0, stderr };
+  } catch (error) {
+    const failure = error as { code?: number; stderr?: string };
+    return {
+      code: typeof failure.code === 'number' ? failure.code : -1,
+      stderr: failure.stderr ?? String(error),
+    };
+  }
+};
+
+describe('handler entries fail fast on missing configuration', () => {
+  const ingestEnv = {
+    [ENV.tableName]: 'connections',
+    [ENV.topicArn]: 'arn:aws:sns:us-east-1:000000000000:events',
+    [ENV.webhookTokenSecretArn]: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:webhook',
+  };
+  const without = (name: string) =>
+    Object.fromEntries(Object.entries(ingestEnv).filter(([key]) => key !== name));
+  const cases: [string, string, Record<string, string>, RegExp | null][] = [
+    ['ingest with every variable set', HANDLER_ENTRIES.ingest, ingestEnv, null],
+    ['ingest without any variable', HANDLER_ENTRIES.ingest, {}, new RegExp(ENV.tableName)],
+    ['ingest without the topic', HANDLER_ENTRIES.ingest, without(ENV.topicArn), new RegExp(ENV.topicArn)],
+    [
+      'ingest without the webhook token secret',
+      HANDLER_ENTRIES.ingest,
+      without(ENV.webhookTokenSecretArn),
+      new RegExp(ENV.webhookTokenSecretArn),
+    ],
+    [
+      'ingest with a malformed body limit',
+      HANDLER_ENTRIES.ingest,
+      { ...ingestEnv, [ENV.maxBodyBytes]: 'lots' },
+      new RegExp(`${ENV.maxBodyBytes}.*"lots"`),
+    ],
+    ['connections without any variable', HANDLER_ENTRIES.connections, {}, new RegExp(ENV.tableName)],
+    [
+      'connections without the read token secret',
+      HANDLER_ENTRIES.connections,
+      { [ENV.tableName]: 'connections' },
+      new RegExp(ENV.readTokenSecretArn),
+    ],
+  ];
+  const results = new Map<string, { code: number; stderr: string }>();
+
+  beforeAll(async () => {
+    // One child per case, all at once: each costs about half a second of start-up.
+    await Promise.all(
+      cases.map(async ([name, entry, env]) => results.set(name, await importInChild(entry, env))),
+    );
+  });
+
+  it.each(cases)('%s', (name, _entry, _env, expected) => {
+    const result = results.get(name);
+    if (expected === null) {
+      expect(result, result?.stderr).toMatchObject({ code: 0 });
+      return;
+    }
+    expect(result?.code).not.toBe(0);
+    expect(result?.stderr).toMatch(/ConfigurationError/);
+    expect(result?.stderr).toMatch(expected);
+  });
+});
