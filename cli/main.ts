@@ -20,9 +20,13 @@ const overview = (): string =>
 
 export const runCli = async (argv: string[], io: CommandIo): Promise<number> => {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined) {
+    io.stderr(`a command is required\n\n${overview()}`);
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     io.stdout(overview());
-    return name === undefined ? 2 : 0;
+    return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {

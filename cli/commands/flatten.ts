@@ -64,9 +64,14 @@ Exit status: 0 when every payload was accepted, 1 when any was rejected, 2 on a 
     try {
       text = file === undefined || file === '-' ? await readStream(io.stdin) : await readFile(file, 'utf8');
     } catch (error) {
-      io.stderr(
-        `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`,
-      );
+      const code = (error as NodeJS.ErrnoException).code;
+      const why =
+        code === 'ENOENT'
+          ? 'no such file'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : (error as Error).message;
+      io.stderr(`cannot read ${file}: ${why}\n`);
       return 1;
     }
     const result = flattenText(text);

@@ -167,6 +167,23 @@ export class DynamoDbConnectionStore implements ConnectionStore {
     return { superseded: true };
   }
 
+  async releaseLease(fingerprint: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.delivery(fingerprint),
+          UpdateExpression: 'SET leaseUntil = :zero',
+          ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(publishedAt)',
+          ExpressionAttributeNames: { '#pk': PK },
+          ExpressionAttributeValues: { ':zero': 0 },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
   async recordPublishFailure(fingerprint: string, version: number): Promise<void> {
     await this.doc.send(
       new UpdateCommand({

@@ -1,6 +1,6 @@
 /**
  * Typed errors of the pipeline. Each names a problem in words a Leadsie admin can act on; the one
- * place that turns them into HTTP answers is `lambda/handlers/http/error-response.ts`.
+ * place that turns them into HTTP answers is `errorResponse` in `lambda/shared/http.ts`.
  */
 import type { PayloadProblem } from './payload.ts';
 

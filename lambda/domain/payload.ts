@@ -150,6 +150,24 @@ const describe = (value: unknown): string => {
 const readable = (message: string): string =>
   message.replace(/^Invalid input: expected (.+), received undefined$/, 'missing (expected $1)');
 
+/** Deepest nesting accepted (a Leadsie payload is 4 levels deep); deeper is rejected before anything recurses. */
+export const MAX_NESTING_DEPTH = 64;
+
+/** The nesting depth of a JSON value, measured without recursion (a hostile body cannot blow the stack). */
+export const nestingDepth = (value: unknown, stopAbove = Number.POSITIVE_INFINITY): number => {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (typeof current !== 'object' || current === null) continue;
+    const level = depth + 1;
+    if (level > deepest) deepest = level;
+    if (deepest > stopAbove) return deepest;
+    for (const child of Object.values(current)) stack.push([child, level]);
+  }
+  return deepest;
+};
+
 /**
  * Validates a parsed JSON value as a Leadsie payload. `apiVersion` picks the format: absent or 1 is
  * v1, an integer of 2 or more is v2 (a future version is read with the v2 schema and kept as sent).
@@ -159,6 +177,12 @@ export const parsePayload = (input: unknown): ParseResult => {
     return {
       ok: false,
       problems: [{ path: '(root)', message: `expected a JSON object, received ${describe(input)}` }],
+    };
+  }
+  if (nestingDepth(input, MAX_NESTING_DEPTH) > MAX_NESTING_DEPTH) {
+    return {
+      ok: false,
+      problems: [{ path: '(root)', message: `nested more than ${MAX_NESTING_DEPTH} levels deep` }],
     };
   }
   const apiVersion = (input as { apiVersion?: unknown }).apiVersion;

@@ -10,7 +10,14 @@ import { DEFAULTS, ENV } from '../contract.ts';
 import { BadRequestError } from '../domain/errors.ts';
 import { dynamoDbClient, secretsManagerClient } from '../shared/clients.ts';
 import { positiveIntEnv, requireEnv } from '../shared/env.ts';
-import { bearerToken, type HttpEvent, type HttpResult, jsonResponse, requireToken } from '../shared/http.ts';
+import {
+  bearerToken,
+  type HttpEvent,
+  type HttpResult,
+  jsonResponse,
+  readToken,
+  requireToken,
+} from '../shared/http.ts';
 import { withHttpMiddleware } from '../shared/middleware.ts';
 import type { ConnectionStore } from '../use-cases/ports.ts';
 
@@ -25,7 +32,7 @@ const MAX_USER_LENGTH = 1024;
 export const makeHandler =
   (deps: ConnectionsHandlerDeps) =>
   async (event: HttpEvent): Promise<HttpResult> => {
-    requireToken([bearerToken(event)], await deps.readToken.value());
+    requireToken([bearerToken(event)], await readToken(deps.readToken));
     const user = event.queryStringParameters?.user;
     if (user === undefined || user === '') {
       throw new BadRequestError('The query parameter "user" is required (the customUserId sent to Leadsie)');

@@ -21,6 +21,7 @@ import {
   type HttpResult,
   jsonResponse,
   readJsonBody,
+  readToken,
   requireToken,
 } from '../shared/http.ts';
 import { withHttpMiddleware } from '../shared/middleware.ts';
@@ -34,7 +35,10 @@ export interface IngestHandlerDeps extends IngestDeps {
 export const makeHandler =
   (deps: IngestHandlerDeps) =>
   async (event: HttpEvent): Promise<HttpResult> => {
-    requireToken([bearerToken(event), event.queryStringParameters?.token], await deps.webhookToken.value());
+    requireToken(
+      [bearerToken(event), event.queryStringParameters?.token],
+      await readToken(deps.webhookToken),
+    );
     const body = readJsonBody(event, deps.maxBodyBytes);
     const result = await ingestDelivery(deps, { json: body.json, rawBody: body.raw });
     return jsonResponse(200, result);

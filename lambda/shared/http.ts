@@ -55,6 +55,17 @@ export const bearerToken = (event: HttpEvent): string | undefined => {
   return match?.[1];
 };
 
+/** Reads a token; a Secrets Manager failure is a 503 (retry later), never a 500 or a 401. */
+export const readToken = async (source: { value(): Promise<string> }): Promise<string> => {
+  try {
+    return await source.value();
+  } catch (error) {
+    throw new DependencyUnavailableError('The token could not be read; retry later', 'secrets', {
+      cause: error,
+    });
+  }
+};
+
 /** Throws UnauthorizedError unless one of the presented tokens matches the expected one. */
 export const requireToken = (presented: (string | undefined)[], expected: string): void => {
   const candidates = presented.filter((token): token is string => token !== undefined && token !== '');
@@ -87,19 +98,21 @@ export const readJsonBody = (event: HttpEvent, maxBytes: number): { json: unknow
   }
   let raw: string;
   try {
-    raw = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    // The raw body is kept exactly as received, byte-order mark included; JSON.parse gets it without.
+    raw = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     throw new InvalidPayloadError('The body is not valid UTF-8', [
       { path: '(root)', message: 'invalid UTF-8 byte sequence' },
     ]);
   }
-  if (raw.trim() === '') {
+  const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+  if (text.trim() === '') {
     throw new InvalidPayloadError('The body is empty', [
       { path: '(root)', message: 'expected a JSON object' },
     ]);
   }
   try {
-    return { json: JSON.parse(raw), raw };
+    return { json: JSON.parse(text), raw };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new InvalidPayloadError('The body is not valid JSON', [{ path: '(root)', message: reason }]);

@@ -11,7 +11,13 @@
  * the pending index; the next redelivery of the same payload resumes it from where it stopped.
  */
 
-import { buildEnvelope, isLeadsieTestPayload } from '../domain/envelope.ts';
+import { MESSAGE_ATTRIBUTES } from '../contract.ts';
+import {
+  buildEnvelope,
+  type ConnectionEvent,
+  envelopeAttributes,
+  isLeadsieTestPayload,
+} from '../domain/envelope.ts';
 import {
   DeliveryInProgressError,
   DependencyUnavailableError,
@@ -23,8 +29,19 @@ import { flatten } from '../domain/flatten.ts';
 import { type LeadsiePayload, parsePayload } from '../domain/payload.ts';
 import type { ConnectionStore, EventPublisher, Log, StoredDelivery } from './ports.ts';
 
-/** SNS takes at most 256 KiB per message (body and attributes); keep room for the attributes. */
-export const MAX_ENVELOPE_BYTES = 256 * 1024 - 8 * 1024;
+/** SNS takes at most 256 KiB per message, body and attributes (names, types and values) together. */
+export const MAX_SNS_MESSAGE_BYTES = 256 * 1024;
+
+/** The bytes SNS counts for an envelope: its JSON plus every attribute's name, data type and value. */
+export const snsMessageBytes = (envelope: ConnectionEvent): number => {
+  let bytes = Buffer.byteLength(JSON.stringify(envelope));
+  for (const [key, value] of Object.entries(envelopeAttributes(envelope))) {
+    const spec = MESSAGE_ATTRIBUTES[key as keyof typeof MESSAGE_ATTRIBUTES];
+    const text = Array.isArray(value) ? JSON.stringify(value) : String(value);
+    bytes += Buffer.byteLength(spec.name) + Buffer.byteLength(spec.dataType) + Buffer.byteLength(text);
+  }
+  return bytes;
+};
 
 export interface IngestDeps {
   store: ConnectionStore;
@@ -64,12 +81,13 @@ export const ingestDelivery = async (deps: IngestDeps, input: IngestInput): Prom
   const eventId = deps.newEventId();
   const receivedAt = now.toISOString();
 
-  const envelopeBytes = Buffer.byteLength(
-    JSON.stringify(buildEnvelope({ payload, eventId, fingerprint, receivedAt, version: 0, flat })),
-  );
-  if (envelopeBytes > MAX_ENVELOPE_BYTES) {
+  // Checked before anything is stored: an event SNS cannot carry would stay pending forever. The
+  // version's digits are counted generously (a counter will not pass 10^15).
+  const messageBytes =
+    snsMessageBytes(buildEnvelope({ payload, eventId, fingerprint, receivedAt, version: 0, flat })) + 15;
+  if (messageBytes > MAX_SNS_MESSAGE_BYTES) {
     throw new PayloadTooLargeError(
-      `The payload makes an event of ${envelopeBytes} bytes, more than one SNS message holds (${MAX_ENVELOPE_BYTES})`,
+      `The payload makes an event of ${messageBytes} bytes, more than one SNS message holds (${MAX_SNS_MESSAGE_BYTES})`,
     );
   }
 
@@ -145,7 +163,11 @@ export const completeDelivery = async (
         receivedAt: delivery.receivedAt,
         flat,
       }),
-    );
+    ).catch(async (error: unknown) => {
+      // Let the next redelivery resume at once instead of waiting out the lease.
+      await deps.store.releaseLease(delivery.fingerprint).catch(() => undefined);
+      throw error;
+    });
     // Version 0: a newer delivery of this (user, request) is already the latest state, so every
     // consumer that applied anything ignores this one.
     version = 'version' in advanced ? advanced.version : 0;

@@ -60,6 +60,8 @@ export interface ConnectionStore {
   claimDelivery(fingerprint: string, nowMs: number, leaseUntil: number): Promise<boolean>;
   /** Makes this delivery the latest state of its (user, request), unless a newer one already is. */
   advanceLatest(latest: LatestConnection): Promise<AdvanceResult>;
+  /** Releases the lease of an unpublished delivery, so a redelivery may resume it at once. */
+  releaseLease(fingerprint: string): Promise<void>;
   /** Keeps the version of a delivery that could not be published, and releases its lease. */
   recordPublishFailure(fingerprint: string, version: number): Promise<void>;
   /** Marks a delivery published (it leaves the pending index). */

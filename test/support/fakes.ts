@@ -96,6 +96,12 @@ export class InMemoryConnectionStore implements ConnectionStore {
     return { superseded: true };
   }
 
+  async releaseLease(fingerprint: string): Promise<void> {
+    this.enter('releaseLease');
+    const delivery = this.deliveryItems.get(fingerprint);
+    if (delivery && delivery.publishedAt === null) delivery.leaseUntil = 0;
+  }
+
   async recordPublishFailure(fingerprint: string, version: number): Promise<void> {
     this.enter('recordPublishFailure');
     const delivery = this.mustGet(fingerprint);
