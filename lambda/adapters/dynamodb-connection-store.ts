@@ -12,6 +12,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../contract.ts';
@@ -41,6 +42,24 @@ export const keys = {
   history: (user: string | null, requestUrl: string) => `HISTORY#${JSON.stringify([user, requestUrl])}`,
   month: (receivedAt: string) => `DELIVERIES#${receivedAt.slice(0, 7)}`,
   order: (receivedAt: string, eventId: string) => `${receivedAt}#${eventId}`,
+};
+
+/** The `byTime` partitions (`DELIVERIES#yyyy-mm`) that hold [since, until], oldest first. */
+export const monthsBetween = (since: Date, until: Date): string[] => {
+  const months: string[] = [];
+  let year = since.getUTCFullYear();
+  let month = since.getUTCMonth();
+  const lastYear = until.getUTCFullYear();
+  const lastMonth = until.getUTCMonth();
+  while (year < lastYear || (year === lastYear && month <= lastMonth)) {
+    months.push(`DELIVERIES#${year}-${String(month + 1).padStart(2, '0')}`);
+    month++;
+    if (month === 12) {
+      month = 0;
+      year++;
+    }
+  }
+  return months;
 };
 
 const isConditionFailure = (error: unknown): boolean =>
@@ -259,6 +278,55 @@ export class DynamoDbConnectionStore implements ConnectionStore {
       }),
     );
     return (page.Items ?? []).map(toDelivery);
+  }
+
+  /**
+   * Every delivery received in [since, until), oldest first, read month by month from the `byTime`
+   * index (for replay). `until` defaults to now.
+   */
+  async *deliveriesBetween(since: Date, until: Date = new Date()): AsyncGenerator<StoredDelivery> {
+    const from = keys.order(since.toISOString(), '');
+    const to = keys.order(until.toISOString(), '');
+    for (const month of monthsBetween(since, until)) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: indexes.byTime.name,
+            KeyConditionExpression: '#timePk = :month AND #timeSk BETWEEN :from AND :to',
+            ExpressionAttributeNames: {
+              '#timePk': indexes.byTime.partitionKey,
+              '#timeSk': indexes.byTime.sortKey,
+            },
+            ExpressionAttributeValues: { ':month': month, ':from': from, ':to': to },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          if (String(item[indexes.byTime.sortKey]) < to) yield toDelivery(item);
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }
+  }
+
+  /** The latest state of every (user, request), in no particular order (for export). */
+  async *allLatest(): AsyncGenerator<StoredLatestConnection> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: '#type = :latest',
+          ExpressionAttributeNames: { '#type': 'type' },
+          ExpressionAttributeValues: { ':latest': 'latest' },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) yield toLatest(item);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
   }
 
   /** The delivery history of one (user, request), newest first. */

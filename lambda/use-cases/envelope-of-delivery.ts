@@ -1,0 +1,26 @@
+/**
+ * The envelope of a stored delivery, rebuilt from its raw body exactly as it was first published
+ * (same eventId, fingerprint, receivedAt and version): for replay, and for republishing pending
+ * deliveries.
+ */
+import { buildEnvelope, type ConnectionEvent } from '../domain/envelope.ts';
+import { parsePayload } from '../domain/payload.ts';
+import type { StoredDelivery } from './ports.ts';
+
+export const envelopeOfDelivery = (delivery: StoredDelivery): ConnectionEvent => {
+  const text = delivery.rawBody.charCodeAt(0) === 0xfeff ? delivery.rawBody.slice(1) : delivery.rawBody;
+  const parsed = parsePayload(JSON.parse(text));
+  if (!parsed.ok) {
+    // It was valid when stored; a schema change since then is a bug to see, not to skip silently.
+    throw new Error(
+      `stored delivery ${delivery.eventId} no longer validates: ${parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+    );
+  }
+  return buildEnvelope({
+    payload: parsed.payload,
+    eventId: delivery.eventId,
+    fingerprint: delivery.fingerprint,
+    receivedAt: delivery.receivedAt,
+    version: delivery.version ?? 0,
+  });
+};
