@@ -122,3 +122,25 @@ export const MESSAGE_ATTRIBUTES = {
   platforms: { name: 'platforms', dataType: 'String.Array' },
   assetTypes: { name: 'assetTypes', dataType: 'String.Array' },
 } as const;
+
+/** What a consumer subscribes to: the two filters every consumer's configuration offers. */
+export interface ConsumerFilter {
+  /** Only these statuses (Leadsie's: SUCCESS, PARTIAL_SUCCESS, FAILED); absent: every status. */
+  statuses?: readonly string[];
+  /** False: leave out Leadsie's test payloads. */
+  includeTestEvents: boolean;
+}
+
+/**
+ * The SNS filter policy of a consumer's subscription, built from the message attributes above. One
+ * builder for the stack and for local mode, so both deliver to exactly the same consumers.
+ */
+export const consumerFilterPolicy = (filter: ConsumerFilter): Record<string, string[]> | undefined => {
+  const policy: Record<string, string[]> = {};
+  if (filter.statuses !== undefined) policy[MESSAGE_ATTRIBUTES.status.name] = [...filter.statuses];
+  if (!filter.includeTestEvents) policy[MESSAGE_ATTRIBUTES.isTest.name] = ['false'];
+  return Object.keys(policy).length === 0 ? undefined : policy;
+};
+
+/** Default filters per consumer kind: a CRM should not fill up with Leadsie's test payloads. */
+export const DEFAULT_INCLUDE_TEST_EVENTS = { slack: true, hubspot: false, forwarder: true } as const;
