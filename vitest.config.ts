@@ -4,7 +4,6 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     environment: 'node',
-    setupFiles: ['test/setup-env.ts'],
     // CDK synthesis and the moto server make some files slow to start; keep them off each other's cores.
     pool: 'forks',
     testTimeout: 60_000,

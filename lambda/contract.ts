@@ -6,12 +6,15 @@
  * This file imports nothing, so both sides (and local mode, and the tests) can use it freely.
  */
 
-/** Handler entry files, relative to the repository root. The stack bundles exactly these. */
+/**
+ * Lambda entry files, relative to the repository root; the stack bundles exactly these. Each is a
+ * few lines that build `makeHandler(defaultDeps())` of its handler in `lambda/handlers/`.
+ */
 export const HANDLER_ENTRIES = {
-  ingest: 'lambda/handlers/ingest.ts',
-  connections: 'lambda/handlers/connections.ts',
-  slackNotifier: 'lambda/handlers/slack-notifier.ts',
-  crmUpdater: 'lambda/handlers/crm-updater.ts',
+  ingest: 'lambda/entries/ingest.ts',
+  connections: 'lambda/entries/connections.ts',
+  slackNotifier: 'lambda/entries/slack-notifier.ts',
+  crmUpdater: 'lambda/entries/crm-updater.ts',
 } as const;
 
 /** Environment variable names read by the handlers (and set by the stack or by local mode). */

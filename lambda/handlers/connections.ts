@@ -1,9 +1,3 @@
-/**
- * GET /connections?user=U: the latest connection of every request of one user, flat record
- * included. Authorised by the read token (`Authorization: Bearer …`), a different secret from the
- * webhook token, so the URL pasted into Leadsie cannot read anything.
- */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDbConnectionStore } from '../adapters/dynamodb-connection-store.ts';
 import { CachedSecret, type SecretSource } from '../adapters/secrets.ts';
 import { DEFAULTS, ENV } from '../contract.ts';
@@ -18,7 +12,6 @@ import {
   readToken,
   requireToken,
 } from '../shared/http.ts';
-import { withHttpMiddleware } from '../shared/middleware.ts';
 import type { ConnectionStore } from '../use-cases/ports.ts';
 
 export interface ConnectionsHandlerDeps {
@@ -53,6 +46,3 @@ export const defaultDeps = (env: NodeJS.ProcessEnv = process.env): ConnectionsHa
     positiveIntEnv(ENV.secretMaxAgeSeconds, DEFAULTS.secretMaxAgeSeconds, env) * 1000,
   ),
 });
-
-const logger = new Logger({ serviceName: 'leadsie-webhooks-connections' });
-export const handler = withHttpMiddleware(makeHandler(defaultDeps()), logger);

@@ -7,10 +7,7 @@
  * Stale events (older than the stored latest state of their user and request) are skipped, so a
  * delayed or replayed event never takes a CRM back to older data.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { HubSpotTarget } from '../adapters/crm/hubspot.ts';
 import { type ForwardFormat, WebhookForwarder } from '../adapters/crm/webhook-forwarder.ts';
 import { DynamoDbConnectionStore } from '../adapters/dynamodb-connection-store.ts';
@@ -91,8 +88,3 @@ export const defaultDeps = (logger: Logger, env: NodeJS.ProcessEnv = process.env
     log: logger,
   };
 };
-
-const logger = new Logger({ serviceName: 'leadsie-webhooks-crm-updater' });
-export const handler = middy<SQSEvent, SQSBatchResponse>(makeHandler(defaultDeps(logger))).use(
-  injectLambdaContext(logger),
-);

@@ -7,7 +7,7 @@
  * Thin by design: it reads the HTTP event and wires adapters to the use case; errors become HTTP
  * answers in `httpErrors`.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { ulid } from 'ulid';
 import { DynamoDbConnectionStore } from '../adapters/dynamodb-connection-store.ts';
 import { CachedSecret, type SecretSource } from '../adapters/secrets.ts';
@@ -24,7 +24,6 @@ import {
   readToken,
   requireToken,
 } from '../shared/http.ts';
-import { withHttpMiddleware } from '../shared/middleware.ts';
 import { type IngestDeps, ingestDelivery } from '../use-cases/ingest-delivery.ts';
 
 export interface IngestHandlerDeps extends IngestDeps {
@@ -61,6 +60,3 @@ export const defaultDeps = (logger: Logger, env: NodeJS.ProcessEnv = process.env
   newEventId: ulid,
   leaseMs: LEASE_MS,
 });
-
-const logger = new Logger({ serviceName: 'leadsie-webhooks-ingest' });
-export const handler = withHttpMiddleware(makeHandler(defaultDeps(logger)), logger);

@@ -3,10 +3,7 @@
  * whose URL is the consumer's secret. Fed by its own SQS queue (filter policy: the configured
  * statuses); failures are retried or dead-lettered by `makeSqsConsumer`.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { CachedSecret } from '../adapters/secrets.ts';
 import { type SlackSender, SlackWebhook } from '../adapters/slack-webhook.ts';
 import { SqsDeadLetterQueue, SqsMessageDelayer } from '../adapters/sqs-queues.ts';
@@ -22,7 +19,7 @@ export interface SlackNotifierDeps extends ConsumerDeps {
 
 export const makeHandler = (deps: SlackNotifierDeps) =>
   makeSqsConsumer(deps, async (event) => {
-    await deps.slack.send(buildSlackMessage(event));
+    await deps.slack.send(buildSlackMessage(event), event);
     return 'notified';
   });
 
@@ -40,8 +37,3 @@ export const defaultDeps = (logger: Logger, env: NodeJS.ProcessEnv = process.env
   delayer: new SqsMessageDelayer(sqsClient(), requireEnv(ENV.queueUrl, env)),
   log: logger,
 });
-
-const logger = new Logger({ serviceName: 'leadsie-webhooks-slack-notifier' });
-export const handler = middy<SQSEvent, SQSBatchResponse>(makeHandler(defaultDeps(logger))).use(
-  injectLambdaContext(logger),
-);

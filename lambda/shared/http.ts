@@ -49,11 +49,11 @@ const header = (event: HttpEvent, name: string): string | undefined => {
 };
 
 /** The bearer token of the Authorization header, if any. */
-export const bearerToken = (event: HttpEvent): string | undefined => {
-  const value = header(event, 'authorization');
-  const match = value?.match(/^Bearer\s+(\S+)\s*$/i);
-  return match?.[1];
-};
+export const bearerToken = (event: HttpEvent): string | undefined => bearerOf(header(event, 'authorization'));
+
+/** The token of an `Authorization: Bearer <token>` header value. */
+export const bearerOf = (value: string | undefined): string | undefined =>
+  value?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
 
 /** Reads a token; a Secrets Manager failure is a 503 (retry later), never a 500 or a 401. */
 export const readToken = async (source: { value(): Promise<string> }): Promise<string> => {

@@ -1,41 +1,68 @@
 /**
- * The handler entries the stack bundles (`HANDLER_ENTRIES` in lambda/contract.ts): each file exists,
- * exports what Lambda calls (`handler`) and what tests wire (`makeHandler`), and fails fast at import
- * when its configuration is missing, naming the variable, as a cold start in Lambda would.
+ * The Lambda entries the stack bundles (`HANDLER_ENTRIES` in lambda/contract.ts): each file exists,
+ * exports what Lambda calls (`handler`), and fails fast at import when its configuration is missing,
+ * naming the variable, as a cold start in Lambda would. The handler modules behind them export
+ * `makeHandler` and import without any configuration (tests and local mode rely on that).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV, HANDLER_ENTRIES } from '../../lambda/contract.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const entries = Object.entries(HANDLER_ENTRIES);
 
+/** Placeholders for every contract variable, so importing an entry in this process builds its clients. */
+const PLACEHOLDERS: Record<string, string> = {
+  [ENV.tableName]: 'placeholder-table',
+  [ENV.topicArn]: 'arn:aws:sns:us-east-1:000000000000:placeholder-topic',
+  [ENV.webhookTokenSecretArn]: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:placeholder-webhook',
+  [ENV.readTokenSecretArn]: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:placeholder-read',
+  [ENV.consumerName]: 'placeholder-consumer',
+  [ENV.consumerSecretId]: 'placeholder-consumer-secret',
+  [ENV.deadLetterQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/000000000000/placeholder-dlq',
+  [ENV.queueUrl]: 'https://sqs.us-east-1.amazonaws.com/000000000000/placeholder-queue',
+  [ENV.crmTarget]: 'webhook',
+};
+
 describe('handler entries', () => {
-  it('lists at least the ingest and connections handlers', () => {
+  const saved = { ...process.env };
+  beforeAll(() => Object.assign(process.env, PLACEHOLDERS, { AWS_REGION: 'us-east-1' }));
+  afterAll(() => {
+    for (const name of Object.keys(PLACEHOLDERS)) delete process.env[name];
+    Object.assign(process.env, saved);
+  });
+
+  it('lists at least the ingest and connections entries', () => {
     expect(HANDLER_ENTRIES).toMatchObject({
-      ingest: 'lambda/handlers/ingest.ts',
-      connections: 'lambda/handlers/connections.ts',
+      ingest: 'lambda/entries/ingest.ts',
+      connections: 'lambda/entries/connections.ts',
     });
   });
 
-  it('lists every handler file in lambda/handlers (a file not listed would never be bundled)', () => {
-    const files = readdirSync(resolve(ROOT, 'lambda/handlers'))
+  it('lists every file in lambda/entries (a file not listed would never be bundled)', () => {
+    const files = readdirSync(resolve(ROOT, 'lambda/entries'))
       .filter((name) => name.endsWith('.ts'))
-      .map((name) => `lambda/handlers/${name}`)
+      .map((name) => `lambda/entries/${name}`)
       .sort();
     expect(Object.values(HANDLER_ENTRIES).sort()).toEqual(files);
   });
 
-  it.each(entries)('%s: %s exists and exports handler and makeHandler functions', async (_name, entry) => {
+  it.each(entries)('%s: %s exists and exports a handler function', async (_name, entry) => {
     const file = resolve(ROOT, entry);
     expect(existsSync(file), `${entry} does not exist`).toBe(true);
     const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     expect(typeof module.handler).toBe('function');
+  });
+
+  it.each(entries)('%s: its handler module exports makeHandler', async (_name, entry) => {
+    const handlerModule = resolve(ROOT, entry.replace('lambda/entries/', 'lambda/handlers/'));
+    const module = (await import(pathToFileURL(handlerModule).href)) as Record<string, unknown>;
     expect(typeof module.makeHandler).toBe('function');
+    expect(typeof module.defaultDeps).toBe('function');
   });
 });
 
@@ -81,6 +108,8 @@ describe('handler entries fail fast on missing configuration', () => {
     Object.fromEntries(Object.entries(ingestEnv).filter(([key]) => key !== name));
   const cases: [string, string, Record<string, string>, RegExp | null][] = [
     ['ingest with every variable set', HANDLER_ENTRIES.ingest, ingestEnv, null],
+    ['the ingest handler module, with no variable at all', 'lambda/handlers/ingest.ts', {}, null],
+    ['the crm-updater handler module, with no variable at all', 'lambda/handlers/crm-updater.ts', {}, null],
     ['ingest without any variable', HANDLER_ENTRIES.ingest, {}, new RegExp(ENV.tableName)],
     ['ingest without the topic', HANDLER_ENTRIES.ingest, without(ENV.topicArn), new RegExp(ENV.topicArn)],
     [
