@@ -1,0 +1,170 @@
+/**
+ * `npm start`: local mode. Reads its settings from the environment (validated, one clear line per
+ * bad value), starts the pipeline, prints the URL to paste into a tunnel or curl, and shuts down
+ * cleanly on Ctrl-C without losing acknowledged events.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { ROUTES } from '../lambda/contract.ts';
+import { LocalStartError, type LocalServer, startLocal, temporaryDataDir } from './server.ts';
+import { dataDirFrom, paths } from './state.ts';
+
+const USAGE = `Usage: npm start [-- --memory]
+
+Runs the whole pipeline on this machine: the webhook and read API, an embedded DynamoDB-compatible
+store, and the Slack, HubSpot and forwarder consumers (dry run: what they would send goes to
+<data dir>/outbox/<consumer>.jsonl).
+
+Options:
+  --memory     keep the store in memory and use a fresh temporary data directory (a throw-away run)
+  -h, --help   this text
+
+Environment:
+  HOST, PORT                  where to listen (default 127.0.0.1 and 3000)
+  LOCAL_DATA_DIR              data directory (default .local)
+  LEADSIE_WEBHOOK_TOKEN       webhook token (default: generated once and kept in the data directory)
+  LEADSIE_READ_TOKEN          read token for GET /connections (same)
+  SLACK_WEBHOOK_URL           send to this Slack incoming webhook instead of the outbox
+  HUBSPOT_ACCESS_TOKEN        send to HubSpot with this private-app token (HUBSPOT_BASE_URL, default
+                              https://api.hubapi.com)
+  FORWARD_WEBHOOK_URL         forward to this URL, signed with FORWARD_WEBHOOK_SECRET (both needed)
+  LOG_LEVEL                   the functions' own JSON logs (default ERROR)
+`;
+
+const optionalUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional();
+
+const envSchema = z
+  .object({
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: z
+      .string()
+      .regex(/^\d+$/, 'must be a port number (0-65535)')
+      .transform(Number)
+      .refine((port) => port <= 65_535, 'must be a port number (0-65535)')
+      .default(3000),
+    LEADSIE_WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    LEADSIE_READ_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    SLACK_WEBHOOK_URL: optionalUrl,
+    HUBSPOT_ACCESS_TOKEN: z.string().min(1).optional(),
+    HUBSPOT_BASE_URL: optionalUrl,
+    FORWARD_WEBHOOK_URL: optionalUrl,
+    FORWARD_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (Boolean(env.FORWARD_WEBHOOK_URL) !== Boolean(env.FORWARD_WEBHOOK_SECRET)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.FORWARD_WEBHOOK_URL ? 'FORWARD_WEBHOOK_SECRET' : 'FORWARD_WEBHOOK_URL'],
+        message: 'FORWARD_WEBHOOK_URL and FORWARD_WEBHOOK_SECRET go together',
+      });
+    }
+  });
+
+/** Empty variables count as unset, as a shell user expects of `FOO= npm start`. */
+const present = (env: NodeJS.ProcessEnv) =>
+  Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+
+const main = async (): Promise<number> => {
+  // Local mode runs on the Node.js the developer has; the SDK's notice about Node 20 is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  let args: ReturnType<typeof parseArgs>;
+  try {
+    args = parseArgs({ options: { memory: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const parsed = envSchema.safeParse(present(process.env));
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      process.stderr.write(`error: ${issue.path.join('.')} ${issue.message}\n`);
+    }
+    return 2;
+  }
+  const env = parsed.data;
+  const memory = args.values.memory === true;
+  const dataDir = memory && !process.env.LOCAL_DATA_DIR ? await temporaryDataDir() : dataDirFrom(process.env);
+
+  let server: LocalServer;
+  try {
+    server = await startLocal({
+      host: env.HOST,
+      port: env.PORT,
+      dataDir,
+      memory,
+      webhookToken: env.LEADSIE_WEBHOOK_TOKEN,
+      readToken: env.LEADSIE_READ_TOKEN,
+      slackWebhookUrl: env.SLACK_WEBHOOK_URL,
+      hubspotAccessToken: env.HUBSPOT_ACCESS_TOKEN,
+      hubspotBaseUrl: env.HUBSPOT_BASE_URL,
+      forwardWebhookUrl: env.FORWARD_WEBHOOK_URL,
+      forwardWebhookSecret: env.FORWARD_WEBHOOK_SECRET,
+      say: (line) => process.stdout.write(`${line}\n`),
+    });
+  } catch (error) {
+    if (error instanceof LocalStartError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+
+  const relative = (file: string) => {
+    const shown = path.relative(process.cwd(), file) || '.';
+    return shown.startsWith('..') ? file : shown;
+  };
+  const where = (name: 'slack' | 'hubspot' | 'forward') =>
+    server.live[name] ? 'sends for real' : `dry run → ${relative(paths(dataDir).outboxOf(name))}`;
+  process.stdout.write(
+    [
+      '',
+      'leadsie-webhooks local mode',
+      `  data directory  ${relative(dataDir)}${memory ? ' (store in memory: a throw-away run)' : ''}`,
+      `  webhook URL     ${server.webhookUrl}`,
+      `  read API        curl -H "authorization: Bearer ${server.tokens.readToken}" "${server.connectionsUrl}?user=<customUserId>"`,
+      `  consumers       slack: ${where('slack')}`,
+      `                  hubspot: ${where('hubspot')} (Leadsie test payloads skipped)`,
+      `                  forward: ${where('forward')}`,
+      '',
+      '  try it          npm run --silent cli -- send-test-event --local',
+      `                  curl -X POST "${server.webhookUrl}" -H 'content-type: application/json' --data @samples/v2.json`,
+      '',
+      `Serving ${ROUTES.webhook.method} ${ROUTES.webhook.path} and ${ROUTES.connections.method} ${ROUTES.connections.path}. Ctrl-C stops.`,
+      '',
+    ].join('\n'),
+  );
+
+  return new Promise<number>((resolve) => {
+    let signals = 0;
+    const onSignal = () => {
+      signals++;
+      if (signals > 1) {
+        process.stderr.write('stopping now; undelivered consumer messages may be lost\n');
+        resolve(130);
+        return;
+      }
+      process.stdout.write('\nstopping: finishing acknowledged deliveries (Ctrl-C again to force)…\n');
+      server.stop().then(
+        () => {
+          process.stdout.write('stopped.\n');
+          resolve(0);
+        },
+        (error: unknown) => {
+          process.stderr.write(`error while stopping: ${error instanceof Error ? error.message : String(error)}\n`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+};
+
+process.exitCode = await main();
+// The HTTP servers and the store are closed; exit even if a library left a timer behind.
+process.exit();

@@ -1,0 +1,106 @@
+/**
+ * Dry-run targets of local mode: instead of calling Slack, HubSpot or a forwarder target, each
+ * consumer appends the exact request it would have sent as one JSON line to
+ * `<data dir>/outbox/<consumer>.jsonl`, and the console gets a one-line summary. The consumers'
+ * real code (message building, mapping, stale checks, retries) runs unchanged around them.
+ */
+import { appendFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { HubSpotTarget } from '../lambda/adapters/crm/hubspot.ts';
+import type { SlackSender } from '../lambda/adapters/slack-webhook.ts';
+import type { ConnectionEvent } from '../lambda/domain/envelope.ts';
+import type { SlackMessage } from '../lambda/domain/slack-message.ts';
+import type { CrmTarget } from '../lambda/use-cases/ports.ts';
+
+/** Appends JSON lines to one file, creating its folder; writes are serialised so lines never interleave. */
+export const jsonlAppender = (file: string) => {
+  let chain: Promise<void> = Promise.resolve();
+  return (line: string): Promise<void> => {
+    chain = chain.then(async () => {
+      await mkdir(path.dirname(file), { recursive: true });
+      await appendFile(file, `${line}\n`, 'utf8');
+    });
+    return chain;
+  };
+};
+
+export interface OutboxLine {
+  at: string;
+  consumer: string;
+  eventId: string | null;
+  version: number | null;
+  /** What would have been sent. */
+  request: { method: 'POST'; target: string; body: unknown; headers?: Record<string, string> };
+}
+
+type Say = (line: string) => void;
+
+const describe = (event: ConnectionEvent): string =>
+  `${event.status ?? '(no status)'} ${event.client?.name ?? event.user ?? '(no user)'} – ${event.request.name} (${event.assets.length} asset${event.assets.length === 1 ? '' : 's'})`;
+
+/** Slack in dry run: the Block Kit message it would post. */
+export class OutboxSlack implements SlackSender {
+  constructor(
+    private readonly append: (line: string) => Promise<void>,
+    private readonly say: Say,
+    private readonly consumer = 'slack',
+  ) {}
+
+  async send(message: SlackMessage, event?: ConnectionEvent): Promise<void> {
+    const line: OutboxLine = {
+      at: new Date().toISOString(),
+      consumer: this.consumer,
+      eventId: event?.eventId ?? null,
+      version: event?.version ?? null,
+      request: { method: 'POST', target: 'Slack incoming webhook', body: message },
+    };
+    await this.append(JSON.stringify(line));
+    this.say(`[outbox] ${this.consumer}: ${message.text.split('\n')[0]}`);
+  }
+}
+
+/** A CRM target in dry run: the request it would send (HubSpot's exact upsert body, or the forwarded body). */
+export class OutboxCrmTarget implements CrmTarget {
+  readonly name: string;
+  readonly requiresUser: boolean;
+
+  constructor(
+    private readonly kind:
+      | { hubspot: HubSpotTarget; objectType: string }
+      | { forwardFormat: 'flat' | 'envelope' },
+    name: string,
+    private readonly append: (line: string) => Promise<void>,
+    private readonly say: Say,
+  ) {
+    this.name = name;
+    this.requiresUser = 'hubspot' in kind;
+  }
+
+  async upsert(event: ConnectionEvent): Promise<void> {
+    const request: OutboxLine['request'] =
+      'hubspot' in this.kind
+        ? {
+            method: 'POST',
+            target: `HubSpot /crm/v3/objects/${this.kind.objectType}/batch/upsert`,
+            body: this.kind.hubspot.requestBody(event),
+          }
+        : {
+            method: 'POST',
+            target: 'forwarder URL',
+            body: this.kind.forwardFormat === 'flat' ? event.flat : event,
+            headers: {
+              'x-leadsie-event-id': event.eventId,
+              'x-leadsie-event-version': String(event.version),
+            },
+          };
+    const line: OutboxLine = {
+      at: new Date().toISOString(),
+      consumer: this.name,
+      eventId: event.eventId,
+      version: event.version,
+      request,
+    };
+    await this.append(JSON.stringify(line));
+    this.say(`[outbox] ${this.name}: ${describe(event)}`);
+  }
+}

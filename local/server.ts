@@ -1,0 +1,407 @@
+/**
+ * Local mode: the whole pipeline on one machine, with no AWS account.
+ *
+ *   HTTP (HOST:PORT) ──API Gateway stand-in──▶ ingest / connections handlers (the deployed code)
+ *                                                 │                 │
+ *                          dynalite (embedded DynamoDB) ◀───────────┘
+ *                                                 │ publish
+ *                                                 ▼
+ *                         in-process topic (filter policies) ──▶ slack / hubspot / forward consumers
+ *                                                                  (the deployed handlers; dry run:
+ *                                                                   requests go to outbox/*.jsonl)
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { ulid } from 'ulid';
+import { connectionsTableDefinition } from '../lambda/adapters/connections-table-definition.ts';
+import { HubSpotTarget } from '../lambda/adapters/crm/hubspot.ts';
+import { WebhookForwarder } from '../lambda/adapters/crm/webhook-forwarder.ts';
+import { DynamoDbConnectionStore } from '../lambda/adapters/dynamodb-connection-store.ts';
+import { staticSecret } from '../lambda/adapters/secrets.ts';
+import { SlackWebhook } from '../lambda/adapters/slack-webhook.ts';
+import { consumerFilterPolicy, DEFAULT_INCLUDE_TEST_EVENTS, DEFAULTS, ROUTES } from '../lambda/contract.ts';
+import { DEFAULT_HUBSPOT_MAPPING } from '../lambda/domain/crm-mapping.ts';
+import { envelopeSchema } from '../lambda/domain/envelope.ts';
+import { makeHandler as makeConnections } from '../lambda/handlers/connections.ts';
+import { makeHandler as makeCrmUpdater } from '../lambda/handlers/crm-updater.ts';
+import { makeHandler as makeIngest } from '../lambda/handlers/ingest.ts';
+import { makeHandler as makeSlackNotifier } from '../lambda/handlers/slack-notifier.ts';
+import { bearerOf, type HttpEvent, type HttpResult, tokensMatch } from '../lambda/shared/http.ts';
+import { withHttpMiddleware } from '../lambda/shared/middleware.ts';
+import type { CrmTarget } from '../lambda/use-cases/ports.ts';
+import { BodyTooLargeError, readBody, sendJson, sendResult, toApiEvent } from './api-gateway.ts';
+import { jsonlAppender, OutboxCrmTarget, OutboxSlack } from './outbox.ts';
+import {
+  LOCAL_TABLE_NAME,
+  type LocalTokens,
+  paths,
+  readTokens,
+  removeServerState,
+  writeServerState,
+  writeTokens,
+} from './state.ts';
+import { fileDeadLetters, type LocalSubscription, LocalTopic } from './topic.ts';
+
+export interface LocalOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  dataDir: string;
+  /** Keep the store in memory (a throw-away run). */
+  memory: boolean;
+  webhookToken?: string;
+  readToken?: string;
+  /** Real targets; each absent one runs in dry run (outbox). */
+  slackWebhookUrl?: string;
+  hubspotAccessToken?: string;
+  hubspotBaseUrl?: string;
+  forwardWebhookUrl?: string;
+  forwardWebhookSecret?: string;
+  /** Console lines (requests, outbox, warnings). */
+  say: (line: string) => void;
+  /** How long a failed consumer delivery waits before it is retried. @default 1000 */
+  visibilityTimeoutMs?: number;
+  /** @default 5 */
+  maxReceiveCount?: number;
+  /** Outgoing HTTP timeout of real targets. @default DEFAULTS.httpTimeoutMs */
+  httpTimeoutMs?: number;
+}
+
+export interface LocalServer {
+  baseUrl: string;
+  webhookUrl: string;
+  connectionsUrl: string;
+  adminUrl: string;
+  dataDir: string;
+  tokens: LocalTokens;
+  topic: LocalTopic;
+  store: DynamoDbConnectionStore;
+  /** Which consumers really send (the others write to the outbox). */
+  live: Record<'slack' | 'hubspot' | 'forward', boolean>;
+  /** Stops accepting requests, finishes what was acknowledged, and closes the store. */
+  stop(): Promise<void>;
+}
+
+/** One-line errors for what a user can fix: a busy port, an unwritable data directory. */
+export class LocalStartError extends Error {
+  override name = 'LocalStartError';
+}
+
+const listen = (server: Server, port: number, host: string): Promise<AddressInfo> =>
+  new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      if (error.code === 'EADDRINUSE') {
+        reject(new LocalStartError(`port ${port} on ${host} is already in use; set PORT to another port`));
+      } else if (error.code === 'EACCES') {
+        reject(new LocalStartError(`not allowed to listen on ${host}:${port}; set PORT above 1023`));
+      } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
+        reject(new LocalStartError(`HOST ${host} is not an address of this machine`));
+      } else {
+        reject(error);
+      }
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve(server.address() as AddressInfo);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+
+const close = (server: Server): Promise<void> =>
+  new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+
+const ensureWritable = async (dataDir: string): Promise<void> => {
+  try {
+    await mkdir(dataDir, { recursive: true });
+    const probe = path.join(dataDir, `.write-test-${process.pid}`);
+    await writeFile(probe, '');
+    await rm(probe);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new LocalStartError(`data directory ${dataDir} is not writable (${code}); set LOCAL_DATA_DIR`);
+  }
+};
+
+const resolveTokens = async (options: LocalOptions): Promise<LocalTokens> => {
+  let stored: LocalTokens | undefined;
+  try {
+    stored = await readTokens(options.dataDir);
+  } catch {
+    stored = undefined;
+  }
+  const fresh = () => randomBytes(24).toString('base64url');
+  const tokens = {
+    webhookToken: options.webhookToken || stored?.webhookToken || fresh(),
+    readToken: options.readToken || stored?.readToken || fresh(),
+  };
+  if (tokens.webhookToken === tokens.readToken) {
+    throw new LocalStartError('LEADSIE_WEBHOOK_TOKEN and LEADSIE_READ_TOKEN must differ');
+  }
+  if (!stored || stored.webhookToken !== tokens.webhookToken || stored.readToken !== tokens.readToken) {
+    await writeTokens(options.dataDir, tokens);
+  }
+  return tokens;
+};
+
+/** Starts dynalite on a free loopback port and makes sure the table exists. */
+const startStore = async (options: LocalOptions) => {
+  const dynamo = dynalite({
+    ...(options.memory ? {} : { path: paths(options.dataDir).dynamodb }),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
+  const address = await listen(dynamo, 0, '127.0.0.1');
+  const endpoint = `http://127.0.0.1:${address.port}`;
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    await client.send(new CreateTableCommand(connectionsTableDefinition(LOCAL_TABLE_NAME)));
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  return { dynamo, client, endpoint };
+};
+
+export const startLocal = async (options: LocalOptions): Promise<LocalServer> => {
+  await ensureWritable(options.dataDir);
+  const tokens = await resolveTokens(options);
+  const { dynamo, client, endpoint } = await startStore(options);
+  const store = new DynamoDbConnectionStore(client, LOCAL_TABLE_NAME);
+  const logger = new Logger({
+    serviceName: 'leadsie-webhooks-local',
+    logLevel: (process.env.LOG_LEVEL as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | undefined) ?? 'ERROR',
+  });
+  const { say } = options;
+  const timeoutMs = options.httpTimeoutMs ?? DEFAULTS.httpTimeoutMs;
+  const file = paths(options.dataDir);
+  const deadLetters = (name: string) => fileDeadLetters(jsonlAppender(file.deadLettersOf(name)));
+  const outbox = (name: string) => jsonlAppender(file.outboxOf(name));
+
+  const live = {
+    slack: Boolean(options.slackWebhookUrl),
+    hubspot: Boolean(options.hubspotAccessToken),
+    forward: Boolean(options.forwardWebhookUrl && options.forwardWebhookSecret),
+  };
+  const hubspotOptions = {
+    token: staticSecret(options.hubspotAccessToken ?? 'dry-run'),
+    baseUrl: options.hubspotBaseUrl || DEFAULTS.hubspotBaseUrl,
+    objectType: DEFAULTS.hubspotObjectType,
+    idProperty: DEFAULTS.hubspotIdProperty,
+    mapping: DEFAULT_HUBSPOT_MAPPING,
+    timeoutMs,
+  } as const;
+  const crmTargets: Record<'hubspot' | 'forward', CrmTarget> = {
+    hubspot: live.hubspot
+      ? new HubSpotTarget(hubspotOptions)
+      : new OutboxCrmTarget(
+          { hubspot: new HubSpotTarget(hubspotOptions), objectType: hubspotOptions.objectType },
+          'hubspot',
+          outbox('hubspot'),
+          say,
+        ),
+    forward: live.forward
+      ? new WebhookForwarder({
+          name: 'forward',
+          secret: staticSecret(
+            JSON.stringify({ url: options.forwardWebhookUrl, signingSecret: options.forwardWebhookSecret }),
+          ),
+          format: 'flat',
+          timeoutMs,
+        })
+      : new OutboxCrmTarget({ forwardFormat: 'flat' }, 'forward', outbox('forward'), say),
+  };
+
+  const consumerLog = logger;
+  const subscriptions: LocalSubscription[] = [
+    {
+      name: 'slack',
+      filterPolicy: consumerFilterPolicy({ includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.slack }),
+      maxReceiveCount: options.maxReceiveCount,
+      deadLetters: deadLetters('slack'),
+      handler: (queue) =>
+        makeSlackNotifier({
+          name: 'slack',
+          slack: live.slack
+            ? new SlackWebhook(staticSecret(options.slackWebhookUrl ?? ''), timeoutMs)
+            : new OutboxSlack(outbox('slack'), say),
+          log: consumerLog,
+          ...queue,
+        }),
+    },
+    ...(['hubspot', 'forward'] as const).map(
+      (name): LocalSubscription => ({
+        name,
+        filterPolicy: consumerFilterPolicy({
+          includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS[name === 'forward' ? 'forwarder' : name],
+        }),
+        maxReceiveCount: options.maxReceiveCount,
+        deadLetters: deadLetters(name),
+        handler: (queue) =>
+          makeCrmUpdater({ name, target: crmTargets[name], versions: store, log: consumerLog, ...queue }),
+      }),
+    ),
+  ];
+  const topic = new LocalTopic(subscriptions, {
+    visibilityTimeoutMs: options.visibilityTimeoutMs,
+    onBatch: (consumer, { failed }) => {
+      if (failed > 0)
+        say(`[retry] ${consumer}: ${failed} deliver${failed === 1 ? 'y' : 'ies'} failed; will retry`);
+    },
+  });
+
+  const handlers: Record<string, (event: HttpEvent) => Promise<HttpResult>> = {
+    [`${ROUTES.webhook.method} ${ROUTES.webhook.path}`]: lambdaLike(
+      withHttpMiddleware(
+        makeIngest({
+          store,
+          publisher: topic,
+          webhookToken: staticSecret(tokens.webhookToken),
+          maxBodyBytes: DEFAULTS.maxBodyBytes,
+          log: logger,
+          now: () => new Date(),
+          newEventId: ulid,
+          leaseMs: 30_000,
+        }),
+        logger,
+      ),
+    ),
+    [`${ROUTES.connections.method} ${ROUTES.connections.path}`]: lambdaLike(
+      withHttpMiddleware(makeConnections({ store, readToken: staticSecret(tokens.readToken) }), logger),
+    ),
+  };
+
+  const inFlight = new Set<Promise<unknown>>();
+  const serve = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const routeKey = `${req.method} ${url.pathname}`;
+    const handler = handlers[routeKey];
+    let body: Buffer;
+    try {
+      body = await readBody(req);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError)
+        return sendJson(res, 413, { message: 'Request Entity Too Large' });
+      throw error;
+    }
+    if (!handler) {
+      say(`${req.method} ${url.pathname} → 404`);
+      return sendJson(res, 404, { message: 'Not Found' });
+    }
+    const result = await handler(toApiEvent(req, body, routeKey));
+    sendResult(res, result);
+    say(`${routeKey} → ${result.statusCode} ${result.body ?? ''}`.slice(0, 200));
+  };
+  const http = createServer((req, res) => {
+    const work = serve(req, res).catch((error: unknown) => {
+      say(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+      if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });
+    });
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+  });
+
+  // Local-only control port (never part of the deployed API): replay publishes through it.
+  const admin = createServer((req, res) => {
+    void (async () => {
+      const body = await readBody(req).catch(() => Buffer.alloc(0));
+      const given = bearerOf(req.headers.authorization);
+      if (!given || !tokensMatch(given, tokens.readToken))
+        return sendJson(res, 401, { error: 'The token is not valid' });
+      if (req.method !== 'POST' || req.url !== '/publish') return sendJson(res, 404, { error: 'Not Found' });
+      let json: unknown;
+      try {
+        json = JSON.parse(body.toString('utf8'));
+      } catch {
+        return sendJson(res, 400, { error: 'The body is not valid JSON' });
+      }
+      const parsed = envelopeSchema.safeParse(json);
+      if (!parsed.success) return sendJson(res, 400, { error: 'The body is not a connection event' });
+      sendJson(res, 202, { queued: topic.route(parsed.data) });
+    })();
+  });
+
+  let address: AddressInfo;
+  let adminAddress: AddressInfo;
+  try {
+    address = await listen(http, options.port, options.host);
+    adminAddress = await listen(admin, 0, '127.0.0.1');
+  } catch (error) {
+    await close(http).catch(() => undefined);
+    await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+    throw error;
+  }
+  const displayHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const baseUrl = `http://${displayHost === '0.0.0.0' ? '127.0.0.1' : displayHost}:${address.port}`;
+  const adminUrl = `http://127.0.0.1:${adminAddress.port}`;
+  await writeServerState(options.dataDir, {
+    pid: process.pid,
+    baseUrl,
+    dynamodbEndpoint: endpoint,
+    tableName: LOCAL_TABLE_NAME,
+    adminUrl,
+    startedAt: new Date().toISOString(),
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      await Promise.all([close(http), close(admin)]);
+      await Promise.allSettled([...inFlight]);
+      // Every acknowledged event was stored; let the consumers finish, and keep what they could not.
+      const left = await topic.drain(10_000);
+      topic.stop();
+      for (const item of left) {
+        await deadLetters(item.consumer).send({
+          body: item.body,
+          reason: 'local mode stopped before this delivery was made (replay it with the CLI)',
+          consumer: item.consumer,
+          messageId: item.messageId,
+        });
+      }
+      if (left.length > 0) say(`${left.length} undelivered consumer message(s) kept in ${file.deadLetters}`);
+      await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+      client.destroy();
+      await removeServerState(options.dataDir);
+    })();
+    return stopping;
+  };
+
+  return {
+    baseUrl,
+    webhookUrl: `${baseUrl}${ROUTES.webhook.path}?token=${encodeURIComponent(tokens.webhookToken)}`,
+    connectionsUrl: `${baseUrl}${ROUTES.connections.path}`,
+    adminUrl,
+    dataDir: options.dataDir,
+    tokens,
+    topic,
+    store,
+    live,
+    stop,
+  };
+};
+
+/** A middy-wrapped handler called the way Lambda calls it, with an empty context. */
+const lambdaLike =
+  (handler: (event: HttpEvent, context: never) => Promise<HttpResult | undefined>) =>
+  async (event: HttpEvent): Promise<HttpResult> =>
+    ((await handler(event, {} as never)) ?? { statusCode: 500, body: '' }) as HttpResult;
+
+/** A fresh temporary data directory, for `--memory` runs and tests. */
+export const temporaryDataDir = (): Promise<string> => mkdtemp(path.join(os.tmpdir(), 'leadsie-webhooks-'));
