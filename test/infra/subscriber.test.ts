@@ -1,0 +1,228 @@
+/**
+ * The Subscriber construct on its own, as aws-solutions-constructs test theirs: one stack holding a
+ * subscriber with every default and one with every prop set, then one assertion per default and
+ * one per prop. Bundling skipped.
+ */
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS, ENV, MESSAGE_ATTRIBUTES } from '../../lambda/contract.ts';
+import { handlerEntryPath } from '../../lib/constructs/house-function.ts';
+import { connectionEventFilter, Subscriber } from '../../lib/constructs/subscriber.ts';
+import { arnOf, logicalId, NO_BUNDLING, ref, resourceById } from './support.ts';
+
+const app = new App({ context: NO_BUNDLING });
+const stack = new Stack(app, 'SubscriberTest');
+const topic = new Topic(stack, 'Topic');
+
+const defaults = new Subscriber(stack, 'Defaults', {
+  topic,
+  consumerName: 'defaults',
+  handler: 'slackNotifier',
+  secretName: 'defaults/secret',
+});
+const custom = new Subscriber(stack, 'Custom', {
+  topic,
+  consumerName: 'custom',
+  handler: 'crmUpdater',
+  secretName: 'custom/secret',
+  filterPolicy: connectionEventFilter({ statuses: ['FAILED'], includeTestEvents: false }),
+  description: 'A custom consumer',
+  timeout: Duration.seconds(45),
+  maxReceiveCount: 3,
+  batchSize: 4,
+  maxConcurrency: 7,
+  httpTimeoutMs: 5000,
+  secretMaxAgeSeconds: 60,
+  memorySize: 256,
+  logRetention: RetentionDays.ONE_WEEK,
+  logRemovalPolicy: RemovalPolicy.DESTROY,
+});
+const template = Template.fromStack(stack);
+
+const props = (id: string) => resourceById(template, id).Properties;
+const ids = (subscriber: Subscriber) => ({
+  queue: logicalId(stack, subscriber.queue),
+  deadLetterQueue: logicalId(stack, subscriber.deadLetterQueue),
+  fn: logicalId(stack, subscriber.fn.function),
+  logs: logicalId(stack, subscriber.fn.logGroup),
+  subscription: logicalId(stack, subscriber.subscription),
+});
+const d = ids(defaults);
+const c = ids(custom);
+const envOf = (fnId: string) => (props(fnId).Environment as { Variables: Record<string, unknown> }).Variables;
+const eventSourceOf = (fnId: string) => {
+  const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter(
+    (m) => JSON.stringify(m.Properties.FunctionName) === JSON.stringify(ref(fnId)),
+  );
+  expect(mappings).toHaveLength(1);
+  return mappings[0]?.Properties as Record<string, unknown>;
+};
+
+describe('a Subscriber with every default', () => {
+  it('runs its function for 30 s', () => {
+    expect(props(d.fn).Timeout).toBe(30);
+  });
+
+  it('hides a received message for 6 × 30 s', () => {
+    expect(props(d.queue).VisibilityTimeout).toBe(180);
+  });
+
+  it('dead-letters a message after 5 receives', () => {
+    expect(props(d.queue).RedrivePolicy).toEqual({
+      deadLetterTargetArn: arnOf(d.deadLetterQueue),
+      maxReceiveCount: 5,
+    });
+  });
+
+  it('reads batches of 10, at most 2 at once, reporting batch item failures', () => {
+    expect(eventSourceOf(d.fn)).toMatchObject({
+      EventSourceArn: arnOf(d.queue),
+      BatchSize: 10,
+      ScalingConfig: { MaximumConcurrency: 2 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('has no filter policy', () => {
+    expect(props(d.subscription).FilterPolicy).toBeUndefined();
+  });
+
+  it('delivers raw messages to its queue', () => {
+    expect(props(d.subscription)).toMatchObject({
+      Protocol: 'sqs',
+      TopicArn: ref(logicalId(stack, topic)),
+      Endpoint: arnOf(d.queue),
+      RawMessageDelivery: true,
+    });
+  });
+
+  it('encrypts both queues with SQS-managed keys and keeps dead letters 14 days', () => {
+    expect(props(d.queue).SqsManagedSseEnabled).toBe(true);
+    expect(props(d.deadLetterQueue)).toEqual({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1_209_600,
+    });
+  });
+
+  it.each([
+    ['queue', () => d.queue],
+    ['dead-letter queue', () => d.deadLetterQueue],
+  ])('denies requests to its %s without TLS', (_which, id) => {
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [ref(id())],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 'sqs:*',
+            Resource: arnOf(id()),
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('sets the HTTP timeout and the secret cache age to the contract defaults', () => {
+    expect(envOf(d.fn)[ENV.httpTimeoutMs]).toBe(String(DEFAULTS.httpTimeoutMs));
+    expect(envOf(d.fn)[ENV.secretMaxAgeSeconds]).toBe(String(DEFAULTS.secretMaxAgeSeconds));
+  });
+
+  it('has 512 MB, no description, and a log group kept for 90 days and retained', () => {
+    expect(props(d.fn).MemorySize).toBe(512);
+    expect(props(d.fn).Description).toBeUndefined();
+    expect(props(d.logs).RetentionInDays).toBe(90);
+    expect(resourceById(template, d.logs).DeletionPolicy).toBe('Retain');
+  });
+});
+
+describe('a Subscriber with every prop set', () => {
+  it('consumerName → ENV.consumerName', () => {
+    expect(envOf(c.fn)[ENV.consumerName]).toBe('custom');
+  });
+
+  it('handler → the bundled entry', () => {
+    expect(custom.fn.entry).toBe(handlerEntryPath('crmUpdater'));
+  });
+
+  it('secretName → ENV.consumerSecretId, the name itself (never a value)', () => {
+    expect(envOf(c.fn)[ENV.consumerSecretId]).toBe('custom/secret');
+  });
+
+  it('filterPolicy → the subscription filter policy', () => {
+    expect(props(c.subscription).FilterPolicy).toEqual({
+      [MESSAGE_ATTRIBUTES.status.name]: ['FAILED'],
+      [MESSAGE_ATTRIBUTES.isTest.name]: ['false'],
+    });
+  });
+
+  it('description → the function description', () => {
+    expect(props(c.fn).Description).toBe('A custom consumer');
+  });
+
+  it('timeout → the function timeout, and 6 × it the visibility timeout', () => {
+    expect(props(c.fn).Timeout).toBe(45);
+    expect(props(c.queue).VisibilityTimeout).toBe(270);
+  });
+
+  it('maxReceiveCount → the redrive policy', () => {
+    expect(props(c.queue).RedrivePolicy).toEqual({
+      deadLetterTargetArn: arnOf(c.deadLetterQueue),
+      maxReceiveCount: 3,
+    });
+  });
+
+  it('batchSize → the event source batch size', () => {
+    expect(eventSourceOf(c.fn).BatchSize).toBe(4);
+  });
+
+  it('maxConcurrency → the event source maximum concurrency', () => {
+    expect(eventSourceOf(c.fn).ScalingConfig).toEqual({ MaximumConcurrency: 7 });
+  });
+
+  it('httpTimeoutMs → ENV.httpTimeoutMs', () => {
+    expect(envOf(c.fn)[ENV.httpTimeoutMs]).toBe('5000');
+  });
+
+  it('secretMaxAgeSeconds → ENV.secretMaxAgeSeconds', () => {
+    expect(envOf(c.fn)[ENV.secretMaxAgeSeconds]).toBe('60');
+  });
+
+  it('memorySize → the function memory', () => {
+    expect(props(c.fn).MemorySize).toBe(256);
+  });
+
+  it('logRetention → the log group retention', () => {
+    expect(props(c.logs).RetentionInDays).toBe(7);
+  });
+
+  it('logRemovalPolicy → the log group deletion policy', () => {
+    expect(resourceById(template, c.logs).DeletionPolicy).toBe('Delete');
+  });
+});
+
+describe('connectionEventFilter', () => {
+  it('is undefined when every event is wanted', () => {
+    expect(connectionEventFilter({})).toBeUndefined();
+    expect(connectionEventFilter({ includeTestEvents: true })).toBeUndefined();
+  });
+});
+
+describe('a Subscriber whose function could not finish one HTTP call', () => {
+  it('is refused at synth', () => {
+    const scope = new Stack(new App({ context: NO_BUNDLING }), 'Refused');
+    expect(
+      () =>
+        new Subscriber(scope, 'TooShort', {
+          topic: new Topic(scope, 'Topic'),
+          consumerName: 'too-short',
+          handler: 'slackNotifier',
+          secretName: 's',
+          timeout: Duration.seconds(5),
+        }),
+    ).toThrow(/too-short.*timeout \(5 s\).*8000 ms/);
+  });
+});
