@@ -6,7 +6,7 @@ import { App, RemovalPolicy } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../lambda/contract.ts';
 import { ConfigError, loadConfig } from '../../lib/config.ts';
-import { projectContext } from './support.ts';
+import { ALL_CONSUMERS, projectContext } from './support.ts';
 
 const DEFAULT_CONFIG = {
   stackName: 'LeadsieWebhooks',
@@ -18,6 +18,7 @@ const DEFAULT_CONFIG = {
   tableDeletionProtection: true,
   removalPolicy: RemovalPolicy.RETAIN,
   lambdaMemoryMb: 512,
+  consumers: { forwarders: [] },
 };
 
 /** The error `loadConfig` throws for this raw context. */
@@ -114,5 +115,235 @@ describe('loadConfig', () => {
 
   it('rejects a key that differs from a known key only by case, instead of silently using the default', () => {
     expect(errorFor({ throttleratelimit: 5 }).message).toContain("did you mean 'throttleRateLimit'");
+  });
+});
+
+describe('loadConfig: consumers', () => {
+  const knobs = { maxReceiveCount: 5, maxConcurrency: 2, batchSize: 10 };
+  const slack = { secretName: 'leadsie-webhooks/slack-webhook-url' };
+  const hubspot = { secretName: 'leadsie-webhooks/hubspot-token' };
+  const zapier = { name: 'zapier', secretName: 'leadsie-webhooks/forward-zapier' };
+
+  /** The message for `consumers` set to this value. */
+  const messageFor = (consumers: unknown) => errorFor({ consumers }).message;
+
+  it('deploys none by default', () => {
+    expect(loadConfig({}).consumers).toEqual({ forwarders: [] });
+  });
+
+  it('fills in the documented defaults of each consumer', () => {
+    expect(loadConfig({ consumers: { slack, hubspot, forwarders: [zapier] } }).consumers).toEqual({
+      slack: { ...slack, includeTestEvents: true, ...knobs },
+      hubspot: {
+        ...hubspot,
+        objectType: DEFAULTS.hubspotObjectType,
+        idProperty: DEFAULTS.hubspotIdProperty,
+        includeTestEvents: false,
+        ...knobs,
+      },
+      forwarders: [{ ...zapier, format: DEFAULTS.forwardFormat, includeTestEvents: true, ...knobs }],
+    });
+  });
+
+  it('keeps every configured value', () => {
+    const { consumers } = loadConfig({ consumers: ALL_CONSUMERS });
+    expect(consumers.slack).toMatchObject(ALL_CONSUMERS.slack);
+    expect(consumers.hubspot).toMatchObject(ALL_CONSUMERS.hubspot);
+    expect(consumers.forwarders).toMatchObject(ALL_CONSUMERS.forwarders);
+  });
+
+  it("accepts consumers as a JSON string, as -c consumers='{…}' gives it", () => {
+    expect(loadConfig({ consumers: JSON.stringify(ALL_CONSUMERS) }).consumers).toEqual(
+      loadConfig({ consumers: ALL_CONSUMERS }).consumers,
+    );
+  });
+
+  it('coerces knob strings, as inside -c values people sometimes quote them', () => {
+    expect(
+      loadConfig({ consumers: { slack: { ...slack, batchSize: '5', includeTestEvents: 'false' } } }).consumers
+        .slack,
+    ).toMatchObject({ batchSize: 5, includeTestEvents: false });
+  });
+
+  it('accepts statuses it does not know (forward compatibility)', () => {
+    expect(
+      loadConfig({ consumers: { slack: { ...slack, statuses: ['REVOKED'] } } }).consumers.slack?.statuses,
+    ).toEqual(['REVOKED']);
+  });
+
+  it.each<[string, unknown, string]>([
+    [
+      'a bad objectType',
+      { hubspot: { ...hubspot, objectType: 'deals' } },
+      '\'consumers.hubspot.objectType\' = "deals"',
+    ],
+    ['empty statuses', { slack: { ...slack, statuses: [] } }, "'consumers.slack.statuses' = []"],
+    [
+      'an empty status',
+      { slack: { ...slack, statuses: ['SUCCESS', ''] } },
+      '\'consumers.slack.statuses[1]\' = ""',
+    ],
+    [
+      'a status with spaces',
+      { slack: { ...slack, statuses: [' SUCCESS'] } },
+      "'consumers.slack.statuses[0]'",
+    ],
+    [
+      'a status listed twice',
+      { slack: { ...slack, statuses: ['FAILED', 'FAILED'] } },
+      "'consumers.slack.statuses'",
+    ],
+    [
+      'statuses that are not a list',
+      { slack: { ...slack, statuses: 'SUCCESS' } },
+      '\'consumers.slack.statuses\' = "SUCCESS"',
+    ],
+    ['a missing secret name', { slack: {} }, "'consumers.slack.secretName' = undefined: required"],
+    [
+      'a secret ARN instead of a name',
+      { slack: { secretName: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:x' } },
+      "'consumers.slack.secretName'",
+    ],
+    [
+      'a secret name with spaces',
+      { hubspot: { secretName: 'hub spot' } },
+      '\'consumers.hubspot.secretName\' = "hub spot"',
+    ],
+    [
+      'maxReceiveCount 0',
+      { slack: { ...slack, maxReceiveCount: 0 } },
+      "'consumers.slack.maxReceiveCount' = 0",
+    ],
+    [
+      'maxConcurrency 1 (Lambda needs at least 2)',
+      { slack: { ...slack, maxConcurrency: 1 } },
+      "'consumers.slack.maxConcurrency' = 1",
+    ],
+    [
+      'batchSize 11',
+      { forwarders: [{ ...zapier, batchSize: 11 }] },
+      "'consumers.forwarders[0].batchSize' = 11",
+    ],
+    [
+      'includeTestEvents "yes"',
+      { slack: { ...slack, includeTestEvents: 'yes' } },
+      '\'consumers.slack.includeTestEvents\' = "yes"',
+    ],
+    [
+      'an idProperty HubSpot would reject',
+      { hubspot: { ...hubspot, idProperty: 'Leadsie ID' } },
+      "'consumers.hubspot.idProperty'",
+    ],
+    [
+      'an http baseUrl',
+      { hubspot: { ...hubspot, baseUrl: 'http://api.hubapi.com' } },
+      "'consumers.hubspot.baseUrl'",
+    ],
+    [
+      'a forwarder format it does not know',
+      { forwarders: [{ ...zapier, format: 'xml' }] },
+      '\'consumers.forwarders[0].format\' = "xml"',
+    ],
+    [
+      'an upper-case forwarder name',
+      { forwarders: [{ ...zapier, name: 'Zapier' }] },
+      '\'consumers.forwarders[0].name\' = "Zapier"',
+    ],
+    [
+      'a forwarder name with a trailing hyphen',
+      { forwarders: [{ ...zapier, name: 'zap-' }] },
+      "'consumers.forwarders[0].name'",
+    ],
+    [
+      'a forwarder name over 32 characters',
+      { forwarders: [{ ...zapier, name: 'a'.repeat(33) }] },
+      "'consumers.forwarders[0].name'",
+    ],
+    [
+      'a forwarder without a name',
+      { forwarders: [{ secretName: 'x' }] },
+      "'consumers.forwarders[0].name' = undefined: required",
+    ],
+    ['forwarders that are not a list', { forwarders: zapier }, "'consumers.forwarders'"],
+    ['consumers that are not an object', ['slack'], '\'consumers\' = ["slack"]'],
+  ])('rejects %s, naming the path and the value', (_case, consumers, expected) => {
+    expect(messageFor(consumers)).toContain(expected);
+  });
+
+  it('rejects duplicate forwarder names, naming the second', () => {
+    const message = messageFor({ forwarders: [zapier, { ...zapier, secretName: 'other' }] });
+    expect(message).toContain(`'consumers.forwarders[1].name' = "zapier": duplicate forwarder name "zapier"`);
+  });
+
+  it('rejects forwarder names that differ only by hyphens (their output names would clash)', () => {
+    const message = messageFor({
+      forwarders: [
+        { ...zapier, name: 'a1b' },
+        { ...zapier, name: 'a-1b' },
+      ],
+    });
+    expect(message).toContain(`'consumers.forwarders[1].name' = "a-1b"`);
+    expect(message).toContain('differ only by hyphens');
+  });
+
+  it('rejects a bad propertyMapping, naming the bad entry and what is wrong with it', () => {
+    const message = messageFor({
+      hubspot: { ...hubspot, propertyMapping: { status: 'leadsie_status', request_name: 'Request Name' } },
+    });
+    expect(message).toContain("'consumers.hubspot.propertyMapping'");
+    expect(message).toContain('"request_name" → "Request Name": not a valid HubSpot property name');
+    expect(message).not.toContain('"status" →');
+  });
+
+  it('rejects an empty propertyMapping', () => {
+    expect(messageFor({ hubspot: { ...hubspot, propertyMapping: {} } })).toContain('maps nothing');
+  });
+
+  it("rejects a propertyMapping too long for the function's environment", () => {
+    const huge = Object.fromEntries(
+      Array.from({ length: 100 }, (_, i) => [`source_key_${i}`, `leadsie_property_${i}`]),
+    );
+    expect(messageFor({ hubspot: { ...hubspot, propertyMapping: huge } })).toMatch(
+      /'consumers\.hubspot\.propertyMapping'.*at most 2048 fit/,
+    );
+  });
+
+  it('rejects an unknown consumer, naming it and suggesting the one it resembles', () => {
+    const message = messageFor({ slak: slack });
+    expect(message).toContain(
+      `'consumers.slak' = {"secretName":"leadsie-webhooks/slack-webhook-url"}: unknown key`,
+    );
+    expect(message).toContain("did you mean 'slack'?");
+    expect(message).toContain('known: slack, hubspot, forwarders');
+  });
+
+  it('rejects an unknown key inside a consumer, naming its path', () => {
+    const message = messageFor({ forwarders: [{ ...zapier, includeTestEvent: false }] });
+    expect(message).toContain(`'consumers.forwarders[0].includeTestEvent' = false: unknown key`);
+    expect(message).toContain("did you mean 'includeTestEvents'?");
+  });
+
+  it('rejects a JSON string that is not JSON, saying so', () => {
+    expect(messageFor('{"slack": ')).toMatch(/'consumers' = "\{\\"slack\\": ": not valid JSON/);
+  });
+
+  it('names nested paths inside a JSON string too', () => {
+    expect(messageFor(JSON.stringify({ hubspot: { ...hubspot, objectType: 'deals' } }))).toContain(
+      `'consumers.hubspot.objectType' = "deals"`,
+    );
+  });
+
+  it('reports every bad consumer value at once', () => {
+    const message = messageFor({
+      slack: { ...slack, statuses: [] },
+      hubspot: { ...hubspot, objectType: 'deals' },
+      forwarders: [zapier, zapier],
+    });
+    for (const path of [
+      'consumers.slack.statuses',
+      'consumers.hubspot.objectType',
+      'consumers.forwarders[1].name',
+    ])
+      expect(message).toContain(`'${path}'`);
   });
 });

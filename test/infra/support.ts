@@ -103,3 +103,41 @@ export const resourceById = (template: Template, id: string): Resource => {
   if (resource === undefined) throw new Error(`no resource ${id} in the template`);
   return resource;
 };
+
+/**
+ * Every consumer on, each with a different filter policy and some non-default knobs: Slack with
+ * statuses (default test events), HubSpot with a mapping and its default of no test events, one
+ * forwarder with both filters, one with none.
+ */
+export const ALL_CONSUMERS = {
+  slack: {
+    secretName: 'leadsie-webhooks/slack-webhook-url',
+    statuses: ['SUCCESS', 'PARTIAL_SUCCESS'],
+  },
+  hubspot: {
+    secretName: 'leadsie-webhooks/hubspot-token',
+    objectType: 'companies',
+    idProperty: 'leadsie_company_user_id',
+    propertyMapping: { status: 'leadsie_status', '<type>_id': 'leadsie_<type>_ids' },
+    baseUrl: 'https://api.hubapi.com',
+    maxReceiveCount: 8,
+  },
+  forwarders: [
+    {
+      name: 'zapier',
+      secretName: 'leadsie-webhooks/forward-zapier',
+      statuses: ['SUCCESS'],
+      includeTestEvents: false,
+    },
+    {
+      name: 'make-eu',
+      secretName: 'leadsie-webhooks/forward-make-eu',
+      format: 'envelope',
+      maxConcurrency: 5,
+      batchSize: 5,
+    },
+  ],
+} as const;
+
+/** The consumer names {@link ALL_CONSUMERS} deploys. */
+export const ALL_CONSUMER_NAMES = ['slack', 'hubspot', 'forward-zapier', 'forward-make-eu'] as const;
