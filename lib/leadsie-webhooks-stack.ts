@@ -4,13 +4,21 @@
  *
  *   IngestApi (HTTP API, functions, tokens) ──writes──▶ ConnectionStore (DynamoDB)
  *                                          └─publishes─▶ ConnectionEvents (SNS + KMS)
+ *                                                              │ one Subscriber per configured consumer
+ *                                                              ├──▶ slack:          queue ─▶ slackNotifier
+ *                                                              ├──▶ hubspot:        queue ─▶ crmUpdater ─┐ GetItem:
+ *                                                              └──▶ forward-<name>: queue ─▶ crmUpdater ─┘ stale check
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import type { Config } from './config.ts';
+import { type CrmTargetName, ENV } from '../lambda/contract.ts';
+import type { Config, ConsumerConfig } from './config.ts';
 import { ConnectionEvents } from './constructs/connection-events.ts';
 import { ConnectionStore } from './constructs/connection-store.ts';
+import type { HandlerName } from './constructs/house-function.ts';
 import { IngestApi } from './constructs/ingest-api.ts';
+import { connectionEventFilter, Subscriber } from './constructs/subscriber.ts';
 
 /** Logical ids of the stack outputs, for the CLI and the tests. */
 export const STACK_OUTPUTS = {
@@ -21,6 +29,23 @@ export const STACK_OUTPUTS = {
   webhookTokenSecretArn: 'WebhookTokenSecretArn',
   readTokenSecretArn: 'ReadTokenSecretArn',
 } as const;
+
+/** `forward-zapier` → `ForwardZapier`: a consumer name as a construct id and output name part. */
+export const pascalCase = (name: string): string =>
+  name
+    .split('-')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('');
+
+/** The consumer name of a forwarder. */
+export const forwarderConsumerName = (name: string): string => `forward-${name}`;
+
+/**
+ * Logical id of the output holding a consumer's dead-letter queue URL: `SlackDeadLetterQueueUrl`,
+ * `HubspotDeadLetterQueueUrl`, `ForwardZapierDeadLetterQueueUrl`.
+ */
+export const deadLetterQueueOutputId = (consumerName: string): string =>
+  `${pascalCase(consumerName)}DeadLetterQueueUrl`;
 
 /** Properties of the {@link LeadsieWebhooksStack}. */
 export interface LeadsieWebhooksStackProps extends StackProps {
@@ -36,6 +61,9 @@ export class LeadsieWebhooksStack extends Stack {
   public readonly events: ConnectionEvents;
   /** The HTTP API, its functions and token secrets. */
   public readonly api: IngestApi;
+  /** The configured consumers of the topic, by consumer name (`slack`, `hubspot`, `forward-<name>`). */
+  public readonly consumers: Readonly<Record<string, Subscriber>>;
+  private readonly config: Config;
 
   constructor(scope: Construct, id: string, props: LeadsieWebhooksStackProps) {
     super(scope, id, {
@@ -44,6 +72,7 @@ export class LeadsieWebhooksStack extends Stack {
       ...props,
     });
     const { config } = props;
+    this.config = config;
 
     this.store = new ConnectionStore(this, 'ConnectionStore', {
       deletionProtection: config.tableDeletionProtection,
@@ -87,5 +116,89 @@ export class LeadsieWebhooksStack extends Stack {
       description: 'Secrets Manager secret holding the read token for GET /connections',
       value: this.api.readTokenSecret.secretArn,
     });
+
+    const { slack, hubspot, forwarders } = config.consumers;
+    const consumers: Subscriber[] = [];
+    if (slack) {
+      consumers.push(this.subscriber('slack', 'slackNotifier', slack, 'Posts connection events to Slack'));
+    }
+    if (hubspot) {
+      const subscriber = this.crmSubscriber(
+        'hubspot',
+        'hubspot',
+        hubspot,
+        'Upserts connection events into HubSpot',
+      );
+      subscriber.fn
+        .addEnv(ENV.hubspotObjectType, hubspot.objectType)
+        .addEnv(ENV.hubspotIdProperty, hubspot.idProperty);
+      if (hubspot.propertyMapping) {
+        subscriber.fn.addEnv(ENV.hubspotPropertyMapping, JSON.stringify(hubspot.propertyMapping));
+      }
+      if (hubspot.baseUrl) subscriber.fn.addEnv(ENV.hubspotBaseUrl, hubspot.baseUrl);
+      consumers.push(subscriber);
+    }
+    for (const forwarder of forwarders) {
+      const subscriber = this.crmSubscriber(
+        forwarderConsumerName(forwarder.name),
+        'webhook',
+        forwarder,
+        `Forwards connection events, signed, to the "${forwarder.name}" webhook`,
+      );
+      subscriber.fn.addEnv(ENV.forwardFormat, forwarder.format);
+      consumers.push(subscriber);
+    }
+    this.consumers = Object.fromEntries(consumers.map((consumer) => [consumer.consumerName, consumer]));
+
+    for (const consumer of consumers) {
+      new CfnOutput(this, deadLetterQueueOutputId(consumer.consumerName), {
+        description: `Dead-letter queue of the ${consumer.consumerName} consumer: events it could not deliver`,
+        value: consumer.deadLetterQueue.queueUrl,
+      });
+    }
+  }
+
+  /** A consumer of the topic, as configured: its filter, queue knobs and secret. */
+  private subscriber(
+    consumerName: string,
+    handler: HandlerName,
+    consumer: ConsumerConfig,
+    description: string,
+  ): Subscriber {
+    return new Subscriber(this, `${pascalCase(consumerName)}Consumer`, {
+      topic: this.events.topic,
+      consumerName,
+      handler,
+      secretName: consumer.secretName,
+      filterPolicy: connectionEventFilter(consumer),
+      description,
+      maxReceiveCount: consumer.maxReceiveCount,
+      maxConcurrency: consumer.maxConcurrency,
+      batchSize: consumer.batchSize,
+      secretMaxAgeSeconds: this.config.secretMaxAgeSeconds,
+      memorySize: this.config.lambdaMemoryMb,
+      logRetention: this.config.logRetentionDays,
+      logRemovalPolicy: this.config.removalPolicy,
+    });
+  }
+
+  /** A crm-updater consumer: its target, and the table read that skips stale events. */
+  private crmSubscriber(
+    consumerName: string,
+    target: CrmTargetName,
+    consumer: ConsumerConfig,
+    description: string,
+  ): Subscriber {
+    const subscriber = this.subscriber(consumerName, 'crmUpdater', consumer, description);
+    const { table } = this.store;
+    subscriber.fn.addEnv(ENV.crmTarget, target).addEnv(ENV.tableName, table.tableName, (fn) =>
+      Grant.addToPrincipal({
+        grantee: fn,
+        // The stored latest version of the event's (user, request): one item, read-only.
+        actions: ['dynamodb:GetItem'],
+        resourceArns: [table.tableArn],
+      }),
+    );
+    return subscriber;
   }
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../lib/constructs/house-function.ts';
-import { NO_BUNDLING, projectContext } from './support.ts';
+import { ALL_CONSUMERS, NO_BUNDLING, projectContext } from './support.ts';
 
 const outdirs: string[] = [];
 afterAll(() => {
@@ -55,5 +55,25 @@ describe('the CDK app entry', () => {
     expect(stderr).toContain(`'throttleRateLimit' = "-1"`);
     expect(stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(path.join(outdir, 'manifest.json'))).toBe(false);
+  });
+
+  it("takes consumers as the JSON string -c consumers='{…}' gives, and deploys them", () => {
+    const { status, stderr, outdir } = runApp({ consumers: JSON.stringify(ALL_CONSUMERS) });
+    expect(stderr).not.toMatch(/error/i);
+    expect(status).toBe(0);
+    const template = JSON.parse(readFileSync(path.join(outdir, 'LeadsieWebhooks.template.json'), 'utf8')) as {
+      Outputs: Record<string, unknown>;
+    };
+    expect(Object.keys(template.Outputs)).toEqual(
+      expect.arrayContaining(['SlackDeadLetterQueueUrl', 'HubspotDeadLetterQueueUrl']),
+    );
+  });
+
+  it('fails on an unknown consumer with a message naming its path, and no stack trace', () => {
+    const { status, stderr } = runApp({ consumers: JSON.stringify({ slak: { secretName: 'x' } }) });
+    expect(status).toBe(1);
+    expect(stderr).toContain(`'consumers.slak'`);
+    expect(stderr).toContain("did you mean 'slack'?");
+    expect(stderr).not.toMatch(/\n\s+at /);
   });
 });

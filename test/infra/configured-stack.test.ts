@@ -16,6 +16,8 @@ const { stack, template } = synthStack({
   tableDeletionProtection: 'false',
   removalPolicy: 'destroy',
   lambdaMemoryMb: '1024',
+  // A consumer too, so the loops below cover its function and log group.
+  consumers: JSON.stringify({ slack: { secretName: 'staging/slack' } }),
 });
 
 const functions = Object.values(template.findResources('AWS::Lambda::Function'));
@@ -68,7 +70,17 @@ describe('a stack configured from the context', () => {
     for (const resource of resources) expect(resource.DeletionPolicy).toBe('Delete');
   });
 
-  it('gives every function lambdaMemoryMb', () => {
+  it('gives every function lambdaMemoryMb, the consumer too', () => {
+    expect(functions).toHaveLength(3);
     for (const fn of functions) expect(fn.Properties.MemorySize).toBe(1024);
+  });
+
+  it('passes secretMaxAgeSeconds to the consumer function', () => {
+    const slack = stack.consumers.slack;
+    if (slack === undefined) throw new Error('no slack consumer');
+    const env = resourceById(template, logicalId(stack, slack.fn.function)).Properties.Environment as {
+      Variables: Record<string, unknown>;
+    };
+    expect(env.Variables[ENV.secretMaxAgeSeconds]).toBe('60');
   });
 });

@@ -35,6 +35,13 @@ describe('the connection events topic', () => {
     });
   });
 
+  it('has no subscribers, and the stack no queues or event sources, when no consumer is configured', () => {
+    expect(stack.consumers).toEqual({});
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    template.resourceCountIs('AWS::SQS::Queue', 0);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
+  });
+
   it('signs HTTP(S) deliveries with SHA256 (signature version 2)', () => {
     expect(resourceById(template, topicId).Properties.SignatureVersion).toBe('2');
   });

@@ -1,0 +1,415 @@
+/**
+ * The consumers of the connection events topic, all on (`ALL_CONSUMERS`): per consumer, its
+ * subscription (raw delivery, its own filter policy), its queue and dead-letter queue (encrypted,
+ * TLS only, redrive), its event source (partial batch failures, bounded concurrency), its
+ * environment (names from the contract) and exactly the IAM permissions it needs.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS, ENV, type EnvName, MESSAGE_ATTRIBUTES } from '../../lambda/contract.ts';
+import { type HandlerName, handlerEntryPath } from '../../lib/constructs/house-function.ts';
+import { STACK_OUTPUTS } from '../../lib/leadsie-webhooks-stack.ts';
+import {
+  ALL_CONSUMER_NAMES,
+  ALL_CONSUMERS,
+  arnOf,
+  logicalId,
+  permissionsOfRole,
+  ref,
+  resourceById,
+  type Statement,
+  statementsOfRole,
+  synthStack,
+} from './support.ts';
+
+const { stack, template } = synthStack({ consumers: ALL_CONSUMERS });
+const topicId = logicalId(stack, stack.events.topic);
+const tableId = logicalId(stack, stack.store.table);
+const json = (value: unknown) => JSON.stringify(value);
+
+type ConsumerName = (typeof ALL_CONSUMER_NAMES)[number];
+
+const consumer = (name: ConsumerName) => {
+  const found = stack.consumers[name];
+  if (found === undefined) throw new Error(`no consumer ${name}`);
+  return found;
+};
+
+const idsOf = (name: ConsumerName) => {
+  const c = consumer(name);
+  return {
+    queue: logicalId(stack, c.queue),
+    deadLetterQueue: logicalId(stack, c.deadLetterQueue),
+    fn: logicalId(stack, c.fn.function),
+    role: logicalId(stack, c.fn.role),
+    logs: logicalId(stack, c.fn.logGroup),
+    subscription: logicalId(stack, c.subscription),
+  };
+};
+
+/** What each consumer of `ALL_CONSUMERS` should be: the knobs as configured or defaulted. */
+const EXPECTED: readonly {
+  name: ConsumerName;
+  output: string;
+  handler: HandlerName;
+  secretName: string;
+  maxReceiveCount: number;
+  maxConcurrency: number;
+  batchSize: number;
+  readsTable: boolean;
+}[] = [
+  {
+    name: 'slack',
+    output: 'SlackDeadLetterQueueUrl',
+    handler: 'slackNotifier',
+    secretName: ALL_CONSUMERS.slack.secretName,
+    maxReceiveCount: 5,
+    maxConcurrency: 2,
+    batchSize: 10,
+    readsTable: false,
+  },
+  {
+    name: 'hubspot',
+    output: 'HubspotDeadLetterQueueUrl',
+    handler: 'crmUpdater',
+    secretName: ALL_CONSUMERS.hubspot.secretName,
+    maxReceiveCount: 8,
+    maxConcurrency: 2,
+    batchSize: 10,
+    readsTable: true,
+  },
+  {
+    name: 'forward-zapier',
+    output: 'ForwardZapierDeadLetterQueueUrl',
+    handler: 'crmUpdater',
+    secretName: ALL_CONSUMERS.forwarders[0].secretName,
+    maxReceiveCount: 5,
+    maxConcurrency: 2,
+    batchSize: 10,
+    readsTable: true,
+  },
+  {
+    name: 'forward-make-eu',
+    output: 'ForwardMakeEuDeadLetterQueueUrl',
+    handler: 'crmUpdater',
+    secretName: ALL_CONSUMERS.forwarders[1].secretName,
+    maxReceiveCount: 5,
+    maxConcurrency: 5,
+    batchSize: 5,
+    readsTable: true,
+  },
+];
+
+const props = (id: string) => resourceById(template, id).Properties;
+const envOf = (name: ConsumerName) =>
+  (props(idsOf(name).fn).Environment as { Variables: Record<string, unknown> }).Variables;
+
+/** The statements of the queue policy of the queue with this logical id. */
+const queuePolicyOf = (queueId: string): Statement[] => {
+  const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy')).filter(
+    (policy) => json(policy.Properties.Queues) === json([ref(queueId)]),
+  );
+  expect(policies).toHaveLength(1);
+  return policies[0]?.Properties.PolicyDocument.Statement as Statement[];
+};
+
+/** The ARN pattern IAM matches a secret by name with: `…:secret:NAME-??????`. */
+const secretArnPattern = (secretName: string) => ({
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      ref('AWS::Partition'),
+      ':secretsmanager:',
+      ref('AWS::Region'),
+      ':',
+      ref('AWS::AccountId'),
+      `:secret:${secretName}-??????`,
+    ],
+  ],
+});
+
+describe('the consumers, all on', () => {
+  it('are exactly the configured ones, by consumer name', () => {
+    expect(Object.keys(stack.consumers).sort()).toEqual([...ALL_CONSUMER_NAMES].sort());
+  });
+
+  it('each have one queue and one dead-letter queue, one subscription and one event source', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 2 * ALL_CONSUMER_NAMES.length);
+    template.resourceCountIs('AWS::SNS::Subscription', ALL_CONSUMER_NAMES.length);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', ALL_CONSUMER_NAMES.length);
+    // The two API functions and one function per consumer.
+    template.resourceCountIs('AWS::Lambda::Function', 2 + ALL_CONSUMER_NAMES.length);
+  });
+
+  it('add one dead-letter queue URL output each, <PascalCase consumer name>DeadLetterQueueUrl', () => {
+    const outputs = Object.keys(template.toJSON().Outputs as Record<string, unknown>);
+    expect(outputs.sort()).toEqual(
+      [...Object.values(STACK_OUTPUTS), ...EXPECTED.map((c) => c.output)].sort(),
+    );
+  });
+});
+
+describe.each(EXPECTED)('the $name consumer', (expected) => {
+  const ids = idsOf(expected.name);
+  const queue = props(ids.queue);
+  const deadLetterQueue = props(ids.deadLetterQueue);
+  const fn = props(ids.fn);
+
+  it('encrypts its queue with SQS-managed keys (SSE-SQS)', () => {
+    expect(queue.SqsManagedSseEnabled).toBe(true);
+    expect(queue.KmsMasterKeyId).toBeUndefined();
+  });
+
+  it('encrypts its dead-letter queue with SQS-managed keys (SSE-SQS)', () => {
+    expect(deadLetterQueue.SqsManagedSseEnabled).toBe(true);
+    expect(deadLetterQueue.KmsMasterKeyId).toBeUndefined();
+  });
+
+  it.each([
+    ['queue', ids.queue],
+    ['dead-letter queue', ids.deadLetterQueue],
+  ])('denies every request to its %s without TLS', (_which, id) => {
+    expect(queuePolicyOf(id)).toContainEqual({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'sqs:*',
+      Resource: arnOf(id),
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    });
+  });
+
+  it('lets SNS send to its queue for the connection events topic only', () => {
+    const allows = queuePolicyOf(ids.queue).filter((s) => s.Effect === 'Allow');
+    expect(allows).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: arnOf(ids.queue),
+        Condition: { ArnEquals: { 'aws:SourceArn': ref(topicId) } },
+      },
+    ]);
+  });
+
+  it('lets nobody else send to its dead-letter queue through a resource policy', () => {
+    expect(queuePolicyOf(ids.deadLetterQueue).filter((s) => s.Effect === 'Allow')).toEqual([]);
+  });
+
+  it('keeps dead letters for 14 days', () => {
+    expect(deadLetterQueue.MessageRetentionPeriod).toBe(14 * 24 * 60 * 60);
+  });
+
+  it(`moves a message to its own dead-letter queue after ${expected.maxReceiveCount} receives`, () => {
+    expect(queue.RedrivePolicy).toEqual({
+      deadLetterTargetArn: arnOf(ids.deadLetterQueue),
+      maxReceiveCount: expected.maxReceiveCount,
+    });
+  });
+
+  it('runs its function for up to 30 s (three HTTP attempts of 8 s with backoff)', () => {
+    expect(fn.Timeout).toBe(30);
+  });
+
+  it('hides a received message for six times the function timeout', () => {
+    expect(queue.VisibilityTimeout).toBe(6 * (fn.Timeout as number));
+  });
+
+  it('subscribes its queue to the connection events topic with raw message delivery', () => {
+    expect(props(ids.subscription)).toMatchObject({
+      Protocol: 'sqs',
+      TopicArn: ref(topicId),
+      Endpoint: arnOf(ids.queue),
+      RawMessageDelivery: true,
+    });
+  });
+
+  it(`feeds its function from its queue: batches of ${expected.batchSize}, partial batch failures, at most ${expected.maxConcurrency} at once`, () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: arnOf(ids.queue),
+      FunctionName: ref(ids.fn),
+      BatchSize: expected.batchSize,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: expected.maxConcurrency },
+    });
+  });
+
+  it(`runs the ${expected.handler} handler of the contract`, () => {
+    expect(consumer(expected.name).fn.entry).toBe(handlerEntryPath(expected.handler));
+  });
+
+  it.each<[EnvName, () => unknown]>([
+    [ENV.consumerName, () => expected.name],
+    [ENV.queueUrl, () => ref(ids.queue)],
+    [ENV.deadLetterQueueUrl, () => ref(ids.deadLetterQueue)],
+    [ENV.consumerSecretId, () => expected.secretName],
+    [ENV.httpTimeoutMs, () => String(DEFAULTS.httpTimeoutMs)],
+    [ENV.secretMaxAgeSeconds, () => String(DEFAULTS.secretMaxAgeSeconds)],
+  ])('sets %s', (name, value) => {
+    expect(envOf(expected.name)[name]).toEqual(value());
+  });
+
+  it(`may work its own queue, send to its own dead-letter queue, read its own secret${
+    expected.readsTable ? ', get items of the table' : ''
+  } and write its logs: nothing else`, () => {
+    const own = {
+      queue: [json(arnOf(ids.queue))],
+      deadLetterQueue: [json(arnOf(ids.deadLetterQueue))],
+      logs: [json(arnOf(ids.logs))],
+    };
+    expect(permissionsOfRole(template, ids.role)).toEqual({
+      'logs:CreateLogStream': own.logs,
+      'logs:PutLogEvents': own.logs,
+      'sqs:ReceiveMessage': own.queue,
+      'sqs:DeleteMessage': own.queue,
+      'sqs:ChangeMessageVisibility': own.queue,
+      'sqs:GetQueueAttributes': own.queue,
+      'sqs:GetQueueUrl': own.queue,
+      'sqs:SendMessage': own.deadLetterQueue,
+      'secretsmanager:GetSecretValue': [json(secretArnPattern(expected.secretName))],
+      ...(expected.readsTable ? { 'dynamodb:GetItem': [json(arnOf(tableId))] } : {}),
+    });
+  });
+
+  it("touches no other consumer's queues or secret", () => {
+    const statements = json(statementsOfRole(template, ids.role));
+    for (const other of EXPECTED.filter((c) => c.name !== expected.name)) {
+      const otherIds = idsOf(other.name);
+      expect(statements).not.toContain(otherIds.queue);
+      expect(statements).not.toContain(otherIds.deadLetterQueue);
+      expect(statements).not.toContain(`:secret:${other.secretName}-`);
+    }
+  });
+
+  it(`outputs its dead-letter queue URL as ${expected.output}`, () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown; Description: string }>;
+    expect(outputs[expected.output]?.Value).toEqual(ref(ids.deadLetterQueue));
+    expect(outputs[expected.output]?.Description).toContain(expected.name);
+  });
+
+  it('alarms can watch its dead letters and its backlog', () => {
+    const deadLetters = consumer(expected.name).metricDeadLetters();
+    expect(deadLetters).toMatchObject({
+      namespace: 'AWS/SQS',
+      metricName: 'ApproximateNumberOfMessagesVisible',
+      statistic: 'Maximum',
+    });
+    expect(stack.resolve(deadLetters.dimensions)).toEqual({
+      QueueName: { 'Fn::GetAtt': [ids.deadLetterQueue, 'QueueName'] },
+    });
+    const oldest = consumer(expected.name).metricOldestMessageAge();
+    expect(oldest).toMatchObject({ namespace: 'AWS/SQS', metricName: 'ApproximateAgeOfOldestMessage' });
+    expect(stack.resolve(oldest.dimensions)).toEqual({
+      QueueName: { 'Fn::GetAtt': [ids.queue, 'QueueName'] },
+    });
+  });
+});
+
+describe('filter policies', () => {
+  const filterPolicyOf = (name: ConsumerName) => props(idsOf(name).subscription).FilterPolicy;
+  const { status, isTest } = MESSAGE_ATTRIBUTES;
+
+  it('statuses only (slack): those statuses, test events included', () => {
+    expect(filterPolicyOf('slack')).toEqual({ [status.name]: ['SUCCESS', 'PARTIAL_SUCCESS'] });
+  });
+
+  it('includeTestEvents false only (hubspot, by default): every status, no test events', () => {
+    expect(filterPolicyOf('hubspot')).toEqual({ [isTest.name]: ['false'] });
+  });
+
+  it('both (forward-zapier): those statuses and no test events', () => {
+    expect(filterPolicyOf('forward-zapier')).toEqual({
+      [status.name]: ['SUCCESS'],
+      [isTest.name]: ['false'],
+    });
+  });
+
+  it('none (forward-make-eu): no filter policy, every event', () => {
+    expect(filterPolicyOf('forward-make-eu')).toBeUndefined();
+    expect(props(idsOf('forward-make-eu').subscription).FilterPolicyScope).toBeUndefined();
+  });
+});
+
+describe('the slack function', () => {
+  it('sets exactly the contract variables it reads', () => {
+    expect(Object.keys(envOf('slack')).sort()).toEqual(
+      [
+        'NODE_OPTIONS',
+        'POWERTOOLS_SERVICE_NAME',
+        ENV.consumerName,
+        ENV.queueUrl,
+        ENV.deadLetterQueueUrl,
+        ENV.consumerSecretId,
+        ENV.httpTimeoutMs,
+        ENV.secretMaxAgeSeconds,
+      ].sort(),
+    );
+  });
+
+  it('has no access to the table', () => {
+    const statements = json(statementsOfRole(template, idsOf('slack').role));
+    expect(statements).not.toContain('dynamodb:');
+    expect(statements).not.toContain(tableId);
+  });
+});
+
+const CONSUMER_ENV = [
+  ENV.consumerName,
+  ENV.queueUrl,
+  ENV.deadLetterQueueUrl,
+  ENV.consumerSecretId,
+  ENV.httpTimeoutMs,
+  ENV.secretMaxAgeSeconds,
+  ENV.crmTarget,
+  ENV.tableName,
+];
+
+describe('the hubspot function', () => {
+  it('sets exactly the contract variables it reads, the optional ones because they are configured', () => {
+    expect(Object.keys(envOf('hubspot')).sort()).toEqual(
+      [
+        'NODE_OPTIONS',
+        'POWERTOOLS_SERVICE_NAME',
+        ...CONSUMER_ENV,
+        ENV.hubspotObjectType,
+        ENV.hubspotIdProperty,
+        ENV.hubspotPropertyMapping,
+        ENV.hubspotBaseUrl,
+      ].sort(),
+    );
+  });
+
+  it.each<[EnvName, () => unknown]>([
+    [ENV.crmTarget, () => 'hubspot'],
+    [ENV.tableName, () => ref(tableId)],
+    [ENV.hubspotObjectType, () => 'companies'],
+    [ENV.hubspotIdProperty, () => 'leadsie_company_user_id'],
+    [ENV.hubspotBaseUrl, () => 'https://api.hubapi.com'],
+  ])('sets %s', (name, value) => {
+    expect(envOf('hubspot')[name]).toEqual(value());
+  });
+
+  it('passes the property mapping as JSON', () => {
+    expect(JSON.parse(envOf('hubspot')[ENV.hubspotPropertyMapping] as string)).toEqual(
+      ALL_CONSUMERS.hubspot.propertyMapping,
+    );
+  });
+});
+
+describe.each([
+  ['forward-zapier', 'flat'],
+  ['forward-make-eu', 'envelope'],
+] as const)('the %s function', (name, format) => {
+  it('sets exactly the contract variables it reads', () => {
+    expect(Object.keys(envOf(name)).sort()).toEqual(
+      ['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', ...CONSUMER_ENV, ENV.forwardFormat].sort(),
+    );
+  });
+
+  it.each<[EnvName, () => unknown]>([
+    [ENV.crmTarget, () => 'webhook'],
+    [ENV.tableName, () => ref(tableId)],
+    [ENV.forwardFormat, () => format],
+  ])('sets %s', (envName, value) => {
+    expect(envOf(name)[envName]).toEqual(value());
+  });
+});
