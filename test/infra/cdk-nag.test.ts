@@ -8,11 +8,11 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.ts';
 import { LeadsieWebhooksStack } from '../../lib/leadsie-webhooks-stack.ts';
-import { NO_BUNDLING, projectContext } from './support.ts';
+import { ALL_CONSUMERS, NO_BUNDLING, projectContext } from './support.ts';
 
 /** The app of `bin/leadsie-webhooks.ts`, with `extra` resources added before the checks run. */
-const buildApp = (extra?: (stack: Stack) => void) => {
-  const app = new App({ context: { ...projectContext(), ...NO_BUNDLING } });
+const buildApp = (extra?: (stack: Stack) => void, context: Record<string, unknown> = {}) => {
+  const app = new App({ context: { ...projectContext(), ...NO_BUNDLING, ...context } });
   const config = loadConfig(app.node);
   const stack = new LeadsieWebhooksStack(app, config.stackName, { config });
   extra?.(stack);
@@ -42,6 +42,14 @@ const acknowledgements = (app: App) =>
       ),
   );
 
+/** The acknowledgements of the default stack: authorization in the functions, manual token rotation. */
+const EXPECTED_ACKNOWLEDGEMENTS = [
+  'AwsSolutions-APIG4 at LeadsieWebhooks/IngestApi/HttpApi/POST--leadsie--webhook',
+  'AwsSolutions-APIG4 at LeadsieWebhooks/IngestApi/HttpApi/GET--connections',
+  'AwsSolutions-SMG4 at LeadsieWebhooks/IngestApi/WebhookTokenSecret',
+  'AwsSolutions-SMG4 at LeadsieWebhooks/IngestApi/ReadTokenSecret',
+].sort();
+
 describe('cdk-nag AWS Solutions checks', () => {
   const { app, checks } = buildApp();
 
@@ -58,14 +66,7 @@ describe('cdk-nag AWS Solutions checks', () => {
       acknowledgements(app)
         .map(({ path, id }) => `${id} at ${path}`)
         .sort(),
-    ).toEqual(
-      [
-        'AwsSolutions-APIG4 at LeadsieWebhooks/IngestApi/HttpApi/POST--leadsie--webhook',
-        'AwsSolutions-APIG4 at LeadsieWebhooks/IngestApi/HttpApi/GET--connections',
-        'AwsSolutions-SMG4 at LeadsieWebhooks/IngestApi/WebhookTokenSecret',
-        'AwsSolutions-SMG4 at LeadsieWebhooks/IngestApi/ReadTokenSecret',
-      ].sort(),
-    );
+    ).toEqual(EXPECTED_ACKNOWLEDGEMENTS);
   });
 
   it('are acknowledged with a reason that explains, not a placeholder', () => {
@@ -78,5 +79,29 @@ describe('cdk-nag AWS Solutions checks', () => {
       'error AwsSolutions-SMG4 at LeadsieWebhooks/UnacknowledgedSecret/Resource',
     ]);
     expect(() => broken.app.synth()).toThrow(/AwsSolutions-SMG4/);
+  });
+});
+
+describe('cdk-nag AWS Solutions checks with every consumer on', () => {
+  const { app, stack, checks } = buildApp(undefined, { consumers: ALL_CONSUMERS });
+
+  it('check the consumers (the stack has them)', () => {
+    expect(Object.keys(stack.consumers)).toHaveLength(4);
+  });
+
+  it('report no unacknowledged error or warning', () => {
+    expect(findings(checks, app)).toEqual([]);
+  });
+
+  it('need no acknowledgement beyond those of the default stack', () => {
+    expect(
+      acknowledgements(app)
+        .map(({ path, id }) => `${id} at ${path}`)
+        .sort(),
+    ).toEqual(EXPECTED_ACKNOWLEDGEMENTS);
+  });
+
+  it('let the app synthesize', () => {
+    expect(() => app.synth()).not.toThrow();
   });
 });
