@@ -17,7 +17,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Node } from 'constructs';
 import { z } from 'zod';
-import { DEFAULTS } from '../lambda/contract.ts';
+import { DEFAULT_INCLUDE_TEST_EVENTS, DEFAULTS } from '../lambda/contract.ts';
 import {
   HUBSPOT_PROPERTY_NAME,
   type PropertyMapping,
@@ -104,7 +104,7 @@ const consumerFields = (testEventsByDefault: boolean) => ({
   statuses: statuses.optional(),
   /**
    * Deliver Leadsie's test events too; `false` filters them out at the subscription.
-   * @default true for Slack and forwarders, false for HubSpot
+   * @default DEFAULT_INCLUDE_TEST_EVENTS: true for Slack and forwarders, false for HubSpot
    */
   includeTestEvents: includeTestEvents(testEventsByDefault),
   /**
@@ -171,7 +171,7 @@ export const FORWARDER_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 export const slackSchema = z.strictObject({
   /** Secret holding the Slack Incoming Webhook URL, as a plain string. */
   secretName: secretName('the Slack Incoming Webhook URL'),
-  ...consumerFields(true),
+  ...consumerFields(DEFAULT_INCLUDE_TEST_EVENTS.slack),
 });
 
 export const hubspotSchema = z.strictObject({
@@ -203,7 +203,7 @@ export const hubspotSchema = z.strictObject({
    * @default - the handler's DEFAULTS.hubspotBaseUrl ('https://api.hubapi.com')
    */
   baseUrl: httpsUrl.optional(),
-  ...consumerFields(false),
+  ...consumerFields(DEFAULT_INCLUDE_TEST_EVENTS.hubspot),
 });
 
 export const forwarderSchema = z.strictObject({
@@ -219,7 +219,7 @@ export const forwarderSchema = z.strictObject({
    * @default DEFAULTS.forwardFormat ('flat')
    */
   format: z.enum(['flat', 'envelope']).default(DEFAULTS.forwardFormat),
-  ...consumerFields(true),
+  ...consumerFields(DEFAULT_INCLUDE_TEST_EVENTS.forwarder),
 });
 
 export const consumersSchema = z.preprocess(

@@ -18,7 +18,7 @@ import { ConnectionEvents } from './constructs/connection-events.ts';
 import { ConnectionStore } from './constructs/connection-store.ts';
 import type { HandlerName } from './constructs/house-function.ts';
 import { IngestApi } from './constructs/ingest-api.ts';
-import { connectionEventFilter, Subscriber } from './constructs/subscriber.ts';
+import { Subscriber, subscriptionFilterPolicy } from './constructs/subscriber.ts';
 
 /** Logical ids of the stack outputs, for the CLI and the tests. */
 export const STACK_OUTPUTS = {
@@ -170,7 +170,7 @@ export class LeadsieWebhooksStack extends Stack {
       consumerName,
       handler,
       secretName: consumer.secretName,
-      filterPolicy: connectionEventFilter(consumer),
+      filterPolicy: subscriptionFilterPolicy(consumer),
       description,
       maxReceiveCount: consumer.maxReceiveCount,
       maxConcurrency: consumer.maxConcurrency,

@@ -29,7 +29,7 @@ import { type ITopic, type Subscription, SubscriptionFilter } from 'aws-cdk-lib/
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULTS, ENV, MESSAGE_ATTRIBUTES } from '../../lambda/contract.ts';
+import { type ConsumerFilter, consumerFilterPolicy, DEFAULTS, ENV } from '../../lambda/contract.ts';
 import { type HandlerName, HouseFunction } from './house-function.ts';
 
 /** How long a dead letter is kept: SQS's maximum, so there is time to look at it and replay it. */
@@ -55,7 +55,7 @@ export interface SubscriberProps {
    */
   readonly secretName: string;
   /**
-   * Filter policy on the message attributes of the topic (see {@link connectionEventFilter}).
+   * Filter policy on the message attributes of the topic (see {@link subscriptionFilterPolicy}).
    * @default - no filter policy: every event reaches the queue
    */
   readonly filterPolicy?: Record<string, SubscriptionFilter>;
@@ -113,37 +113,22 @@ export interface SubscriberProps {
   readonly logRemovalPolicy?: RemovalPolicy;
 }
 
-/** Options of {@link connectionEventFilter}. */
-export interface ConnectionEventFilterOptions {
-  /**
-   * Deliver only events with one of these statuses (`SUCCESS`, `PARTIAL_SUCCESS`, `FAILED`, …).
-   * @default - every status
-   */
-  readonly statuses?: readonly string[];
-  /**
-   * Deliver Leadsie's test events too. `false` delivers only events whose `isTest` attribute is `"false"`.
-   * @default true
-   */
-  readonly includeTestEvents?: boolean;
-}
-
 /**
- * The filter policy, on the contract's message attributes, for a consumer that wants some statuses
- * and maybe no test events; `undefined` when it wants every event.
+ * The subscription filter policy of a consumer: the contract's `consumerFilterPolicy` (the builder
+ * local mode uses too, so both deliver to the same consumers) as SNS subscription filters;
+ * `undefined` when the consumer wants every event.
  */
-export const connectionEventFilter = (
-  options: ConnectionEventFilterOptions,
+export const subscriptionFilterPolicy = (
+  filter: ConsumerFilter,
 ): Record<string, SubscriptionFilter> | undefined => {
-  const policy: Record<string, SubscriptionFilter> = {};
-  if (options.statuses !== undefined) {
-    policy[MESSAGE_ATTRIBUTES.status.name] = SubscriptionFilter.stringFilter({
-      allowlist: [...options.statuses],
-    });
-  }
-  if (options.includeTestEvents === false) {
-    policy[MESSAGE_ATTRIBUTES.isTest.name] = SubscriptionFilter.stringFilter({ allowlist: ['false'] });
-  }
-  return Object.keys(policy).length > 0 ? policy : undefined;
+  const policy = consumerFilterPolicy(filter);
+  if (policy === undefined) return undefined;
+  return Object.fromEntries(
+    Object.entries(policy).map(([attribute, allowlist]) => [
+      attribute,
+      SubscriptionFilter.stringFilter({ allowlist }),
+    ]),
+  );
 };
 
 /** A consumer of the connection events topic: subscription → queue and dead-letter queue → function. */

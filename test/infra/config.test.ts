@@ -4,7 +4,7 @@
  */
 import { App, RemovalPolicy } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS } from '../../lambda/contract.ts';
+import { DEFAULT_INCLUDE_TEST_EVENTS, DEFAULTS } from '../../lambda/contract.ts';
 import { ConfigError, loadConfig } from '../../lib/config.ts';
 import { ALL_CONSUMERS, projectContext } from './support.ts';
 
@@ -133,15 +133,22 @@ describe('loadConfig: consumers', () => {
 
   it('fills in the documented defaults of each consumer', () => {
     expect(loadConfig({ consumers: { slack, hubspot, forwarders: [zapier] } }).consumers).toEqual({
-      slack: { ...slack, includeTestEvents: true, ...knobs },
+      slack: { ...slack, includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.slack, ...knobs },
       hubspot: {
         ...hubspot,
         objectType: DEFAULTS.hubspotObjectType,
         idProperty: DEFAULTS.hubspotIdProperty,
-        includeTestEvents: false,
+        includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.hubspot,
         ...knobs,
       },
-      forwarders: [{ ...zapier, format: DEFAULTS.forwardFormat, includeTestEvents: true, ...knobs }],
+      forwarders: [
+        {
+          ...zapier,
+          format: DEFAULTS.forwardFormat,
+          includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.forwarder,
+          ...knobs,
+        },
+      ],
     });
   });
 

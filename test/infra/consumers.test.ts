@@ -5,7 +5,13 @@
  * environment (names from the contract) and exactly the IAM permissions it needs.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, ENV, type EnvName, MESSAGE_ATTRIBUTES } from '../../lambda/contract.ts';
+import {
+  consumerFilterPolicy,
+  DEFAULTS,
+  ENV,
+  type EnvName,
+  MESSAGE_ATTRIBUTES,
+} from '../../lambda/contract.ts';
 import { type HandlerName, handlerEntryPath } from '../../lib/constructs/house-function.ts';
 import { STACK_OUTPUTS } from '../../lib/leadsie-webhooks-stack.ts';
 import {
@@ -21,7 +27,7 @@ import {
   synthStack,
 } from './support.ts';
 
-const { stack, template } = synthStack({ consumers: ALL_CONSUMERS });
+const { config, stack, template } = synthStack({ consumers: ALL_CONSUMERS });
 const topicId = logicalId(stack, stack.events.topic);
 const tableId = logicalId(stack, stack.store.table);
 const json = (value: unknown) => JSON.stringify(value);
@@ -326,6 +332,16 @@ describe('filter policies', () => {
   it('none (forward-make-eu): no filter policy, every event', () => {
     expect(filterPolicyOf('forward-make-eu')).toBeUndefined();
     expect(props(idsOf('forward-make-eu').subscription).FilterPolicyScope).toBeUndefined();
+  });
+
+  it("are, for every consumer, what the contract's consumerFilterPolicy gives local mode", () => {
+    const { slack, hubspot, forwarders } = config.consumers;
+    const configured = { slack, hubspot, 'forward-zapier': forwarders[0], 'forward-make-eu': forwarders[1] };
+    for (const name of ALL_CONSUMER_NAMES) {
+      const filter = configured[name];
+      if (filter === undefined) throw new Error(`${name} is not configured`);
+      expect(filterPolicyOf(name)).toEqual(consumerFilterPolicy(filter));
+    }
   });
 });
 

@@ -8,9 +8,15 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, ENV, MESSAGE_ATTRIBUTES } from '../../lambda/contract.ts';
+import {
+  type ConsumerFilter,
+  consumerFilterPolicy,
+  DEFAULTS,
+  ENV,
+  MESSAGE_ATTRIBUTES,
+} from '../../lambda/contract.ts';
 import { handlerEntryPath } from '../../lib/constructs/house-function.ts';
-import { connectionEventFilter, Subscriber } from '../../lib/constructs/subscriber.ts';
+import { Subscriber, subscriptionFilterPolicy } from '../../lib/constructs/subscriber.ts';
 import { arnOf, logicalId, NO_BUNDLING, ref, resourceById } from './support.ts';
 
 const app = new App({ context: NO_BUNDLING });
@@ -28,7 +34,7 @@ const custom = new Subscriber(stack, 'Custom', {
   consumerName: 'custom',
   handler: 'crmUpdater',
   secretName: 'custom/secret',
-  filterPolicy: connectionEventFilter({ statuses: ['FAILED'], includeTestEvents: false }),
+  filterPolicy: subscriptionFilterPolicy({ statuses: ['FAILED'], includeTestEvents: false }),
   description: 'A custom consumer',
   timeout: Duration.seconds(45),
   maxReceiveCount: 3,
@@ -204,10 +210,23 @@ describe('a Subscriber with every prop set', () => {
   });
 });
 
-describe('connectionEventFilter', () => {
+describe('subscriptionFilterPolicy', () => {
   it('is undefined when every event is wanted', () => {
-    expect(connectionEventFilter({})).toBeUndefined();
-    expect(connectionEventFilter({ includeTestEvents: true })).toBeUndefined();
+    expect(subscriptionFilterPolicy({ includeTestEvents: true })).toBeUndefined();
+  });
+
+  it("renders what the contract's consumerFilterPolicy (local mode's too) says, for each case", () => {
+    const cases: ConsumerFilter[] = [
+      { statuses: ['SUCCESS'], includeTestEvents: true },
+      { includeTestEvents: false },
+      { statuses: ['SUCCESS', 'FAILED'], includeTestEvents: false },
+    ];
+    for (const filter of cases) {
+      const policy = subscriptionFilterPolicy(filter);
+      expect(
+        Object.fromEntries(Object.entries(policy ?? {}).map(([name, f]) => [name, f.conditions])),
+      ).toEqual(consumerFilterPolicy(filter));
+    }
   });
 });
 
