@@ -6,6 +6,10 @@ export interface CommandIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
+  /** True when standard error is a terminal: progress is drawn as a bar there, else printed as lines. */
+  stderrIsTTY?: boolean;
+  /** The clock (tests fix it); defaults to the system clock. */
+  now?: () => Date;
 }
 
 export interface ParsedArgs {
@@ -18,6 +22,9 @@ export interface Command {
   summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;
-  /** Returns the process exit status. */
+  /**
+   * Returns the process exit status. May throw a `CliError` (its message and status are printed as
+   * they are) or any other error (described in one line, status 1): `runCli` does the printing.
+   */
   run: (args: ParsedArgs, io: CommandIo) => Promise<number>;
 }

@@ -3,9 +3,20 @@
  */
 import { parseArgs } from 'node:util';
 import type { Command, CommandIo } from './command.ts';
+import { exportCommand } from './commands/export.ts';
 import { flattenCommand } from './commands/flatten.ts';
+import { replayCommand } from './commands/replay.ts';
+import { sendTestEventCommand } from './commands/send-test-event.ts';
+import { urlCommand } from './commands/url.ts';
+import { CliError, oneLine } from './errors.ts';
 
-export const COMMANDS: Command[] = [flattenCommand];
+export const COMMANDS: Command[] = [
+  flattenCommand,
+  urlCommand,
+  sendTestEventCommand,
+  replayCommand,
+  exportCommand,
+];
 
 const overview = (): string =>
   [
@@ -49,5 +60,13 @@ export const runCli = async (argv: string[], io: CommandIo): Promise<number> => 
     io.stdout(`${command.summary}\n\n${command.usage}\n`);
     return 0;
   }
-  return command.run({ values: args.values, positionals: args.positionals }, io);
+  try {
+    return await command.run({ values: args.values, positionals: args.positionals }, io);
+  } catch (error) {
+    // The one place a command's failure is printed: one line, and its exit status.
+    const exitCode = error instanceof CliError ? error.exitCode : 1;
+    const hint = exitCode === 2 ? ` (see: cli ${command.name} --help)` : '';
+    io.stderr(`${command.name}: ${oneLine(error)}${hint}\n`);
+    return exitCode;
+  }
 };
