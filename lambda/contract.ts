@@ -7,7 +7,8 @@
  */
 
 /**
- * Lambda entry files, relative to the repository root; the stack bundles exactly these. Each is a
+ * Lambda entry files, relative to the repository root; the stack bundles these (the consumer entries
+ * only when a consumer that uses them is configured). Each is a
  * few lines that build `makeHandler(defaultDeps())` of its handler in `lambda/handlers/`.
  */
 export const HANDLER_ENTRIES = {

@@ -186,6 +186,8 @@ export class Subscriber extends Construct {
     this.fn = new HouseFunction(this, 'Function', {
       handler: props.handler,
       description: props.description,
+      // One service name per consumer, so each target's logs and metrics stand apart.
+      serviceName: `leadsie-webhooks-${props.consumerName}`,
       timeout,
       memorySize: props.memorySize,
       logRetention: props.logRetention,

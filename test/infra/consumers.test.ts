@@ -243,6 +243,10 @@ describe.each(EXPECTED)('the $name consumer', (expected) => {
     expect(consumer(expected.name).fn.entry).toBe(handlerEntryPath(expected.handler));
   });
 
+  it('logs and measures under its own service name', () => {
+    expect(envOf(expected.name).POWERTOOLS_SERVICE_NAME).toBe(`leadsie-webhooks-${expected.name}`);
+  });
+
   it.each<[EnvName, () => unknown]>([
     [ENV.consumerName, () => expected.name],
     [ENV.queueUrl, () => ref(ids.queue)],
