@@ -75,15 +75,18 @@ export const matchesFilterPolicy = (
   policy: FilterPolicy | undefined,
   attributes: AttributeValues,
 ): boolean => {
-  if (!policy) return true;
+  if (!policy || Object.keys(policy).length === 0) return true;
+  // SNS: a message without any attributes matches no attribute policy, not even `exists: false`.
+  if (Object.keys(attributes).length === 0) return false;
   return Object.entries(policy).every(([key, conditions]) => {
     const attribute = attributes[key];
-    const existence = conditions.find(
-      (c): c is { exists: boolean } => typeof c === 'object' && c !== null && 'exists' in c,
-    );
-    if (existence) return existence.exists === (attribute !== undefined);
-    if (attribute === undefined) return false;
-    const values = valuesOf(attribute);
-    return values.some((value) => conditions.some((condition) => conditionMatches(condition, value)));
+    const values = attribute === undefined ? [] : valuesOf(attribute);
+    // The conditions of one key are ORed; `exists` speaks of presence, the others of the values.
+    return conditions.some((condition) => {
+      if (typeof condition === 'object' && condition !== null && 'exists' in condition) {
+        return (condition as { exists: boolean }).exists === (attribute !== undefined);
+      }
+      return values.some((value) => conditionMatches(condition, value));
+    });
   });
 };

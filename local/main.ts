@@ -3,11 +3,12 @@
  * bad value), starts the pipeline, prints the URL to paste into a tunnel or curl, and shuts down
  * cleanly on Ctrl-C without losing acknowledged events.
  */
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ROUTES } from '../lambda/contract.ts';
-import { LocalStartError, type LocalServer, startLocal, temporaryDataDir } from './server.ts';
+import { type LocalServer, LocalStartError, startLocal, temporaryDataDir } from './server.ts';
 import { dataDirFrom, paths } from './state.ts';
 
 const USAGE = `Usage: npm start [-- --memory]
@@ -17,7 +18,8 @@ store, and the Slack, HubSpot and forwarder consumers (dry run: what they would 
 <data dir>/outbox/<consumer>.jsonl).
 
 Options:
-  --memory     keep the store in memory and use a fresh temporary data directory (a throw-away run)
+  --memory     keep the store in memory (a throw-away run); unless LOCAL_DATA_DIR is set, tokens and
+               outbox go to a fresh temporary directory, removed when it stops
   -h, --help   this text
 
 Environment:
@@ -88,7 +90,8 @@ const main = async (): Promise<number> => {
   }
   const env = parsed.data;
   const memory = args.values.memory === true;
-  const dataDir = memory && !process.env.LOCAL_DATA_DIR ? await temporaryDataDir() : dataDirFrom(process.env);
+  const throwAway = memory && !process.env.LOCAL_DATA_DIR;
+  const dataDir = throwAway ? await temporaryDataDir() : dataDirFrom(process.env);
 
   let server: LocalServer;
   try {
@@ -150,12 +153,15 @@ const main = async (): Promise<number> => {
       }
       process.stdout.write('\nstopping: finishing acknowledged deliveries (Ctrl-C again to force)…\n');
       server.stop().then(
-        () => {
+        async () => {
+          if (throwAway) await rm(dataDir, { recursive: true, force: true });
           process.stdout.write('stopped.\n');
           resolve(0);
         },
         (error: unknown) => {
-          process.stderr.write(`error while stopping: ${error instanceof Error ? error.message : String(error)}\n`);
+          process.stderr.write(
+            `error while stopping: ${error instanceof Error ? error.message : String(error)}\n`,
+          );
           resolve(1);
         },
       );

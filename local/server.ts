@@ -17,7 +17,12 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { ulid } from 'ulid';
 import { connectionsTableDefinition } from '../lambda/adapters/connections-table-definition.ts';
@@ -72,6 +77,8 @@ export interface LocalOptions {
   maxReceiveCount?: number;
   /** Outgoing HTTP timeout of real targets. @default DEFAULTS.httpTimeoutMs */
   httpTimeoutMs?: number;
+  /** How long `stop()` lets the consumers finish before keeping the rest as dead letters. @default 10000 */
+  drainTimeoutMs?: number;
 }
 
 export interface LocalServer {
@@ -176,6 +183,12 @@ const startStore = async (options: LocalOptions) => {
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
+  // dynalite makes a table ACTIVE asynchronously, even with createTableMs 0: closing it before then
+  // would leave the table CREATING on disk for good.
+  await waitUntilTableExists(
+    { client, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 },
+    { TableName: LOCAL_TABLE_NAME },
+  );
   return { dynamo, client, endpoint };
 };
 
@@ -365,7 +378,7 @@ export const startLocal = async (options: LocalOptions): Promise<LocalServer> =>
       await Promise.all([close(http), close(admin)]);
       await Promise.allSettled([...inFlight]);
       // Every acknowledged event was stored; let the consumers finish, and keep what they could not.
-      const left = await topic.drain(10_000);
+      const left = await topic.drain(options.drainTimeoutMs ?? 10_000);
       topic.stop();
       for (const item of left) {
         await deadLetters(item.consumer).send({

@@ -310,18 +310,15 @@ describe('matchesFilterPolicy: SNS attribute-policy semantics', () => {
   }
 
   // SNS documents: '"exists": false only matches if at least one attribute is present. An empty set
-  // of attributes results in the filter not matching.' Local mode matches an attribute-less message.
-  // Harmless for the envelopes published today (they always carry isTest, hasUser, apiVersion), but
-  // a divergence from SNS. Expected: false.
-  it.fails('exists:false does not match a message without any attributes (documented SNS note)', () => {
+  // of attributes results in the filter not matching.'
+  it('exists:false does not match a message without any attributes (documented SNS note)', () => {
     expect(matchesFilterPolicy({ store: [{ exists: false }] }, {})).toBe(false);
   });
 
   // SNS documents that anything-but "can be combined with "exists": false", and the values of one
   // key are ORed: [{anything-but: [rugby]}, {exists: false}] matches a missing attribute OR any value
-  // but rugby. Local mode looks only at the exists condition once one is present, so a present
-  // "baseball" is refused. Expected: true.
-  it.fails('anything-but ORed with exists:false matches a present value outside the list', () => {
+  // but rugby.
+  it('anything-but ORed with exists:false matches a present value outside the list', () => {
     const policy = { customer_interests: [{ 'anything-but': ['rugby'] }, { exists: false }] };
     expect(matchesFilterPolicy(policy, { customer_interests: str('baseball') })).toBe(true);
   });

@@ -701,15 +701,10 @@ describe('local mode: start errors a developer can act on', () => {
     expect((await postWebhook(server, fixtureText('v1-failed.json'))).status).toBe(200);
   });
 
-  // BUG: the very first start on a data directory creates the table and, when the port is busy,
-  // closes the store before dynalite has made the table ACTIVE. The table stays CREATING on disk
-  // for good, so every later start on that directory answers each webhook 503 "The connection
-  // store is unavailable" (dynalite: ResourceNotFoundException), until .local/dynamodb is deleted.
-  // A developer meets it as: `npm start` fails on a busy port 3000, PORT=3001 npm start "works" but
-  // refuses every webhook. Expected: a later start on the directory answers 200 (startLocal waits
-  // for the table to be ACTIVE, or binds the port before it creates the store). Three fresh
-  // directories, so the outcome does not hang on one lucky timing.
-  it.fails('after a failed FIRST start (busy port), the next start on that directory accepts webhooks', async () => {
+  // The first start on a directory creates the table; if the port then turns out to be busy, the
+  // store must not be closed before dynalite has made the table ACTIVE, or every later start on
+  // that directory would answer 503. Three fresh directories, so no lucky timing passes it.
+  it('after a failed FIRST start (busy port), the next start on that directory accepts webhooks', async () => {
     const held = await holdPort();
     cleanup.add(() => held.close());
     for (let i = 0; i < 3; i++) {
