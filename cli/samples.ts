@@ -32,8 +32,8 @@ export const readSample = async (name: SampleName): Promise<Record<string, unkno
   return JSON.parse(text) as Record<string, unknown>;
 };
 
-/** The suffix that makes a request name new: ` (cli test <ISO time> <4 hex>)`. */
-export const freshSuffix = (now: Date, random: () => string = () => randomBytes(2).toString('hex')): string =>
+/** The suffix that makes a request name new: ` (cli test <ISO time> <8 hex>)`. */
+export const freshSuffix = (now: Date, random: () => string = () => randomBytes(4).toString('hex')): string =>
   ` (cli test ${now.toISOString()} ${random()})`;
 
 /** The sample as sent: `user` set, the request name made new. The input is not changed. */

@@ -52,7 +52,7 @@ the JSON answer ({"eventId": "...", "duplicate": false}) on standard output.
                    the event look real to every consumer.
   --file FILE      send FILE exactly as it is (no user, no suffix); not with --fixture or --user
 
-A sample's requestName gets the suffix " (cli test <time> <4 hex>)", so every run is a new delivery
+A sample's requestName gets the suffix " (cli test <time> <8 hex>)", so every run is a new delivery
 (a new fingerprint), stored and published, not recognised as a redelivery of the previous run. The
 same (user, requestUrl) is kept, so each run advances its version like a real re-connection.
 

@@ -145,7 +145,7 @@ describe('samples', () => {
         version: 1,
       }).isTest,
     ).toBe(false);
-    expect(freshSuffix(new Date(0))).toMatch(/^ \(cli test 1970-01-01T00:00:00\.000Z [0-9a-f]{4}\)$/);
+    expect(freshSuffix(new Date(0))).toMatch(/^ \(cli test 1970-01-01T00:00:00\.000Z [0-9a-f]{8}\)$/);
   });
 });
 

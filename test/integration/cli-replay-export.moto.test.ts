@@ -552,7 +552,7 @@ describe.skipIf(!motoAvailable())('the CLI against a stack on moto', () => {
       const answer = JSON.parse(body.join('\n'));
       expect(answer).toEqual({ eventId: expect.any(String), duplicate: false });
       expect(first.err).toMatch(
-        /^sending samples\/v1-partial-success\.json as user "test-user-cli", requestName "Northwind Coffee onboarding \(cli test 2026-04-01T00:00:00\.000Z [0-9a-f]{4}\)" to http:\/\/127\.0\.0\.1:\d+\/leadsie\/webhook\?token=\*\*\*\n$/,
+        /^sending samples\/v1-partial-success\.json as user "test-user-cli", requestName "Northwind Coffee onboarding \(cli test 2026-04-01T00:00:00\.000Z [0-9a-f]{8}\)" to http:\/\/127\.0\.0\.1:\d+\/leadsie\/webhook\?token=\*\*\*\n$/,
       );
       expect(first.err).not.toContain(WEBHOOK_TOKEN);
 
