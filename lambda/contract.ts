@@ -16,6 +16,8 @@ export const HANDLER_ENTRIES = {
   connections: 'lambda/entries/connections.ts',
   slackNotifier: 'lambda/entries/slack-notifier.ts',
   crmUpdater: 'lambda/entries/crm-updater.ts',
+  sheetsAppender: 'lambda/entries/sheets-appender.ts',
+  emailNotifier: 'lambda/entries/email-notifier.ts',
 } as const;
 
 /** Environment variable names read by the handlers (and set by the stack or by local mode). */
@@ -59,6 +61,30 @@ export const ENV = {
   hubspotBaseUrl: 'HUBSPOT_BASE_URL',
   /** What the webhook forwarder posts: `flat` (Zapier-compatible keys) or `envelope`. */
   forwardFormat: 'FORWARD_FORMAT',
+
+  // ── Google Sheets consumer (its secret, CONSUMER_SECRET_ID, is the service account's JSON key) ──
+  /** The spreadsheet's id (from its URL). */
+  sheetsSpreadsheetId: 'SHEETS_SPREADSHEET_ID',
+  /** The sheet (tab) rows are appended to. */
+  sheetsSheetName: 'SHEETS_SHEET_NAME',
+  /** Base URL of the Sheets API (tests point it at a loopback server). */
+  sheetsBaseUrl: 'SHEETS_BASE_URL',
+  /** Google's OAuth token endpoint (tests point it at a loopback server). */
+  googleTokenUrl: 'GOOGLE_TOKEN_URL',
+
+  // ── email consumer (Amazon SES v2) ──
+  /** Verified SES identity (address) the emails are sent from. */
+  emailFrom: 'EMAIL_FROM',
+  /** JSON array of the team's addresses. */
+  emailTeamRecipients: 'EMAIL_TEAM_RECIPIENTS',
+  /** JSON array of the statuses that email the team. */
+  emailTeamStatuses: 'EMAIL_TEAM_STATUSES',
+  /** `true` to thank the client on SUCCESS (off by default). */
+  emailClientEnabled: 'EMAIL_CLIENT_ENABLED',
+  /** JSON object user id → client email address, for users whose id is not an address. */
+  emailClientAddresses: 'EMAIL_CLIENT_ADDRESSES',
+  /** The client thank-you template (the agency's override), when configured. */
+  emailClientTemplate: 'EMAIL_CLIENT_TEMPLATE',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
@@ -72,6 +98,9 @@ export const DEFAULTS = {
   hubspotIdProperty: 'leadsie_user_id',
   hubspotObjectType: 'contacts',
   forwardFormat: 'flat',
+  sheetsBaseUrl: 'https://sheets.googleapis.com',
+  googleTokenUrl: 'https://oauth2.googleapis.com/token',
+  emailTeamStatuses: ['PARTIAL_SUCCESS', 'FAILED'],
 } as const;
 
 /** The CRM targets the crm-updater function knows; adding one is one adapter file plus its name here. */
@@ -147,4 +176,10 @@ export const consumerFilterPolicy = (filter: ConsumerFilter): Record<string, str
 };
 
 /** Default filters per consumer kind: a CRM should not fill up with Leadsie's test payloads. */
-export const DEFAULT_INCLUDE_TEST_EVENTS = { slack: true, hubspot: false, forwarder: true } as const;
+export const DEFAULT_INCLUDE_TEST_EVENTS = {
+  slack: true,
+  hubspot: false,
+  forwarder: true,
+  sheets: false,
+  email: false,
+} as const;
