@@ -10,25 +10,12 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { DEFAULT_STACK_NAME, STACK_OUTPUTS } from '../lambda/contract.ts';
 import { CliError, oneLine } from './errors.ts';
 
-/**
- * The stack's output names, as `STACK_OUTPUTS` in `lib/leadsie-webhooks-stack.ts` defines them (a
- * test keeps the two equal). Copied rather than imported so the CLI does not load aws-cdk-lib.
- */
-export const STACK_OUTPUTS = {
-  webhookUrl: 'WebhookUrl',
-  connectionsUrl: 'ConnectionsUrl',
-  connectionEventsTopicArn: 'ConnectionEventsTopicArn',
-  tableName: 'TableName',
-  webhookTokenSecretArn: 'WebhookTokenSecretArn',
-  readTokenSecretArn: 'ReadTokenSecretArn',
-} as const;
+export { DEFAULT_STACK_NAME, STACK_OUTPUTS };
 
 export type StackOutputName = (typeof STACK_OUTPUTS)[keyof typeof STACK_OUTPUTS];
-
-/** The stack name `cdk deploy` uses unless cdk.json says otherwise. */
-export const DEFAULT_STACK_NAME = 'LeadsieWebhooks';
 
 export interface AwsClients {
   cloudFormation: CloudFormationClient;

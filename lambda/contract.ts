@@ -20,6 +20,22 @@ export const HANDLER_ENTRIES = {
   emailNotifier: 'lambda/entries/email-notifier.ts',
 } as const;
 
+/**
+ * The stack's CloudFormation outputs, by logical id: the stack writes them, the CLI reads them
+ * (DescribeStacks) to find the webhook URL, the table, the topic and the token secrets.
+ */
+export const STACK_OUTPUTS = {
+  webhookUrl: 'WebhookUrl',
+  connectionsUrl: 'ConnectionsUrl',
+  connectionEventsTopicArn: 'ConnectionEventsTopicArn',
+  tableName: 'TableName',
+  webhookTokenSecretArn: 'WebhookTokenSecretArn',
+  readTokenSecretArn: 'ReadTokenSecretArn',
+} as const;
+
+/** The stack name `cdk deploy` uses unless cdk.json's `stackName` says otherwise. */
+export const DEFAULT_STACK_NAME = 'LeadsieWebhooks';
+
 /** Environment variable names read by the handlers (and set by the stack or by local mode). */
 export const ENV = {
   /** Name of the connections table. */

@@ -17,7 +17,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Node } from 'constructs';
 import { z } from 'zod';
-import { DEFAULT_INCLUDE_TEST_EVENTS, DEFAULTS } from '../lambda/contract.ts';
+import { DEFAULT_INCLUDE_TEST_EVENTS, DEFAULT_STACK_NAME, DEFAULTS } from '../lambda/contract.ts';
 import {
   HUBSPOT_PROPERTY_NAME,
   type PropertyMapping,
@@ -286,7 +286,7 @@ export const configSchema = z.object({
       /^[A-Za-z][A-Za-z0-9-]{0,127}$/,
       'a stack name starts with a letter and holds only letters, digits and hyphens (max 128)',
     )
-    .default('LeadsieWebhooks'),
+    .default(DEFAULT_STACK_NAME),
   /**
    * Steady-state request rate of the HTTP API's default stage, in requests per second. Leadsie sends
    * one webhook per connection change, so 10/s leaves ample room while capping a flood's cost.

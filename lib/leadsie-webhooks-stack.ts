@@ -12,7 +12,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { type CrmTargetName, ENV } from '../lambda/contract.ts';
+import { type CrmTargetName, ENV, STACK_OUTPUTS } from '../lambda/contract.ts';
 import type { Config, ConsumerConfig } from './config.ts';
 import { ConnectionEvents } from './constructs/connection-events.ts';
 import { ConnectionStore } from './constructs/connection-store.ts';
@@ -21,14 +21,7 @@ import { IngestApi } from './constructs/ingest-api.ts';
 import { Subscriber, subscriptionFilterPolicy } from './constructs/subscriber.ts';
 
 /** Logical ids of the stack outputs, for the CLI and the tests. */
-export const STACK_OUTPUTS = {
-  webhookUrl: 'WebhookUrl',
-  connectionsUrl: 'ConnectionsUrl',
-  connectionEventsTopicArn: 'ConnectionEventsTopicArn',
-  tableName: 'TableName',
-  webhookTokenSecretArn: 'WebhookTokenSecretArn',
-  readTokenSecretArn: 'ReadTokenSecretArn',
-} as const;
+export { STACK_OUTPUTS };
 
 /** `forward-zapier` → `ForwardZapier`: a consumer name as a construct id and output name part. */
 export const pascalCase = (name: string): string =>

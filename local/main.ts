@@ -135,7 +135,7 @@ const main = async (): Promise<number> => {
       `                  forward: ${where('forward')}`,
       '',
       '  try it          npm run --silent cli -- send-test-event --local',
-      `                  curl -X POST "${server.webhookUrl}" -H 'content-type: application/json' --data @samples/v2.json`,
+      `                  curl -X POST "${server.webhookUrl}" -H 'content-type: application/json' --data @samples/v2-partial-multi-platform.json`,
       '',
       `Serving ${ROUTES.webhook.method} ${ROUTES.webhook.path} and ${ROUTES.connections.method} ${ROUTES.connections.path}. Ctrl-C stops.`,
       '',

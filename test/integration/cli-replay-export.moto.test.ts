@@ -39,10 +39,10 @@ import type { HttpEvent, HttpResult } from '../../lambda/shared/http.ts';
 import { withHttpMiddleware } from '../../lambda/shared/middleware.ts';
 import { compareConnections } from '../../lambda/use-cases/export-connections.ts';
 import type { StoredLatestConnection } from '../../lambda/use-cases/ports.ts';
-import { parseCsv } from '../cli/support/rfc4180.ts';
 import { apiEvent } from '../support/api-event.ts';
 import { silentLogger } from '../support/logger.ts';
 import { type MotoServer, motoAvailable, startMoto, useMotoEnvironment } from '../support/moto.ts';
+import { parseCsv } from '../support/rfc4180.ts';
 
 const fixture = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(new URL(`../fixtures/payloads/${name}.json`, import.meta.url), 'utf8'));

@@ -16,8 +16,8 @@ import {
 } from '../../lambda/domain/csv-row.ts';
 import { flatten } from '../../lambda/domain/flatten.ts';
 import type { StoredLatestConnection } from '../../lambda/use-cases/ports.ts';
+import { parseCsv } from '../support/rfc4180.ts';
 import { parsedFixture } from '../unit/fixtures.ts';
-import { parseCsv } from './support/rfc4180.ts';
 
 const row = (overrides: Partial<ConnectionRow> = {}): StoredLatestConnection => ({
   user: 'crm-contact-1',
