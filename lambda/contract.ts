@@ -18,6 +18,7 @@ export const HANDLER_ENTRIES = {
   crmUpdater: 'lambda/entries/crm-updater.ts',
   sheetsAppender: 'lambda/entries/sheets-appender.ts',
   emailNotifier: 'lambda/entries/email-notifier.ts',
+  reconciler: 'lambda/entries/reconciler.ts',
 } as const;
 
 /**
@@ -50,6 +51,9 @@ export const ENV = {
   maxBodyBytes: 'MAX_BODY_BYTES',
   /** Seconds a secret value is cached per container before it is read again. */
   secretMaxAgeSeconds: 'SECRET_MAX_AGE_SECONDS',
+
+  /** Most pending deliveries the reconciler completes in one run. */
+  reconcilerBatchLimit: 'RECONCILER_BATCH_LIMIT',
 
   // ── consumers (subscriber functions) ──
   /** Name of the consumer, as it appears in logs, metrics and dead letters (`slack`, `hubspot`, `forward-zapier`). */
@@ -117,6 +121,10 @@ export const DEFAULTS = {
   sheetsBaseUrl: 'https://sheets.googleapis.com',
   googleTokenUrl: 'https://oauth2.googleapis.com/token',
   emailTeamStatuses: ['PARTIAL_SUCCESS', 'FAILED'],
+  reconcilerBatchLimit: 500,
+  reconcilerIntervalMinutes: 5,
+  /** How long a request owns a delivery it recorded before a redelivery or the reconciler may take it over. */
+  leaseMs: 30_000,
 } as const;
 
 /** The CRM targets the crm-updater function knows; adding one is one adapter file plus its name here. */

@@ -290,7 +290,7 @@ export const startLocal = async (options: LocalOptions): Promise<LocalServer> =>
           log: logger,
           now: () => new Date(),
           newEventId: ulid,
-          leaseMs: 30_000,
+          leaseMs: DEFAULTS.leaseMs,
         }),
         logger,
       ),

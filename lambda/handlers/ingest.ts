@@ -43,9 +43,6 @@ export const makeHandler =
     return jsonResponse(200, result);
   };
 
-/** A request that owns a delivery keeps it this long before a redelivery may resume it. */
-const LEASE_MS = 30_000;
-
 export const defaultDeps = (logger: Logger, env: NodeJS.ProcessEnv = process.env): IngestHandlerDeps => ({
   store: new DynamoDbConnectionStore(dynamoDbClient(), requireEnv(ENV.tableName, env)),
   publisher: new SnsEventPublisher(snsClient(), requireEnv(ENV.topicArn, env)),
@@ -58,5 +55,5 @@ export const defaultDeps = (logger: Logger, env: NodeJS.ProcessEnv = process.env
   log: logger,
   now: () => new Date(),
   newEventId: ulid,
-  leaseMs: LEASE_MS,
+  leaseMs: DEFAULTS.leaseMs,
 });

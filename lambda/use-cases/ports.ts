@@ -72,6 +72,11 @@ export interface ConnectionStore {
   latestVersion(user: string | null, requestUrl: string): Promise<number | null>;
 }
 
+/** Deliveries stored but not yet published (the pending index), oldest first. */
+export interface PendingDeliveries {
+  pendingDeliveries(limit: number): Promise<StoredDelivery[]>;
+}
+
 export interface EventPublisher {
   publish(event: ConnectionEvent): Promise<void>;
 }
@@ -94,4 +99,69 @@ export interface CrmTarget {
   readonly requiresUser: boolean;
   /** Writes the event; throws RetryableDeliveryError or PermanentDeliveryError on failure. */
   upsert(event: ConnectionEvent): Promise<void>;
+}
+
+// ── Google Sheets and email consumers ──
+
+/**
+ * What a consumer's side effect is done once for: the row of one event in one sheet, one email of
+ * one consumer for one event. The store turns it into a table key (`keys.once`).
+ */
+export type OnceKey =
+  | { kind: 'sheet-row'; spreadsheetId: string; sheetName: string; eventId: string }
+  | { kind: 'email'; consumer: string; email: 'team' | 'client'; eventId: string };
+
+/**
+ * - `claimed`: this attempt does the side effect; `recovering` when an earlier attempt claimed it and
+ *   failed or crashed (its side effect may or may not have happened);
+ * - `done`: it was done (by an earlier delivery of the same event);
+ * - `busy`: another attempt holds the claim until `leaseUntil` (epoch ms).
+ */
+export type OnceClaim =
+  | { outcome: 'claimed'; recovering: boolean }
+  | { outcome: 'done'; doneAt: string | null }
+  | { outcome: 'busy'; leaseUntil: number };
+
+/** Records that make a redelivered event not repeat a side effect (a sheet row, an email). */
+export interface IdempotencyLedger {
+  /** Claims the side effect until `leaseUntil` (epoch ms), unless it is done or someone else holds it. */
+  claimOnce(key: OnceKey, nowMs: number, leaseUntil: number): Promise<OnceClaim>;
+  /** Marks the side effect done: every later claim answers `done`. */
+  completeOnce(key: OnceKey, doneAt: string): Promise<void>;
+  /** Gives a failed claim back, so a redelivery may retry at once (as `recovering`). */
+  releaseOnce(key: OnceKey): Promise<void>;
+}
+
+/**
+ * One sheet (tab) of one spreadsheet, as the Sheets appender needs it. Implemented by
+ * `GoogleSheetsWriter`; local mode can plug in a dry-run one.
+ */
+export interface SheetsWriter {
+  readonly spreadsheetId: string;
+  readonly sheetName: string;
+  /** The header row's cells (trailing empty cells dropped; empty for an empty sheet). */
+  readHeader(): Promise<string[]>;
+  /** Writes the header row from A1, widening the sheet first when it has fewer columns. */
+  writeHeader(header: string[]): Promise<void>;
+  /** Every cell of one column (0-based), header included. */
+  readColumn(index: number): Promise<string[]>;
+  /** Appends one row below the table that starts at A1; cells are stored as text, never as formulas. */
+  appendRow(cells: string[]): Promise<void>;
+}
+
+/** One email as SES sends it: plain addresses, both parts. */
+export interface OutgoingEmail {
+  to: string[];
+  subject: string;
+  text: string;
+  html: string;
+  /** Which email this is and for which event (tags, logs, dry-run outbox). */
+  kind: 'team' | 'client';
+  eventId: string;
+}
+
+/** Sends emails (SES; local mode can plug in a dry-run one). Throws the typed delivery errors. */
+export interface EmailSender {
+  /** Sends one email; resolves with the provider's message id. */
+  send(email: OutgoingEmail): Promise<string>;
 }

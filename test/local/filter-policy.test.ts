@@ -384,8 +384,14 @@ describe('consumerFilterPolicy: the policies the stack and local mode subscribe 
     },
   );
 
-  it('the defaults: slack and the forwarder take Leadsie test payloads, hubspot does not', () => {
-    expect(DEFAULT_INCLUDE_TEST_EVENTS).toEqual({ slack: true, hubspot: false, forwarder: true });
+  it('the defaults: slack and the forwarder take Leadsie test payloads; hubspot, sheets and email do not', () => {
+    expect(DEFAULT_INCLUDE_TEST_EVENTS).toEqual({
+      slack: true,
+      hubspot: false,
+      forwarder: true,
+      sheets: false,
+      email: false,
+    });
   });
 
   const byStatus = EVENTS.filter(([, event]) => !event.isTest);

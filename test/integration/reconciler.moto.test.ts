@@ -1,0 +1,197 @@
+/**
+ * The pending-publish reconciler against moto: deliveries stored but not published (the topic was
+ * down, or a function died half-way) reach the topic on the next run, with the eventId and version
+ * they would have had, exactly once; deliveries another request is still working on are left alone.
+ */
+import { readFileSync } from 'node:fs';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { connectionsTableDefinition } from '../../lambda/adapters/connections-table-definition.ts';
+import { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
+import { staticSecret } from '../../lambda/adapters/secrets.ts';
+import { SnsEventPublisher } from '../../lambda/adapters/sns-event-publisher.ts';
+import { envelopeSchema } from '../../lambda/domain/envelope.ts';
+import { fingerprint } from '../../lambda/domain/fingerprint.ts';
+import { makeHandler as makeIngest } from '../../lambda/handlers/ingest.ts';
+import { makeHandler as makeReconciler } from '../../lambda/handlers/reconciler.ts';
+import type { HttpResult } from '../../lambda/shared/http.ts';
+import { withHttpMiddleware } from '../../lambda/shared/middleware.ts';
+import { apiEvent } from '../support/api-event.ts';
+import { silentLogger } from '../support/logger.ts';
+import { type MotoServer, motoAvailable, startMoto, useMotoEnvironment } from '../support/moto.ts';
+import { queueArnOf, takeAll } from '../support/sqs-driver.ts';
+
+const fixture = (name: string): string =>
+  readFileSync(new URL(`../fixtures/payloads/${name}.json`, import.meta.url), 'utf8');
+const TOKEN = 'reconciler-test-token-0123456789';
+
+describe.skipIf(!motoAvailable())('reconciler against moto', () => {
+  let moto: MotoServer;
+  let dynamo: DynamoDBClient;
+  let sns: SNSClient;
+  let sqs: SQSClient;
+  let store: DynamoDbConnectionStore;
+  let topicArn: string;
+  let queueUrl: string;
+  let ids = 0;
+  const log = silentLogger();
+
+  const ingest = async (body: string, topic: string) => {
+    const handler = withHttpMiddleware(
+      makeIngest({
+        store,
+        publisher: new SnsEventPublisher(sns, topic),
+        webhookToken: staticSecret(TOKEN),
+        maxBodyBytes: 256 * 1024,
+        log,
+        now: () => new Date(),
+        newEventId: () => `01RECONCILE${String(++ids).padStart(8, '0')}`,
+        leaseMs: 30_000,
+      }),
+      log,
+    );
+    return (await handler(
+      apiEvent({ body, query: { token: TOKEN }, headers: { 'content-type': 'application/json' } }),
+      {} as never,
+    )) as HttpResult;
+  };
+
+  const reconcile = (now = () => new Date()) =>
+    makeReconciler({
+      store,
+      pending: store,
+      publisher: new SnsEventPublisher(sns, topicArn),
+      log,
+      now,
+      leaseMs: 30_000,
+      limit: 100,
+    })();
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    useMotoEnvironment(moto.endpoint);
+    const config = { endpoint: moto.endpoint, region: 'us-east-1' };
+    dynamo = new DynamoDBClient(config);
+    sns = new SNSClient(config);
+    sqs = new SQSClient(config);
+  });
+
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  beforeEach(async () => {
+    await moto.reset();
+    await dynamo.send(new CreateTableCommand(connectionsTableDefinition('connections')));
+    store = new DynamoDbConnectionStore(dynamo, 'connections');
+    topicArn = (await sns.send(new CreateTopicCommand({ Name: 'connection-events' }))).TopicArn ?? '';
+    queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'all' }))).QueueUrl ?? '';
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn: topicArn,
+        Protocol: 'sqs',
+        Endpoint: await queueArnOf(sqs, queueUrl),
+        Attributes: { RawMessageDelivery: 'true' },
+      }),
+    );
+  });
+
+  it('publishes every delivery left pending while the topic was down, once, with its eventId and version', async () => {
+    const down = topicArn.replace('connection-events', 'gone');
+    const answers = [];
+    for (const name of ['v1-failed', 'v1-partial-success', 'v2-success-google']) {
+      answers.push(await ingest(fixture(name), down));
+    }
+    expect(answers.map((a) => a.statusCode)).toEqual([503, 503, 503]);
+    expect(await store.pendingDeliveries(10)).toHaveLength(3);
+    expect(await takeAll(sqs, queueUrl)).toEqual([]);
+
+    const summary = await reconcile();
+    expect(summary).toEqual({ found: 3, published: 3, inFlight: 0, failed: 0, backlog: 0 });
+    const envelopes = (await takeAll(sqs, queueUrl)).map((m) =>
+      envelopeSchema.parse(JSON.parse(m.Body ?? '')),
+    );
+    expect(envelopes.map((e) => e.eventId).sort()).toEqual([
+      '01RECONCILE00000001',
+      '01RECONCILE00000002',
+      '01RECONCILE00000003',
+    ]);
+    expect(envelopes.map((e) => e.version)).toEqual([1, 1, 1]);
+    expect(await store.pendingDeliveries(10)).toEqual([]);
+
+    // A second run finds nothing; a redelivery now is a plain duplicate.
+    expect(await reconcile()).toMatchObject({ found: 0, published: 0 });
+    const again = await ingest(fixture('v1-failed'), topicArn);
+    expect(JSON.parse(again.body ?? '{}')).toEqual({ eventId: '01RECONCILE00000001', duplicate: true });
+    expect(await takeAll(sqs, queueUrl)).toEqual([]);
+  });
+
+  it('completes a delivery whose function died before it got a version', async () => {
+    const payload = JSON.parse(fixture('v1-partial-success'));
+    await store.createDelivery({
+      fingerprint: fingerprint(payload),
+      eventId: '01DIEDHALFWAY',
+      receivedAt: '2026-11-26T10:00:00.000Z',
+      user: payload.user,
+      requestUrl: payload.requestUrl,
+      requestName: payload.requestName,
+      status: payload.status,
+      apiVersion: 1,
+      rawBody: JSON.stringify(payload),
+      leaseUntil: Date.parse('2026-11-26T10:00:30.000Z'),
+    });
+    const summary = await reconcile();
+    expect(summary).toMatchObject({ found: 1, published: 1, backlog: 0 });
+    const [message] = await takeAll(sqs, queueUrl);
+    const envelope = envelopeSchema.parse(JSON.parse(message?.Body ?? ''));
+    expect(envelope).toMatchObject({ eventId: '01DIEDHALFWAY', version: 1, status: 'PARTIAL_SUCCESS' });
+    expect(await store.latestVersion(payload.user, payload.requestUrl)).toBe(1);
+  });
+
+  it('leaves alone a delivery another request still holds, and takes it once the lease runs out', async () => {
+    const payload = JSON.parse(fixture('v1-failed'));
+    const now = Date.now();
+    await store.createDelivery({
+      fingerprint: fingerprint(payload),
+      eventId: '01INFLIGHT',
+      receivedAt: new Date(now).toISOString(),
+      user: payload.user,
+      requestUrl: payload.requestUrl,
+      requestName: payload.requestName,
+      status: payload.status,
+      apiVersion: 1,
+      rawBody: JSON.stringify(payload),
+      leaseUntil: now + 30_000,
+    });
+    expect(await reconcile(() => new Date(now))).toMatchObject({
+      found: 1,
+      published: 0,
+      inFlight: 1,
+      backlog: 1,
+    });
+    expect(await takeAll(sqs, queueUrl)).toEqual([]);
+
+    expect(await reconcile(() => new Date(now + 31_000))).toMatchObject({ published: 1, backlog: 0 });
+    expect(await takeAll(sqs, queueUrl)).toHaveLength(1);
+  });
+
+  it('counts a failure and keeps the delivery pending while the topic is still down', async () => {
+    const down = topicArn.replace('connection-events', 'gone');
+    await ingest(fixture('v1-failed'), down);
+    const stillDown = await makeReconciler({
+      store,
+      pending: store,
+      publisher: new SnsEventPublisher(sns, down),
+      log,
+      now: () => new Date(),
+      leaseMs: 30_000,
+      limit: 100,
+    })();
+    expect(stillDown).toMatchObject({ found: 1, published: 0, failed: 1, backlog: 1 });
+    expect(await store.pendingDeliveries(10)).toHaveLength(1);
+    // The failed attempt released its lease: the next run (topic back) publishes it.
+    expect(await reconcile()).toMatchObject({ published: 1, backlog: 0 });
+  });
+});
