@@ -22,8 +22,8 @@ export interface RawAnswer {
   json: unknown;
 }
 
-/** One keep-alive agent for every raw request of a test file. */
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+/** One keep-alive agent for every raw request of a test file (no socket cap: a storm is all at once). */
+const agent = new Agent({ keepAlive: true });
 
 /** Sends one request to `baseUrl` (`http://127.0.0.1:PORT`) with node:http, nothing added or fixed up. */
 export const sendRaw = (baseUrl: string, input: RawRequest): Promise<RawAnswer> =>
