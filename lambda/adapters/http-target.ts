@@ -26,6 +26,8 @@ export interface PostOptions {
   body: string;
   headers?: Record<string, string>;
   timeoutMs: number;
+  /** @default 'POST' (a GET sends no body) */
+  method?: 'POST' | 'PUT' | 'GET';
 }
 
 const RETRYABLE_STATUSES = new Set([408, 425, 429]);
@@ -69,7 +71,7 @@ export const classifyResponse = (target: string, response: HttpResponse, detail?
 /** A target that did not answer in time: retried through the queue, never waited for again in-process. */
 export class TargetTimeoutError extends RetryableDeliveryError {}
 
-/** One POST with a timeout; network failures and timeouts become `RetryableDeliveryError`. */
+/** One POST (or PUT, GET) with a timeout; network failures and timeouts become `RetryableDeliveryError`. */
 export const post = async (options: PostOptions): Promise<HttpResponse> => {
   if (!URL.canParse(options.url)) {
     // Never retried: the configuration must change. The URL is not shown (it may be a secret).
@@ -77,10 +79,11 @@ export const post = async (options: PostOptions): Promise<HttpResponse> => {
   }
   let response: Response;
   try {
+    const method = options.method ?? 'POST';
     response = await fetch(options.url, {
-      method: 'POST',
+      method,
       headers: { 'content-type': 'application/json', ...options.headers },
-      body: options.body,
+      body: method === 'GET' ? undefined : options.body,
       signal: AbortSignal.timeout(options.timeoutMs),
       // A redirect is answered, not followed: classifyResponse makes it permanent ("use the final URL"),
       // and the body (which may carry secrets) never goes to a Location we were not configured with.
