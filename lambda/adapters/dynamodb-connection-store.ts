@@ -22,6 +22,8 @@ import type {
   CreateDeliveryResult,
   LatestConnection,
   NewDelivery,
+  OnceClaim,
+  OnceKey,
   StoredDelivery,
   StoredLatestConnection,
 } from '../use-cases/ports.ts';
@@ -343,6 +345,115 @@ export class DynamoDbConnectionStore implements ConnectionStore {
       }),
     );
     return (page.Items ?? []).map(toDelivery);
+  }
+
+  // ── idempotency records of the Sheets and email consumers (`IdempotencyLedger`) ──
+  //
+  // | item                  | pk                                   | sk                          |
+  // |-----------------------|--------------------------------------|-----------------------------|
+  // | a sheet row, once     | `SHEETROW#<spreadsheetId>#<sheet>`   | `EVENT#<eventId>`           |
+  // | an email, once        | `EMAIL#<eventId>`                    | `SENT#<consumer>#<kind>`    |
+  //
+  // A spreadsheet id has no `#` (the handler checks), and an email's kind is a fixed word at the end,
+  // so no two keys collide. These items carry no index attribute: they stay out of every index.
+
+  /** The table key of a once-only side effect. */
+  onceItemKey(key: OnceKey): Record<string, string> {
+    if (key.kind === 'sheet-row') {
+      return { [PK]: `SHEETROW#${key.spreadsheetId}#${key.sheetName}`, [SK]: `EVENT#${key.eventId}` };
+    }
+    return { [PK]: `EMAIL#${key.eventId}`, [SK]: `SENT#${key.consumer}#${key.email}` };
+  }
+
+  /**
+   * Claims a side effect: a new item (`pending`, leased until `leaseUntil`), or an existing pending
+   * one whose lease has run out (a failed or crashed attempt: `recovering`). Two conditional writes
+   * at most, then one consistent read to say why neither applied.
+   */
+  async claimOnce(key: OnceKey, nowMs: number, leaseUntil: number): Promise<OnceClaim> {
+    const itemKey = this.onceItemKey(key);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...itemKey,
+            type: `once:${key.kind}`,
+            eventId: key.eventId,
+            state: 'pending',
+            leaseUntil,
+            claimedAt: new Date(nowMs).toISOString(),
+            attempts: 1,
+          },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
+        }),
+      );
+      return { outcome: 'claimed', recovering: false };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: itemKey,
+          UpdateExpression: 'SET leaseUntil = :leaseUntil, claimedAt = :claimedAt ADD attempts :one',
+          ConditionExpression: 'attribute_exists(#pk) AND #state = :pending AND leaseUntil <= :now',
+          ExpressionAttributeNames: { '#pk': PK, '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':leaseUntil': leaseUntil,
+            ':claimedAt': new Date(nowMs).toISOString(),
+            ':one': 1,
+            ':pending': 'pending',
+            ':now': nowMs,
+          },
+        }),
+      );
+      return { outcome: 'claimed', recovering: true };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    const current = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: itemKey, ConsistentRead: true }),
+    );
+    const item = current.Item;
+    if (item?.state === 'done') return { outcome: 'done', doneAt: strOrNull(item.doneAt) };
+    if (item?.state === 'pending') return { outcome: 'busy', leaseUntil: Number(item.leaseUntil ?? 0) };
+    // Only a concurrent delete (or a released claim taken over in between) gets here.
+    return { outcome: 'busy', leaseUntil: nowMs };
+  }
+
+  /** Marks a claimed side effect done. */
+  async completeOnce(key: OnceKey, doneAt: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: this.onceItemKey(key),
+        UpdateExpression: 'SET #state = :done, doneAt = :doneAt REMOVE leaseUntil',
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PK, '#state': 'state' },
+        ExpressionAttributeValues: { ':done': 'done', ':doneAt': doneAt },
+      }),
+    );
+  }
+
+  /** Gives a pending claim back (lease 0); a done one is left alone. */
+  async releaseOnce(key: OnceKey): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.onceItemKey(key),
+          UpdateExpression: 'SET leaseUntil = :zero',
+          ConditionExpression: 'attribute_exists(#pk) AND #state = :pending',
+          ExpressionAttributeNames: { '#pk': PK, '#state': 'state' },
+          ExpressionAttributeValues: { ':zero': 0, ':pending': 'pending' },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 }
 
