@@ -26,6 +26,10 @@ const PLACEHOLDERS: Record<string, string> = {
   [ENV.deadLetterQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/000000000000/placeholder-dlq',
   [ENV.queueUrl]: 'https://sqs.us-east-1.amazonaws.com/000000000000/placeholder-queue',
   [ENV.crmTarget]: 'webhook',
+  [ENV.sheetsSpreadsheetId]: 'placeholder-spreadsheet-id',
+  [ENV.sheetsSheetName]: 'Connections',
+  [ENV.emailFrom]: 'placeholder@example.com',
+  [ENV.emailTeamRecipients]: '["team@example.com"]',
 };
 
 describe('handler entries', () => {

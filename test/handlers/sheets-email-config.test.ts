@@ -1,0 +1,168 @@
+/**
+ * The Sheets appender's and the email notifier's configuration: read once from the environment,
+ * with defaults where the contract has them, and a ConfigurationError naming the variable for
+ * anything missing or malformed (so a bad setting stops the function at cold start).
+ */
+import { describe, expect, it } from 'vitest';
+import { ENV } from '../../lambda/contract.ts';
+import {
+  defaultDeps as emailDeps,
+  senderEnv,
+  settingsFromEnv,
+} from '../../lambda/handlers/email-notifier.ts';
+import {
+  defaultDeps as sheetsDeps,
+  spreadsheetIdEnv,
+  urlEnv,
+} from '../../lambda/handlers/sheets-appender.ts';
+import { ConfigurationError } from '../../lambda/shared/env.ts';
+import { silentLogger } from '../support/logger.ts';
+
+const consumerEnv = {
+  AWS_REGION: 'us-east-1',
+  [ENV.consumerName]: 'c',
+  [ENV.deadLetterQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/000000000000/c-dlq',
+  [ENV.queueUrl]: 'https://sqs.us-east-1.amazonaws.com/000000000000/c',
+  [ENV.tableName]: 'connections',
+};
+
+const configError = (fn: () => unknown): ConfigurationError => {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigurationError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigurationError');
+};
+
+describe('email notifier settings', () => {
+  const team = { [ENV.emailTeamRecipients]: '["team@agency.example"]' };
+
+  it('defaults the statuses to PARTIAL_SUCCESS and FAILED, and client emails to off', () => {
+    expect(settingsFromEnv(team)).toEqual({
+      teamRecipients: ['team@agency.example'],
+      teamStatuses: ['PARTIAL_SUCCESS', 'FAILED'],
+    });
+  });
+
+  it('turns client emails on with the default template, or the agency’s, and the address mapping', () => {
+    const settings = settingsFromEnv({
+      ...team,
+      [ENV.emailTeamStatuses]: '["FAILED"]',
+      [ENV.emailClientEnabled]: 'true',
+      [ENV.emailClientAddresses]: '{"lead-7731":"owner@bluebird.example"}',
+      [ENV.emailClientTemplate]: 'Subject: Thanks {{clientName}}\n\nHi!',
+    });
+    expect(settings.teamStatuses).toEqual(['FAILED']);
+    expect(settings.client?.addresses).toEqual({ 'lead-7731': 'owner@bluebird.example' });
+    expect(settings.client?.template.subject).toEqual([
+      { literal: 'Thanks ' },
+      { placeholder: 'clientName' },
+    ]);
+    expect(
+      settingsFromEnv({ [ENV.emailClientEnabled]: 'true' }).client?.template.body.length,
+    ).toBeGreaterThan(1);
+  });
+
+  it.each([
+    ['nothing to send', {}, /nothing to send: set EMAIL_TEAM_RECIPIENTS .* or EMAIL_CLIENT_ENABLED=true/],
+    [
+      'recipients not JSON',
+      { [ENV.emailTeamRecipients]: 'team@agency.example' },
+      /EMAIL_TEAM_RECIPIENTS must be JSON/,
+    ],
+    [
+      'a bad recipient',
+      { [ENV.emailTeamRecipients]: '["team@agency.example","nope"]' },
+      /EMAIL_TEAM_RECIPIENTS: not an email address: nope/,
+    ],
+    [
+      'statuses not a list',
+      { ...team, [ENV.emailTeamStatuses]: '"FAILED"' },
+      /EMAIL_TEAM_STATUSES must be a JSON array/,
+    ],
+    [
+      'a bad switch',
+      { ...team, [ENV.emailClientEnabled]: 'yes' },
+      /EMAIL_CLIENT_ENABLED must be "true" or "false"/,
+    ],
+    [
+      'a bad mapped address',
+      { ...team, [ENV.emailClientEnabled]: 'true', [ENV.emailClientAddresses]: '{"u":"x"}' },
+      /EMAIL_CLIENT_ADDRESSES: the address of user "u"/,
+    ],
+    [
+      'a bad template',
+      { ...team, [ENV.emailClientEnabled]: 'true', [ENV.emailClientTemplate]: 'Hello' },
+      /EMAIL_CLIENT_TEMPLATE: the template must start with a "Subject: …" line/,
+    ],
+  ])('refuses %s', (_name, env, message) => {
+    expect(configError(() => settingsFromEnv(env)).message).toMatch(message);
+  });
+
+  it('takes a sender address with or without a display name', () => {
+    expect(senderEnv({ [ENV.emailFrom]: 'ops@agency.example' })).toBe('ops@agency.example');
+    expect(senderEnv({ [ENV.emailFrom]: 'Agency Ops <ops@agency.example>' })).toBe(
+      'Agency Ops <ops@agency.example>',
+    );
+    expect(configError(() => senderEnv({ [ENV.emailFrom]: 'Agency Ops' })).message).toMatch(
+      /EMAIL_FROM must be an address/,
+    );
+    expect(configError(() => senderEnv({})).message).toMatch(/EMAIL_FROM is required/);
+  });
+
+  it('builds its dependencies without a consumer secret', () => {
+    const deps = emailDeps(silentLogger(), {
+      ...consumerEnv,
+      ...team,
+      [ENV.emailFrom]: 'ops@agency.example',
+    });
+    expect(deps.name).toBe('c');
+  });
+});
+
+describe('Sheets appender settings', () => {
+  const sheetsEnv = {
+    ...consumerEnv,
+    [ENV.consumerSecretId]: 'leadsie/sheets-service-account',
+    [ENV.sheetsSpreadsheetId]: '1AbC-dEf_0123',
+    [ENV.sheetsSheetName]: 'Connections',
+  };
+
+  it('builds its dependencies from the environment', () => {
+    const deps = sheetsDeps(silentLogger(), sheetsEnv);
+    expect(deps.sheet).toMatchObject({ spreadsheetId: '1AbC-dEf_0123', sheetName: 'Connections' });
+  });
+
+  it.each([ENV.sheetsSpreadsheetId, ENV.sheetsSheetName, ENV.consumerSecretId, ENV.tableName])(
+    'names %s when it is missing',
+    (name) => {
+      const env: Record<string, string> = { ...sheetsEnv };
+      delete env[name];
+      expect(configError(() => sheetsDeps(silentLogger(), env)).message).toBe(
+        `environment variable ${name} is required but not set`,
+      );
+    },
+  );
+
+  it('takes a spreadsheet id, not its URL', () => {
+    expect(
+      configError(() =>
+        spreadsheetIdEnv({ [ENV.sheetsSpreadsheetId]: 'https://docs.google.com/spreadsheets/d/1AbC/edit' }),
+      ).message,
+    ).toMatch(/SHEETS_SPREADSHEET_ID must be a spreadsheet id/);
+  });
+
+  it('defaults the URLs and refuses one that is not http(s)', () => {
+    expect(urlEnv(ENV.sheetsBaseUrl, 'https://sheets.googleapis.com', {})).toBe(
+      'https://sheets.googleapis.com',
+    );
+    expect(urlEnv(ENV.googleTokenUrl, 'x', { [ENV.googleTokenUrl]: 'http://127.0.0.1:9/token' })).toBe(
+      'http://127.0.0.1:9/token',
+    );
+    expect(
+      configError(() => urlEnv(ENV.sheetsBaseUrl, 'x', { [ENV.sheetsBaseUrl]: 'ftp://x' })).message,
+    ).toMatch(/SHEETS_BASE_URL must be an http\(s\) URL/);
+  });
+});
