@@ -11,7 +11,8 @@
  * checked strictly: an unknown or misspelt key fails with its full path (`consumers.slak`,
  * `consumers.forwarders[0].includeTestEvent`) and the key it probably meant, never silently ignored.
  * A HubSpot property mapping is checked by the same `parsePropertyMapping` the function runs at cold
- * start, so a bad mapping fails the synth, not a delivery.
+ * start, so a bad mapping fails the synth, not a delivery. `alarmEmails` is a list of email addresses
+ * (or a string holding one: JSON, or addresses separated by commas), each checked.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -274,6 +275,37 @@ const CONSUMER_OBJECT_KEYS = {
   forwarders: Object.keys(forwarderSchema.shape),
 } as const;
 
+/** Largest reconciler batch: what its 60 s timeout can publish with room to spare. */
+export const MAX_RECONCILER_BATCH_LIMIT = 1000;
+
+/** Most alarm email subscriptions: a team list, not a mailing list (use a list address for more). */
+export const MAX_ALARM_EMAILS = 10;
+
+/**
+ * `-c alarmEmails=…` gives a string: a JSON list (`["a@x.com","b@y.org"]`) is parsed as JSON,
+ * anything else is read as addresses separated by commas (`a@x.com,b@y.org`).
+ */
+const addressesFromContext = (
+  value: unknown,
+  ctx: { addIssue: (issue: z.core.$ZodRawIssue) => void },
+): unknown => {
+  if (typeof value !== 'string' || value.trim().startsWith('[')) return jsonFromContext(value, ctx);
+  return value.split(',').map((address) => address.trim());
+};
+
+export const alarmEmailsSchema = z.preprocess(
+  addressesFromContext,
+  z
+    .array(z.email({ error: 'not an email address, such as "ops@example.com"' }), {
+      error: 'expected a list of email addresses, such as ["ops@example.com"]',
+    })
+    .max(MAX_ALARM_EMAILS, `at most ${MAX_ALARM_EMAILS} addresses (use a list address for more)`)
+    .refine(
+      (list) => new Set(list.map((address) => address.toLowerCase())).size === list.length,
+      'an address is listed twice',
+    ),
+);
+
 /** The context schema. Each key's TSDoc says what it sets; `.default()` is the value used when unset. */
 export const configSchema = z.object({
   /**
@@ -351,6 +383,26 @@ export const configSchema = z.object({
    * @default {} (no consumers)
    */
   consumers: consumersSchema.default({ forwarders: [] }),
+  /**
+   * Minutes between two runs of the reconciler, which publishes deliveries stored but never
+   * published (`rate(N minutes)`). A delivery can wait this long for it after a failed publish.
+   * @default DEFAULTS.reconcilerIntervalMinutes (5)
+   */
+  reconcilerIntervalMinutes: int(1, 60).default(DEFAULTS.reconcilerIntervalMinutes),
+  /**
+   * Most pending deliveries the reconciler completes in one run (`ENV.reconcilerBatchLimit`). Each
+   * takes four or five sequential calls, so 1000 still fits its 60 s timeout; the rest waits a run.
+   * @default DEFAULTS.reconcilerBatchLimit (500)
+   */
+  reconcilerBatchLimit: int(1, MAX_RECONCILER_BATCH_LIMIT).default(DEFAULTS.reconcilerBatchLimit),
+  /**
+   * Email addresses subscribed to the alarm topic. Each address gets a confirmation email from SNS
+   * and receives nothing until the link in it is followed. On the command line, a JSON list
+   * (`-c alarmEmails='["ops@example.com"]'`) or addresses separated by commas
+   * (`-c alarmEmails=ops@example.com,oncall@example.org`).
+   * @default [] (subscribe to the AlarmTopicArn output yourself)
+   */
+  alarmEmails: alarmEmailsSchema.default([]),
 });
 
 /** The validated configuration. */
@@ -381,13 +433,20 @@ const formatPath = (path: readonly PropertyKey[]): string =>
     '',
   );
 
-/** The value at `path` of the raw context, looking inside a `consumers` given as a JSON string. */
+/**
+ * The value at `path` of the raw context, looking inside a `consumers` or `alarmEmails` given as a
+ * string (JSON, or for `alarmEmails` addresses separated by commas), as the schema reads them.
+ */
 const valueAt = (raw: Readonly<Record<string, unknown>>, path: readonly PropertyKey[]): unknown => {
   let value: unknown = raw;
   for (const [depth, part] of path.entries()) {
     if (value === null || typeof value !== 'object') return undefined;
     value = (value as Record<PropertyKey, unknown>)[part];
     if (depth === 0 && typeof value === 'string' && path.length > 1) {
+      if (part === 'alarmEmails' && !value.trim().startsWith('[')) {
+        value = addressesFromContext(value, { addIssue: () => undefined });
+        continue;
+      }
       try {
         value = JSON.parse(value);
       } catch {

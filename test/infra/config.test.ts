@@ -5,7 +5,7 @@
 import { App, RemovalPolicy } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_INCLUDE_TEST_EVENTS, DEFAULTS } from '../../lambda/contract.ts';
-import { ConfigError, loadConfig } from '../../lib/config.ts';
+import { ConfigError, loadConfig, MAX_ALARM_EMAILS, MAX_RECONCILER_BATCH_LIMIT } from '../../lib/config.ts';
 import { ALL_CONSUMERS, projectContext } from './support.ts';
 
 const DEFAULT_CONFIG = {
@@ -19,6 +19,9 @@ const DEFAULT_CONFIG = {
   removalPolicy: RemovalPolicy.RETAIN,
   lambdaMemoryMb: 512,
   consumers: { forwarders: [] },
+  reconcilerIntervalMinutes: DEFAULTS.reconcilerIntervalMinutes,
+  reconcilerBatchLimit: DEFAULTS.reconcilerBatchLimit,
+  alarmEmails: [],
 };
 
 /** The error `loadConfig` throws for this raw context. */
@@ -57,6 +60,8 @@ describe('loadConfig', () => {
         tableDeletionProtection: 'false',
         removalPolicy: 'destroy',
         lambdaMemoryMb: '1024',
+        reconcilerIntervalMinutes: '15',
+        reconcilerBatchLimit: '200',
       }),
     ).toEqual({
       ...DEFAULT_CONFIG,
@@ -68,6 +73,8 @@ describe('loadConfig', () => {
       tableDeletionProtection: false,
       removalPolicy: RemovalPolicy.DESTROY,
       lambdaMemoryMb: 1024,
+      reconcilerIntervalMinutes: 15,
+      reconcilerBatchLimit: 200,
     });
   });
 
@@ -93,6 +100,13 @@ describe('loadConfig', () => {
     ['lambdaMemoryMb', '512MB'],
     ['stackName', '1-starts-with-a-digit'],
     ['stackName', 'has spaces'],
+    ['reconcilerIntervalMinutes', 0],
+    ['reconcilerIntervalMinutes', 61],
+    ['reconcilerIntervalMinutes', '61'],
+    ['reconcilerIntervalMinutes', 2.5],
+    ['reconcilerIntervalMinutes', '5m'],
+    ['reconcilerBatchLimit', 0],
+    ['reconcilerBatchLimit', MAX_RECONCILER_BATCH_LIMIT + 1],
   ])('rejects %s = %j, naming the key and the value', (key, value) => {
     const { message } = errorFor({ [key]: value });
     expect(message).toContain(`'${key}'`);
@@ -115,6 +129,53 @@ describe('loadConfig', () => {
 
   it('rejects a key that differs from a known key only by case, instead of silently using the default', () => {
     expect(errorFor({ throttleratelimit: 5 }).message).toContain("did you mean 'throttleRateLimit'");
+  });
+});
+
+describe('loadConfig: alarmEmails', () => {
+  it('takes a list of addresses', () => {
+    expect(loadConfig({ alarmEmails: ['ops@example.com', 'oncall@example.org'] }).alarmEmails).toEqual([
+      'ops@example.com',
+      'oncall@example.org',
+    ]);
+  });
+
+  it("takes the JSON string -c alarmEmails='[…]' gives", () => {
+    expect(loadConfig({ alarmEmails: '["ops@example.com"]' }).alarmEmails).toEqual(['ops@example.com']);
+  });
+
+  it('takes one address, or addresses separated by commas, as -c alarmEmails=a,b gives them', () => {
+    expect(loadConfig({ alarmEmails: 'ops@example.com' }).alarmEmails).toEqual(['ops@example.com']);
+    expect(loadConfig({ alarmEmails: 'ops@example.com, oncall@example.org' }).alarmEmails).toEqual([
+      'ops@example.com',
+      'oncall@example.org',
+    ]);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['a bad address', ['ops@example.com', 'not-an-address'], `'alarmEmails[1]' = "not-an-address"`],
+    [
+      'an address with a display name',
+      ['Ops <ops@example.com>'],
+      `'alarmEmails[0]' = "Ops <ops@example.com>"`,
+    ],
+    ['an empty address', [''], `'alarmEmails[0]' = ""`],
+    ['a bad address inside a JSON string', '["ops@example"]', `'alarmEmails[0]' = "ops@example"`],
+    [
+      'a JSON list that is not JSON',
+      '["ops@example.com"',
+      `'alarmEmails' = "[\\"ops@example.com\\"": not valid JSON`,
+    ],
+    ['a bad address among comma-separated ones', 'ops@example.com, nope', `'alarmEmails[1]' = "nope"`],
+    ['an object', { ops: 'ops@example.com' }, `'alarmEmails' = {"ops":"ops@example.com"}: expected a list`],
+    ['an address listed twice', ['ops@example.com', 'OPS@example.com'], 'listed twice'],
+    [
+      'too many addresses',
+      Array.from({ length: MAX_ALARM_EMAILS + 1 }, (_, i) => `ops${i}@example.com`),
+      `at most ${MAX_ALARM_EMAILS} addresses`,
+    ],
+  ])('rejects %s, naming the path and the value', (_case, alarmEmails, expected) => {
+    expect(errorFor({ alarmEmails }).message).toContain(expected);
   });
 });
 
