@@ -9,6 +9,8 @@
  *        │          ingest function ◀──────────┤  webhook token secret, table (put/update/get), topic
  *        └────────▶ connections function ◀─────┘  read token secret, table (query/get)
  *
+ *   access log: every 429 (the stage throttle) ──metric filter──▶ ApiThrottledRequests
+ *
  * The tokens are checked inside the functions, not by an API Gateway authorizer: Leadsie cannot send
  * headers, so the webhook token travels in the query string, and an authorizer keyed on it would
  * cache the secret as its identity source. The functions get the secrets' ARNs, never
@@ -24,13 +26,15 @@ import {
   LogGroupLogDestination,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { type Metric, type MetricOptions, Unit } from 'aws-cdk-lib/aws-cloudwatch';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { FilterPattern, LogGroup, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DEFAULTS, ENV, ROUTES } from '../../lambda/contract.ts';
 import type { ConnectionEvents } from './connection-events.ts';
 import type { ConnectionStore } from './connection-store.ts';
+import { CUSTOM_METRICS, CUSTOM_METRICS_NAMESPACE } from './custom-metrics.ts';
 import { HouseFunction } from './house-function.ts';
 
 /**
@@ -40,6 +44,7 @@ import { HouseFunction } from './house-function.ts';
  */
 export const ACCESS_LOG_FIELDS = {
   requestId: '$context.requestId',
+  apiId: '$context.apiId',
   extendedRequestId: '$context.extendedRequestId',
   requestTime: '$context.requestTime',
   requestTimeEpoch: '$context.requestTimeEpoch',
@@ -125,6 +130,8 @@ export class IngestApi extends Construct {
   public readonly webhookUrl: string;
   /** Full URL of the connections route. */
   public readonly connectionsUrl: string;
+  /** Turns each 429 of the access log (the stage's throttle) into the `ApiThrottledRequests` metric. */
+  public readonly throttledRequestsFilter: MetricFilter;
 
   constructor(scope: Construct, id: string, props: IngestApiProps) {
     super(scope, id);
@@ -233,7 +240,29 @@ export class IngestApi extends Construct {
     this.webhookUrl = `${this.httpApi.apiEndpoint}${ROUTES.webhook.path}`;
     this.connectionsUrl = `${this.httpApi.apiEndpoint}${ROUTES.connections.path}`;
 
+    // HTTP APIs publish no throttle metric, and their 4xx count mixes throttling with bad tokens and
+    // bad payloads; the access log has the status of every request, throttled ones included.
+    this.throttledRequestsFilter = new MetricFilter(this, 'ThrottledRequestsMetricFilter', {
+      logGroup: this.accessLogGroup,
+      filterPattern: FilterPattern.stringValue('$.status', '=', '429'),
+      metricNamespace: CUSTOM_METRICS_NAMESPACE,
+      metricName: CUSTOM_METRICS.apiThrottledRequests,
+      metricValue: '1',
+      unit: Unit.COUNT,
+      dimensions: { ApiId: '$.apiId' },
+    });
+
     this.acknowledgeNagFindings();
+  }
+
+  /** Requests the API answered with 429 Too Many Requests (`ApiThrottledRequests`, sum over 5 minutes). */
+  public metricThrottledRequests(props?: MetricOptions): Metric {
+    return this.throttledRequestsFilter.metric({
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+      dimensionsMap: { ApiId: this.httpApi.apiId },
+      ...props,
+    });
   }
 
   private tokenSecret(id: string, description: string, removalPolicy: RemovalPolicy): Secret {

@@ -100,6 +100,12 @@ describe('the $default stage', () => {
     );
   });
 
+  it('logs the status and the API id of each request, which the throttled-requests metric filter reads', () => {
+    const fields = JSON.parse(accessLogFormat) as Record<string, string>;
+    expect(fields.status).toBe('$context.status');
+    expect(fields.apiId).toBe('$context.apiId');
+  });
+
   it('never logs the path, the query string, headers or the body (the webhook token travels in the query)', () => {
     expect(accessLogFormat).not.toContain('$context.path');
     expect(accessLogFormat.toLowerCase()).not.toContain('querystring');
