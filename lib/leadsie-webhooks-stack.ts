@@ -8,6 +8,7 @@
  *                                                              ├──▶ slack:          queue ─▶ slackNotifier
  *                                                              ├──▶ hubspot:        queue ─▶ crmUpdater ─┐ GetItem:
  *                                                              └──▶ forward-<name>: queue ─▶ crmUpdater ─┘ stale check
+ *   Reconciler (every N minutes): pending deliveries in the store ──publish──▶ ConnectionEvents
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Grant } from 'aws-cdk-lib/aws-iam';
@@ -18,6 +19,7 @@ import { ConnectionEvents } from './constructs/connection-events.ts';
 import { ConnectionStore } from './constructs/connection-store.ts';
 import type { HandlerName } from './constructs/house-function.ts';
 import { IngestApi } from './constructs/ingest-api.ts';
+import { Reconciler } from './constructs/reconciler.ts';
 import { Subscriber, subscriptionFilterPolicy } from './constructs/subscriber.ts';
 
 /** Logical ids of the stack outputs, for the CLI and the tests. */
@@ -56,6 +58,8 @@ export class LeadsieWebhooksStack extends Stack {
   public readonly api: IngestApi;
   /** The configured consumers of the topic, by consumer name (`slack`, `hubspot`, `forward-<name>`). */
   public readonly consumers: Readonly<Record<string, Subscriber>>;
+  /** The scheduled reconciler of deliveries stored but not published. */
+  public readonly reconciler: Reconciler;
   private readonly config: Config;
 
   constructor(scope: Construct, id: string, props: LeadsieWebhooksStackProps) {
@@ -149,6 +153,16 @@ export class LeadsieWebhooksStack extends Stack {
         value: consumer.deadLetterQueue.queueUrl,
       });
     }
+
+    this.reconciler = new Reconciler(this, 'Reconciler', {
+      store: this.store,
+      events: this.events,
+      intervalMinutes: config.reconcilerIntervalMinutes,
+      batchLimit: config.reconcilerBatchLimit,
+      memorySize: config.lambdaMemoryMb,
+      logRetention: config.logRetentionDays,
+      logRemovalPolicy: config.removalPolicy,
+    });
   }
 
   /** A consumer of the topic, as configured: its filter, queue knobs and secret. */

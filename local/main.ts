@@ -3,7 +3,7 @@
  * bad value), starts the pipeline, prints the URL to paste into a tunnel or curl, and shuts down
  * cleanly on Ctrl-C without losing acknowledged events.
  */
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -31,6 +31,12 @@ Environment:
   HUBSPOT_ACCESS_TOKEN        send to HubSpot with this private-app token (HUBSPOT_BASE_URL, default
                               https://api.hubapi.com)
   FORWARD_WEBHOOK_URL         forward to this URL, signed with FORWARD_WEBHOOK_SECRET (both needed)
+  GOOGLE_SERVICE_ACCOUNT_KEY_FILE, SHEETS_SPREADSHEET_ID
+                              append rows to this spreadsheet as that service account (both needed;
+                              SHEETS_SHEET_NAME, default Connections)
+  EMAIL_FROM                  send emails through Amazon SES from this verified identity (AWS
+                              credentials from the default chain); EMAIL_TEAM_RECIPIENTS (comma-separated,
+                              default team@example.com in dry run), EMAIL_CLIENT_ENABLED=true to thank clients
   LOG_LEVEL                   the functions' own JSON logs (default ERROR)
 `;
 
@@ -52,8 +58,33 @@ const envSchema = z
     HUBSPOT_BASE_URL: optionalUrl,
     FORWARD_WEBHOOK_URL: optionalUrl,
     FORWARD_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    GOOGLE_SERVICE_ACCOUNT_KEY_FILE: z.string().min(1).optional(),
+    SHEETS_SPREADSHEET_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, 'must be the id from the spreadsheet URL')
+      .optional(),
+    SHEETS_SHEET_NAME: z.string().min(1).optional(),
+    EMAIL_FROM: z.string().min(3).optional(),
+    EMAIL_TEAM_RECIPIENTS: z
+      .string()
+      .transform((list) =>
+        list
+          .split(',')
+          .map((address) => address.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.email({ error: 'must be comma-separated email addresses' })).min(1))
+      .optional(),
+    EMAIL_CLIENT_ENABLED: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
   })
   .superRefine((env, ctx) => {
+    if (Boolean(env.GOOGLE_SERVICE_ACCOUNT_KEY_FILE) !== Boolean(env.SHEETS_SPREADSHEET_ID)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.SHEETS_SPREADSHEET_ID ? 'GOOGLE_SERVICE_ACCOUNT_KEY_FILE' : 'SHEETS_SPREADSHEET_ID'],
+        message: 'GOOGLE_SERVICE_ACCOUNT_KEY_FILE and SHEETS_SPREADSHEET_ID go together',
+      });
+    }
     if (Boolean(env.FORWARD_WEBHOOK_URL) !== Boolean(env.FORWARD_WEBHOOK_SECRET)) {
       ctx.addIssue({
         code: 'custom',
@@ -93,6 +124,17 @@ const main = async (): Promise<number> => {
   const throwAway = memory && !process.env.LOCAL_DATA_DIR;
   const dataDir = throwAway ? await temporaryDataDir() : dataDirFrom(process.env);
 
+  let sheetsServiceAccountKey: string | undefined;
+  if (env.GOOGLE_SERVICE_ACCOUNT_KEY_FILE) {
+    try {
+      sheetsServiceAccountKey = await readFile(env.GOOGLE_SERVICE_ACCOUNT_KEY_FILE, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      process.stderr.write(`error: GOOGLE_SERVICE_ACCOUNT_KEY_FILE cannot be read (${code})\n`);
+      return 2;
+    }
+  }
+
   let server: LocalServer;
   try {
     server = await startLocal({
@@ -107,6 +149,12 @@ const main = async (): Promise<number> => {
       hubspotBaseUrl: env.HUBSPOT_BASE_URL,
       forwardWebhookUrl: env.FORWARD_WEBHOOK_URL,
       forwardWebhookSecret: env.FORWARD_WEBHOOK_SECRET,
+      sheetsServiceAccountKey,
+      sheetsSpreadsheetId: env.SHEETS_SPREADSHEET_ID,
+      sheetsSheetName: env.SHEETS_SHEET_NAME,
+      emailFrom: env.EMAIL_FROM,
+      emailTeamRecipients: env.EMAIL_TEAM_RECIPIENTS,
+      emailClientEnabled: env.EMAIL_CLIENT_ENABLED === 'true',
       say: (line) => process.stdout.write(`${line}\n`),
     });
   } catch (error) {
@@ -121,7 +169,7 @@ const main = async (): Promise<number> => {
     const shown = path.relative(process.cwd(), file) || '.';
     return shown.startsWith('..') ? file : shown;
   };
-  const where = (name: 'slack' | 'hubspot' | 'forward') =>
+  const where = (name: keyof LocalServer['live']) =>
     server.live[name] ? 'sends for real' : `dry run → ${relative(paths(dataDir).outboxOf(name))}`;
   process.stdout.write(
     [
@@ -133,6 +181,8 @@ const main = async (): Promise<number> => {
       `  consumers       slack: ${where('slack')}`,
       `                  hubspot: ${where('hubspot')} (Leadsie test payloads skipped)`,
       `                  forward: ${where('forward')}`,
+      `                  sheets: ${where('sheets')} (Leadsie test payloads skipped)`,
+      `                  email: ${where('email')} (PARTIAL_SUCCESS and FAILED; test payloads skipped)`,
       '',
       '  try it          npm run --silent cli -- send-test-event --local',
       `                  curl -X POST "${server.webhookUrl}" -H 'content-type: application/json' --data @samples/v2-partial-multi-platform.json`,

@@ -23,26 +23,39 @@ import {
   ResourceInUseException,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import dynalite from 'dynalite';
 import { ulid } from 'ulid';
 import { connectionsTableDefinition } from '../lambda/adapters/connections-table-definition.ts';
 import { HubSpotTarget } from '../lambda/adapters/crm/hubspot.ts';
 import { WebhookForwarder } from '../lambda/adapters/crm/webhook-forwarder.ts';
 import { DynamoDbConnectionStore } from '../lambda/adapters/dynamodb-connection-store.ts';
+import { GoogleServiceAccountAuth, GoogleSheetsWriter } from '../lambda/adapters/google-sheets.ts';
 import { staticSecret } from '../lambda/adapters/secrets.ts';
+import { SesEmailSender } from '../lambda/adapters/ses-email.ts';
 import { SlackWebhook } from '../lambda/adapters/slack-webhook.ts';
-import { consumerFilterPolicy, DEFAULT_INCLUDE_TEST_EVENTS, DEFAULTS, ROUTES } from '../lambda/contract.ts';
+import {
+  consumerFilterPolicy,
+  DEFAULT_INCLUDE_TEST_EVENTS,
+  DEFAULTS,
+  ENV,
+  ROUTES,
+} from '../lambda/contract.ts';
 import { DEFAULT_HUBSPOT_MAPPING } from '../lambda/domain/crm-mapping.ts';
 import { envelopeSchema } from '../lambda/domain/envelope.ts';
 import { makeHandler as makeConnections } from '../lambda/handlers/connections.ts';
 import { makeHandler as makeCrmUpdater } from '../lambda/handlers/crm-updater.ts';
+import { makeHandler as makeEmailNotifier, settingsFromEnv } from '../lambda/handlers/email-notifier.ts';
 import { makeHandler as makeIngest } from '../lambda/handlers/ingest.ts';
+import { makeHandler as makeSheetsAppender } from '../lambda/handlers/sheets-appender.ts';
 import { makeHandler as makeSlackNotifier } from '../lambda/handlers/slack-notifier.ts';
 import { bearerOf, type HttpEvent, type HttpResult, tokensMatch } from '../lambda/shared/http.ts';
 import { withHttpMiddleware } from '../lambda/shared/middleware.ts';
-import type { CrmTarget } from '../lambda/use-cases/ports.ts';
+import { DEFAULT_SHEET_LEASE_MS } from '../lambda/use-cases/append-sheet-row.ts';
+import type { CrmTarget, EmailSender, SheetsWriter } from '../lambda/use-cases/ports.ts';
+import { DEFAULT_EMAIL_LEASE_MS } from '../lambda/use-cases/send-emails.ts';
 import { BodyTooLargeError, readBody, sendJson, sendResult, toApiEvent } from './api-gateway.ts';
-import { jsonlAppender, OutboxCrmTarget, OutboxSlack } from './outbox.ts';
+import { jsonlAppender, OutboxCrmTarget, OutboxEmail, OutboxSheet, OutboxSlack } from './outbox.ts';
 import {
   LOCAL_TABLE_NAME,
   type LocalTokens,
@@ -79,6 +92,17 @@ export interface LocalOptions {
   httpTimeoutMs?: number;
   /** How long `stop()` lets the consumers finish before keeping the rest as dead letters. @default 10000 */
   drainTimeoutMs?: number;
+  /** Google Sheets for real: the service account's JSON key and the spreadsheet; absent: dry run. */
+  sheetsServiceAccountKey?: string;
+  sheetsSpreadsheetId?: string;
+  /** @default 'Connections' */
+  sheetsSheetName?: string;
+  /** Email for real through SES (AWS credentials from the default chain) from this verified identity. */
+  emailFrom?: string;
+  /** The team's addresses. @default ['team@example.com'] in dry run */
+  emailTeamRecipients?: string[];
+  /** Thank the client on SUCCESS (when the user id is an address). @default false */
+  emailClientEnabled?: boolean;
 }
 
 export interface LocalServer {
@@ -91,7 +115,7 @@ export interface LocalServer {
   topic: LocalTopic;
   store: DynamoDbConnectionStore;
   /** Which consumers really send (the others write to the outbox). */
-  live: Record<'slack' | 'hubspot' | 'forward', boolean>;
+  live: Record<'slack' | 'hubspot' | 'forward' | 'sheets' | 'email', boolean>;
   /** Stops accepting requests, finishes what was acknowledged, and closes the store. */
   stop(): Promise<void>;
 }
@@ -211,7 +235,30 @@ export const startLocal = async (options: LocalOptions): Promise<LocalServer> =>
     slack: Boolean(options.slackWebhookUrl),
     hubspot: Boolean(options.hubspotAccessToken),
     forward: Boolean(options.forwardWebhookUrl && options.forwardWebhookSecret),
+    sheets: Boolean(options.sheetsServiceAccountKey && options.sheetsSpreadsheetId),
+    email: Boolean(options.emailFrom),
   };
+  const sheetName = options.sheetsSheetName || 'Connections';
+  const sheet: SheetsWriter = live.sheets
+    ? new GoogleSheetsWriter({
+        auth: new GoogleServiceAccountAuth({
+          key: staticSecret(options.sheetsServiceAccountKey ?? ''),
+          timeoutMs,
+        }),
+        spreadsheetId: options.sheetsSpreadsheetId ?? '',
+        sheetName,
+        baseUrl: DEFAULTS.sheetsBaseUrl,
+        timeoutMs,
+      })
+    : new OutboxSheet(sheetName, outbox('sheets'), say);
+  const emailFrom = options.emailFrom || 'leadsie-webhooks@example.com';
+  const emailSender: EmailSender = live.email
+    ? new SesEmailSender(new SESv2Client({}), { from: emailFrom, consumer: 'email' })
+    : new OutboxEmail(emailFrom, outbox('email'), say);
+  const emailSettings = settingsFromEnv({
+    [ENV.emailTeamRecipients]: JSON.stringify(options.emailTeamRecipients ?? ['team@example.com']),
+    [ENV.emailClientEnabled]: String(options.emailClientEnabled ?? false),
+  });
   const hubspotOptions = {
     token: staticSecret(options.hubspotAccessToken ?? 'dry-run'),
     baseUrl: options.hubspotBaseUrl || DEFAULTS.hubspotBaseUrl,
@@ -270,6 +317,43 @@ export const startLocal = async (options: LocalOptions): Promise<LocalServer> =>
           makeCrmUpdater({ name, target: crmTargets[name], versions: store, log: consumerLog, ...queue }),
       }),
     ),
+    {
+      name: 'sheets',
+      filterPolicy: consumerFilterPolicy({ includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.sheets }),
+      maxReceiveCount: options.maxReceiveCount,
+      deadLetters: deadLetters('sheets'),
+      handler: (queue) =>
+        makeSheetsAppender({
+          name: 'sheets',
+          sheet,
+          ledger: store,
+          log: consumerLog,
+          now: Date.now,
+          leaseMs: DEFAULT_SHEET_LEASE_MS,
+          ...queue,
+        }),
+    },
+    {
+      name: 'email',
+      // The team's statuses, and SUCCESS when clients are thanked: the stack's filter, built the same way.
+      filterPolicy: consumerFilterPolicy({
+        statuses: [...new Set([...emailSettings.teamStatuses, ...(emailSettings.client ? ['SUCCESS'] : [])])],
+        includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.email,
+      }),
+      maxReceiveCount: options.maxReceiveCount,
+      deadLetters: deadLetters('email'),
+      handler: (queue) =>
+        makeEmailNotifier({
+          name: 'email',
+          sender: emailSender,
+          settings: emailSettings,
+          ledger: store,
+          log: consumerLog,
+          now: Date.now,
+          leaseMs: DEFAULT_EMAIL_LEASE_MS,
+          ...queue,
+        }),
+    },
   ];
   const topic = new LocalTopic(subscriptions, {
     visibilityTimeoutMs: options.visibilityTimeoutMs,

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../lambda/contract.ts';
-import { logicalId, resourceById, synthStack } from './support.ts';
+import { logicalId, ref, resourceById, synthStack } from './support.ts';
 
 const { stack, template } = synthStack({
   stackName: 'LeadsieWebhooksStaging',
@@ -16,6 +16,8 @@ const { stack, template } = synthStack({
   tableDeletionProtection: 'false',
   removalPolicy: 'destroy',
   lambdaMemoryMb: '1024',
+  reconcilerIntervalMinutes: '15',
+  reconcilerBatchLimit: '200',
   // A consumer too, so the loops below cover its function and log group.
   consumers: JSON.stringify({ slack: { secretName: 'staging/slack' } }),
 });
@@ -70,8 +72,8 @@ describe('a stack configured from the context', () => {
     for (const resource of resources) expect(resource.DeletionPolicy).toBe('Delete');
   });
 
-  it('gives every function lambdaMemoryMb, the consumer too', () => {
-    expect(functions).toHaveLength(3);
+  it('gives every function lambdaMemoryMb, the consumer and the reconciler too', () => {
+    expect(functions).toHaveLength(4);
     for (const fn of functions) expect(fn.Properties.MemorySize).toBe(1024);
   });
 
@@ -82,5 +84,30 @@ describe('a stack configured from the context', () => {
       Variables: Record<string, unknown>;
     };
     expect(env.Variables[ENV.secretMaxAgeSeconds]).toBe('60');
+  });
+});
+
+describe('the reconciler of a stack configured from the context', () => {
+  const { reconciler } = stack;
+  const fnId = logicalId(stack, reconciler.fn.function);
+  const rule = resourceById(template, logicalId(stack, reconciler.rule)).Properties;
+
+  it('runs every reconcilerIntervalMinutes', () => {
+    expect(rule.ScheduleExpression).toBe('rate(15 minutes)');
+  });
+
+  it('gives up on a scheduled event after one interval, at EventBridge and in Lambda', () => {
+    expect((rule.Targets as { RetryPolicy: unknown }[])[0]?.RetryPolicy).toMatchObject({
+      MaximumEventAgeInSeconds: 900,
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: ref(fnId),
+      MaximumEventAgeInSeconds: 900,
+    });
+  });
+
+  it('passes reconcilerBatchLimit as ENV.reconcilerBatchLimit', () => {
+    const env = resourceById(template, fnId).Properties.Environment as { Variables: Record<string, unknown> };
+    expect(env.Variables[ENV.reconcilerBatchLimit]).toBe('200');
   });
 });

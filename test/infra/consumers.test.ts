@@ -143,8 +143,8 @@ describe('the consumers, all on', () => {
     template.resourceCountIs('AWS::SQS::Queue', 2 * ALL_CONSUMER_NAMES.length);
     template.resourceCountIs('AWS::SNS::Subscription', ALL_CONSUMER_NAMES.length);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', ALL_CONSUMER_NAMES.length);
-    // The two API functions and one function per consumer.
-    template.resourceCountIs('AWS::Lambda::Function', 2 + ALL_CONSUMER_NAMES.length);
+    // The two API functions, the reconciler and one function per consumer.
+    template.resourceCountIs('AWS::Lambda::Function', 3 + ALL_CONSUMER_NAMES.length);
   });
 
   it('add one dead-letter queue URL output each, <PascalCase consumer name>DeadLetterQueueUrl', () => {

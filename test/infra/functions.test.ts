@@ -1,6 +1,7 @@
 /**
- * The two functions: runtime, bundling settings, logging, environment (names from the contract,
- * values pointing at the right resources) and exactly the IAM permissions each one needs.
+ * The functions of the default stack (the two API functions and the reconciler): runtime, bundling
+ * settings, logging, environment (names from the contract, values pointing at the right resources)
+ * and exactly the IAM permissions each API function needs (the reconciler's: `reconciler.test.ts`).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -18,16 +19,19 @@ import {
 } from './support.ts';
 
 const { stack, template } = synthStack();
-const { api, store, events } = stack;
+const { api, store, events, reconciler } = stack;
 const houseFunctions = stack.node.findAll().filter((c): c is HouseFunction => c instanceof HouseFunction);
 
 const ids = {
   ingest: logicalId(stack, api.ingestFunction.function),
   connections: logicalId(stack, api.connectionsFunction.function),
+  reconciler: logicalId(stack, reconciler.fn.function),
   ingestRole: logicalId(stack, api.ingestFunction.role),
   connectionsRole: logicalId(stack, api.connectionsFunction.role),
+  reconcilerRole: logicalId(stack, reconciler.fn.role),
   ingestLogs: logicalId(stack, api.ingestFunction.logGroup),
   connectionsLogs: logicalId(stack, api.connectionsFunction.logGroup),
+  reconcilerLogs: logicalId(stack, reconciler.fn.logGroup),
   table: logicalId(stack, store.table),
   topic: logicalId(stack, events.topic),
   key: logicalId(stack, events.key),
@@ -38,15 +42,17 @@ const ids = {
 const fn = (id: string) => resourceById(template, id).Properties;
 const envOf = (id: string) => (fn(id).Environment as { Variables: Record<string, unknown> }).Variables;
 const json = (value: unknown) => JSON.stringify(value);
-const functionIds = [ids.ingest, ids.connections];
+const functionIds = [ids.ingest, ids.connections, ids.reconciler];
 const functions = [
   ['ingest', ids.ingest],
   ['connections', ids.connections],
+  ['reconciler', ids.reconciler],
 ] as const;
+const apiFunctions = functions.filter(([name]) => name !== 'reconciler');
 
 describe('every function', () => {
   it('is a house function, and no other function runs code (no CDK helper functions)', () => {
-    expect(houseFunctions).toHaveLength(2);
+    expect(houseFunctions).toHaveLength(3);
     template.resourceCountIs('AWS::Lambda::Function', houseFunctions.length);
   });
 
@@ -74,8 +80,11 @@ describe('every function', () => {
     expect(envOf(id).NODE_OPTIONS).toBe('--enable-source-maps');
   });
 
-  it.each(functions)('%s has 512 MB and a 10 s timeout (well under the HTTP API 30 s limit)', (_name, id) => {
+  it.each(functions)('%s has 512 MB', (_name, id) => {
     expect(fn(id).MemorySize).toBe(512);
+  });
+
+  it.each(apiFunctions)('%s has a 10 s timeout (well under the HTTP API 30 s limit)', (_name, id) => {
     expect(fn(id).Timeout).toBe(10);
   });
 
@@ -87,6 +96,7 @@ describe('every function', () => {
   it.each([
     ['ingest', ids.ingest, ids.ingestLogs],
     ['connections', ids.connections, ids.connectionsLogs],
+    ['reconciler', ids.reconciler, ids.reconcilerLogs],
   ])('%s logs (as JSON) to its own log group', (_name, id, logGroupId) => {
     expect(fn(id).LoggingConfig).toEqual({ LogFormat: 'JSON', LogGroup: ref(logGroupId) });
   });
@@ -97,9 +107,9 @@ describe('every function', () => {
 });
 
 describe('log groups', () => {
-  it('are the two function log groups and the API access log, all with 90 days retention', () => {
+  it('are the three function log groups and the API access log, all with 90 days retention', () => {
     const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-    expect(logGroups).toHaveLength(3);
+    expect(logGroups).toHaveLength(4);
     for (const logGroup of logGroups) expect(logGroup.Properties.RetentionInDays).toBe(90);
   });
 
@@ -127,7 +137,7 @@ describe('execution roles', () => {
   });
 
   it('never allow an action on every resource', () => {
-    for (const roleId of [ids.ingestRole, ids.connectionsRole]) {
+    for (const roleId of [ids.ingestRole, ids.connectionsRole, ids.reconcilerRole]) {
       for (const statement of statementsOfRole(template, roleId)) {
         expect(statement.Effect).toBe('Allow');
         expect([statement.Resource].flat()).not.toContain('*');

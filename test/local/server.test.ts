@@ -86,7 +86,7 @@ const call = async (url: string, init: RequestInit = {}): Promise<Answer> => {
 const postWebhook = (server: LocalServer, body: string): Promise<Answer> =>
   call(server.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 
-const outbox = (dataDir: string, consumer: Consumer) =>
+const outbox = (dataDir: string, consumer: Consumer | 'sheets' | 'email') =>
   readJsonl<OutboxLine>(paths(dataDir).outboxOf(consumer));
 
 interface DeadLetterLine {
@@ -189,6 +189,41 @@ describe('local mode: accepted webhooks reach the consumers (dry run)', () => {
     expect(await outbox(dataDir, 'forward')).toHaveLength(FIXTURES.length);
     expect(await outbox(dataDir, 'hubspot')).toHaveLength(FIXTURES.length - 1);
     expect(await exists(paths(dataDir).deadLetters)).toBe(false);
+  });
+
+  it('appends one sheet row per event (header first) and emails the team for PARTIAL_SUCCESS and FAILED only', async () => {
+    const { server, dataDir } = await startTestLocal(cleanup);
+    const answers = await Promise.all(FIXTURES.map((name) => postWebhook(server, fixtureText(name))));
+    const statusOf = new Map(
+      answers.map((answer, i) => [
+        answer.json.eventId as string,
+        parsed(fixtureText(FIXTURES[i] as string)).payload.data.status,
+      ]),
+    );
+    await drained(server);
+
+    const rows = await outbox(dataDir, 'sheets');
+    expect(rows.map((row) => row.eventId).sort()).toEqual([...statusOf.keys()].sort());
+    for (const row of rows) {
+      const body = row.request.body as { values: string[][] };
+      expect(body.values).toHaveLength(1);
+      expect(body.values[0]).toContain(row.eventId);
+    }
+
+    const emails = await outbox(dataDir, 'email');
+    const teamWorthy = [...statusOf].filter(
+      ([, status]) => status === 'PARTIAL_SUCCESS' || status === 'FAILED',
+    );
+    expect(emails.map((email) => email.eventId).sort()).toEqual(
+      teamWorthy.map(([eventId]) => eventId).sort(),
+    );
+    for (const email of emails) {
+      const body = email.request.body as { to: string[]; subject: string; html: string; text: string };
+      expect(body.to).toEqual(['team@example.com']);
+      expect(body.subject.length).toBeGreaterThan(0);
+      expect(body.html).toContain('<');
+      expect(body.text.length).toBeGreaterThan(0);
+    }
   });
 
   it('writes the exact requests the real targets would get: Block Kit, HubSpot upsert, flat record', async () => {
@@ -471,7 +506,7 @@ describe('local mode: real targets', () => {
     const slack = await startTargetServer({ status: 200, body: 'ok' });
     cleanup.add(() => slack.close());
     const { server, dataDir } = await startTestLocal(cleanup, { slackWebhookUrl: slack.url + SLACK_PATH });
-    expect(server.live).toEqual({ slack: true, hubspot: false, forward: false });
+    expect(server.live).toEqual({ slack: true, hubspot: false, forward: false, sheets: false, email: false });
 
     const body = fixtureText('v2-success-google.json');
     const answer = await postWebhook(server, body);
@@ -551,7 +586,7 @@ describe('local mode: the admin publish endpoint', () => {
     const event = envelopeOf(fixtureText('v2-partial-multi-platform.json'), '01ADMINPUBLISHED0000000001');
     const answer = await publish(server, JSON.stringify(event), server.tokens.readToken);
     expect(answer.status, answer.text).toBe(202);
-    expect(answer.json).toEqual({ queued: ['slack', 'hubspot', 'forward'] });
+    expect(answer.json).toEqual({ queued: ['slack', 'hubspot', 'forward', 'sheets', 'email'] });
     await drained(server);
     for (const consumer of CONSUMERS) {
       expect(

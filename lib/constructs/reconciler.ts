@@ -1,0 +1,193 @@
+/**
+ * The pending-publish reconciler: a function run on a schedule that publishes deliveries which were
+ * stored but never published (the topic failed and Leadsie did not retry, or a function died
+ * half-way), so every stored delivery reaches the topic.
+ *
+ *   EventBridge rule rate(N minutes) ──async invoke──▶ reconciler function (one at a time)
+ *                                                          │ Query byState index (pending, oldest first)
+ *                                                          │ UpdateItem / GetItem on the table (claim,
+ *                                                          │   advance latest, mark published)
+ *                                                          └ sns:Publish on the topic (with its key)
+ *   its log line {"message":"reconciler run","backlog":…} ──metric filter──▶ ReconcilerBacklog
+ *
+ * A failed run is not retried: the next scheduled run does the same work (it reads what is still
+ * pending), so retries would only run it twice. Failures are seen through alarms instead (see
+ * `Monitoring`): the function's errors, the rule's failed invocations, and a backlog that stays.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Metric, type MetricOptions, Unit } from 'aws-cdk-lib/aws-cloudwatch';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Grant } from 'aws-cdk-lib/aws-iam';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { FilterPattern, MetricFilter, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { DEFAULTS, ENV } from '../../lambda/contract.ts';
+import type { ConnectionEvents } from './connection-events.ts';
+import type { ConnectionStore } from './connection-store.ts';
+import { CUSTOM_METRICS, CUSTOM_METRICS_NAMESPACE } from './custom-metrics.ts';
+import { HouseFunction } from './house-function.ts';
+
+/** Timeout of one run: a batch of up to 1000 deliveries, four or five sequential calls each. */
+export const RECONCILER_TIMEOUT = Duration.seconds(60);
+
+/** The message of the summary line the reconciler logs once per run (`lambda/handlers/reconciler.ts`). */
+export const RECONCILER_RUN_MESSAGE = 'reconciler run';
+
+/** Retries EventBridge makes when it cannot hand a scheduled event to Lambda (not function errors). */
+export const RECONCILER_RULE_RETRY_ATTEMPTS = 2;
+
+/** Properties of a {@link Reconciler}. */
+export interface ReconcilerProps {
+  /** The connections table: its `byState` index holds the pending deliveries. */
+  readonly store: ConnectionStore;
+  /** The connection events topic (and its key) the pending deliveries are published to. */
+  readonly events: ConnectionEvents;
+  /**
+   * Minutes between two runs (1 to 60).
+   * @default DEFAULTS.reconcilerIntervalMinutes (5)
+   */
+  readonly intervalMinutes?: number;
+  /**
+   * Most pending deliveries one run completes (`ENV.reconcilerBatchLimit`).
+   * @default DEFAULTS.reconcilerBatchLimit (500)
+   */
+  readonly batchLimit?: number;
+  /**
+   * Memory of the function, in MB.
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * Retention of the function's log group.
+   * @default RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Removal policy of the function's log group.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/** The scheduled reconciler function, its rule, and the backlog metric read from its logs. */
+export class Reconciler extends Construct {
+  /** The reconciler function. At most one run at a time (reserved concurrency 1). */
+  public readonly fn: HouseFunction;
+  /** The EventBridge rule that runs {@link fn} every `intervalMinutes`. */
+  public readonly rule: Rule;
+  /** Turns each run's summary line into the `ReconcilerBacklog` metric. */
+  public readonly backlogFilter: MetricFilter;
+  /** Minutes between two runs: the natural period of the backlog metric. */
+  public readonly intervalMinutes: number;
+
+  constructor(scope: Construct, id: string, props: ReconcilerProps) {
+    super(scope, id);
+    const intervalMinutes = props.intervalMinutes ?? DEFAULTS.reconcilerIntervalMinutes;
+    if (!Number.isInteger(intervalMinutes) || intervalMinutes < 1 || intervalMinutes > 60) {
+      throw new Error(
+        `Reconciler: intervalMinutes must be a whole number from 1 to 60, got ${intervalMinutes}`,
+      );
+    }
+    this.intervalMinutes = intervalMinutes;
+    const interval = Duration.minutes(intervalMinutes);
+    const { table } = props.store;
+    const { topic, key } = props.events;
+
+    this.fn = new HouseFunction(this, 'Function', {
+      handler: 'reconciler',
+      description: 'Publishes connection events that were stored but never published (scheduled)',
+      timeout: RECONCILER_TIMEOUT,
+      memorySize: props.memorySize,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    })
+      .addEnv(ENV.tableName, table.tableName, (fn) => [
+        // The pending deliveries: a query of the sparse `byState` index, not of the table.
+        Grant.addToPrincipal({
+          grantee: fn,
+          actions: ['dynamodb:Query'],
+          resourceArns: [props.store.indexArns.byState],
+        }),
+        // Claim, advance the latest item (reading it back when the condition fails), mark published,
+        // release the lease or record a failure: conditional writes and reads of single items.
+        Grant.addToPrincipal({
+          grantee: fn,
+          actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          resourceArns: [table.tableArn],
+        }),
+      ])
+      .addEnv(ENV.topicArn, topic.topicArn, (fn) => [
+        Grant.addToPrincipal({ grantee: fn, actions: ['sns:Publish'], resourceArns: [topic.topicArn] }),
+        // A data key to encrypt each message with, as the ingest function has.
+        key.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt'),
+      ])
+      .addEnv(ENV.reconcilerBatchLimit, String(props.batchLimit ?? DEFAULTS.reconcilerBatchLimit));
+
+    // One run at a time: a run still going when the next is due (a 1-minute interval, a slow batch)
+    // makes the next invocation wait in Lambda's queue instead of racing it for the same claims.
+    // HouseFunction has no prop for it yet, hence the L1 property.
+    (this.fn.function.node.defaultChild as CfnFunction).reservedConcurrentExecutions = 1;
+    this.fn.function.configureAsyncInvoke({
+      // The next scheduled run is the retry.
+      retryAttempts: 0,
+      // An invocation that waited (throttled behind a running one) this long is dropped: the next
+      // one is already due.
+      maxEventAge: interval,
+    });
+
+    this.rule = new Rule(this, 'Schedule', {
+      description: `Runs the Leadsie webhooks reconciler every ${intervalMinutes} minute(s)`,
+      schedule: Schedule.rate(interval),
+      targets: [
+        new LambdaFunction(this.fn.function, {
+          // When Lambda cannot take the event (its API throttles or fails), EventBridge tries again
+          // for as long as the tick is useful; an event it gives up on counts as a FailedInvocation,
+          // which Monitoring alarms on. No dead-letter queue: a tick holds nothing to replay.
+          retryAttempts: RECONCILER_RULE_RETRY_ATTEMPTS,
+          maxEventAge: interval,
+        }),
+      ],
+    });
+
+    this.backlogFilter = new MetricFilter(this, 'BacklogMetricFilter', {
+      logGroup: this.fn.logGroup,
+      filterPattern: FilterPattern.stringValue('$.message', '=', RECONCILER_RUN_MESSAGE),
+      metricNamespace: CUSTOM_METRICS_NAMESPACE,
+      metricName: CUSTOM_METRICS.reconcilerBacklog,
+      metricValue: '$.backlog',
+      // The function's name, which Powertools' injectLambdaContext adds to every line: one series per stack.
+      dimensions: { FunctionName: '$.function_name' },
+      unit: Unit.COUNT,
+    });
+  }
+
+  /**
+   * Deliveries still pending after a run (`ReconcilerBacklog`, maximum per `intervalMinutes`, so one
+   * run per period): alarm when it stays above 0.
+   */
+  public metricBacklog(props?: MetricOptions): Metric {
+    return this.backlogFilter.metric({
+      statistic: 'Maximum',
+      period: Duration.minutes(this.intervalMinutes),
+      dimensionsMap: { FunctionName: this.fn.function.functionName },
+      ...props,
+    });
+  }
+
+  /** Runs that failed (`AWS/Lambda Errors`, sum): an error the run did not catch, or a timeout. */
+  public metricErrors(props?: MetricOptions): Metric {
+    return this.fn.function.metricErrors({ statistic: 'Sum', ...props });
+  }
+
+  /** Scheduled events EventBridge could not hand to the function after its retries (`AWS/Events FailedInvocations`, sum). */
+  public metricFailedInvocations(props?: MetricOptions): Metric {
+    return new Metric({
+      namespace: 'AWS/Events',
+      metricName: 'FailedInvocations',
+      dimensionsMap: { RuleName: this.rule.ruleName },
+      statistic: 'Sum',
+      ...props,
+    });
+  }
+}
