@@ -9,6 +9,7 @@
  *                                                              ├──▶ hubspot:        queue ─▶ crmUpdater ─┐ GetItem:
  *                                                              └──▶ forward-<name>: queue ─▶ crmUpdater ─┘ stale check
  *   Reconciler (every N minutes): pending deliveries in the store ──publish──▶ ConnectionEvents
+ *   Monitoring: alarms on all of the above ──▶ alarm topic (emails); one dashboard
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Grant } from 'aws-cdk-lib/aws-iam';
@@ -19,11 +20,21 @@ import { ConnectionEvents } from './constructs/connection-events.ts';
 import { ConnectionStore } from './constructs/connection-store.ts';
 import type { HandlerName } from './constructs/house-function.ts';
 import { IngestApi } from './constructs/ingest-api.ts';
+import { Monitoring } from './constructs/monitoring.ts';
 import { Reconciler } from './constructs/reconciler.ts';
 import { Subscriber, subscriptionFilterPolicy } from './constructs/subscriber.ts';
 
 /** Logical ids of the stack outputs, for the CLI and the tests. */
 export { STACK_OUTPUTS };
+
+/**
+ * Logical ids of the monitoring outputs. To move into `STACK_OUTPUTS` of `lambda/contract.ts` (not
+ * this file's to change); until then they are named here, once.
+ */
+export const MONITORING_OUTPUTS = {
+  alarmTopicArn: 'AlarmTopicArn',
+  dashboardName: 'DashboardName',
+} as const;
 
 /** `forward-zapier` → `ForwardZapier`: a consumer name as a construct id and output name part. */
 export const pascalCase = (name: string): string =>
@@ -60,6 +71,8 @@ export class LeadsieWebhooksStack extends Stack {
   public readonly consumers: Readonly<Record<string, Subscriber>>;
   /** The scheduled reconciler of deliveries stored but not published. */
   public readonly reconciler: Reconciler;
+  /** The alarms, the alarm topic and the dashboard. */
+  public readonly monitoring: Monitoring;
   private readonly config: Config;
 
   constructor(scope: Construct, id: string, props: LeadsieWebhooksStackProps) {
@@ -162,6 +175,23 @@ export class LeadsieWebhooksStack extends Stack {
       memorySize: config.lambdaMemoryMb,
       logRetention: config.logRetentionDays,
       logRemovalPolicy: config.removalPolicy,
+    });
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      api: this.api,
+      reconciler: this.reconciler,
+      consumers,
+      alarmEmails: config.alarmEmails,
+      keyRemovalPolicy: config.removalPolicy,
+    });
+    new CfnOutput(this, MONITORING_OUTPUTS.alarmTopicArn, {
+      description:
+        'SNS topic every alarm notifies (on ALARM and on OK): subscribe email, chat or paging to it',
+      value: this.monitoring.alarmTopic.topicArn,
+    });
+    new CfnOutput(this, MONITORING_OUTPUTS.dashboardName, {
+      description: 'CloudWatch dashboard of the webhooks: ingest, API, consumers, reconciler and every alarm',
+      value: this.monitoring.dashboard.dashboardName,
     });
   }
 

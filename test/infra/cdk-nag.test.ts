@@ -82,11 +82,19 @@ describe('cdk-nag AWS Solutions checks', () => {
   });
 });
 
-describe('cdk-nag AWS Solutions checks with every consumer on', () => {
-  const { app, stack, checks } = buildApp(undefined, { consumers: ALL_CONSUMERS });
+describe('cdk-nag AWS Solutions checks with everything on (every consumer, alarm emails)', () => {
+  const { app, stack, checks } = buildApp(undefined, {
+    consumers: ALL_CONSUMERS,
+    alarmEmails: ['ops@example.com'],
+  });
 
-  it('check the consumers (the stack has them)', () => {
+  it('check the consumers, the reconciler, the alarms and the alarm subscriptions (the stack has them)', () => {
     expect(Object.keys(stack.consumers)).toHaveLength(4);
+    expect(stack.reconciler.fn).toBeDefined();
+    expect(stack.monitoring.allAlarms).toHaveLength(6 + 2 * 4);
+    expect(stack.monitoring.alarmTopic.node.findAll().some((c) => c.node.id === 'ops@example.com')).toBe(
+      true,
+    );
   });
 
   it('report no unacknowledged error or warning', () => {

@@ -18,6 +18,7 @@ const { stack, template } = synthStack({
   lambdaMemoryMb: '1024',
   reconcilerIntervalMinutes: '15',
   reconcilerBatchLimit: '200',
+  alarmEmails: 'ops@example.com,oncall@example.org',
   // A consumer too, so the loops below cover its function and log group.
   consumers: JSON.stringify({ slack: { secretName: 'staging/slack' } }),
 });
@@ -109,5 +110,34 @@ describe('the reconciler of a stack configured from the context', () => {
   it('passes reconcilerBatchLimit as ENV.reconcilerBatchLimit', () => {
     const env = resourceById(template, fnId).Properties.Environment as { Variables: Record<string, unknown> };
     expect(env.Variables[ENV.reconcilerBatchLimit]).toBe('200');
+  });
+
+  it('measures the backlog over periods of one interval, and alarms after three of them', () => {
+    expect(reconciler.metricBacklog().period.toMinutes()).toBe(15);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'LeadsieWebhooksStaging-reconciler-backlog',
+      Period: 900,
+      EvaluationPeriods: 3,
+    });
+  });
+});
+
+describe('the monitoring of a stack configured from the context', () => {
+  it('subscribes each of alarmEmails (given comma-separated) to the alarm topic', () => {
+    const topicId = logicalId(stack, stack.monitoring.alarmTopic);
+    const subscriptions = Object.values(template.findResources('AWS::SNS::Subscription'))
+      .filter((s) => JSON.stringify(s.Properties.TopicArn) === JSON.stringify(ref(topicId)))
+      .map((s) => `${s.Properties.Protocol} ${s.Properties.Endpoint}`);
+    expect(subscriptions).toEqual(['email ops@example.com', 'email oncall@example.org']);
+  });
+
+  it('names alarms and the dashboard after stackName, and lets only those alarms publish', () => {
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmName).toMatch(/^LeadsieWebhooksStaging-/);
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'LeadsieWebhooksStaging' });
+    expect(JSON.stringify(template.findResources('AWS::SNS::TopicPolicy'))).toContain(
+      ':alarm:LeadsieWebhooksStaging-*',
+    );
   });
 });

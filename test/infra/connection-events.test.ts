@@ -9,8 +9,9 @@ const key = resourceById(template, keyId);
 const keyStatements = (key.Properties.KeyPolicy as { Statement: Statement[] }).Statement;
 
 describe('the connection events topic', () => {
-  it('is the only topic of the stack', () => {
-    template.resourceCountIs('AWS::SNS::Topic', 1);
+  it('is one of the two topics of the stack (the other is the alarm topic)', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 2);
+    expect(logicalId(stack, stack.monitoring.alarmTopic)).not.toBe(topicId);
   });
 
   it('is encrypted with the customer-managed events key', () => {

@@ -13,7 +13,7 @@ import {
   MESSAGE_ATTRIBUTES,
 } from '../../lambda/contract.ts';
 import { type HandlerName, handlerEntryPath } from '../../lib/constructs/house-function.ts';
-import { STACK_OUTPUTS } from '../../lib/leadsie-webhooks-stack.ts';
+import { MONITORING_OUTPUTS, STACK_OUTPUTS } from '../../lib/leadsie-webhooks-stack.ts';
 import {
   ALL_CONSUMER_NAMES,
   ALL_CONSUMERS,
@@ -150,7 +150,11 @@ describe('the consumers, all on', () => {
   it('add one dead-letter queue URL output each, <PascalCase consumer name>DeadLetterQueueUrl', () => {
     const outputs = Object.keys(template.toJSON().Outputs as Record<string, unknown>);
     expect(outputs.sort()).toEqual(
-      [...Object.values(STACK_OUTPUTS), ...EXPECTED.map((c) => c.output)].sort(),
+      [
+        ...Object.values(STACK_OUTPUTS),
+        ...Object.values(MONITORING_OUTPUTS),
+        ...EXPECTED.map((c) => c.output),
+      ].sort(),
     );
   });
 });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lambda/contract.ts';
 import { ACCESS_LOG_FIELDS } from '../../lib/constructs/ingest-api.ts';
-import { STACK_OUTPUTS } from '../../lib/leadsie-webhooks-stack.ts';
+import { MONITORING_OUTPUTS, STACK_OUTPUTS } from '../../lib/leadsie-webhooks-stack.ts';
 import { arnOf, logicalId, ref, resourceById, synthStack } from './support.ts';
 
 const { stack, template } = synthStack();
@@ -149,8 +149,10 @@ describe('the stack outputs', () => {
   const outputs = template.toJSON().Outputs as Record<string, { Value: unknown; Description?: string }>;
   const join = (value: unknown) => (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
 
-  it('are exactly the six the CLI and operators use', () => {
-    expect(Object.keys(outputs).sort()).toEqual(Object.values(STACK_OUTPUTS).sort());
+  it('are exactly the six the CLI and operators use, and the two of monitoring', () => {
+    expect(Object.keys(outputs).sort()).toEqual(
+      [...Object.values(STACK_OUTPUTS), ...Object.values(MONITORING_OUTPUTS)].sort(),
+    );
   });
 
   it('each have a description', () => {
