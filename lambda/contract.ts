@@ -167,6 +167,12 @@ export const TABLE = {
 export const ENVELOPE_SCHEMA_VERSION = 1;
 
 /**
+ * The message of the reconciler's summary log line; the stack turns its `backlog` field into the
+ * `ReconcilerBacklog` metric (a metric filter), so the two must agree.
+ */
+export const RECONCILER_RUN_LOG_MESSAGE = 'reconciler run';
+
+/**
  * SNS message attributes set on every published envelope, for subscription filter policies.
  * `String.Array` attributes carry a JSON array of strings.
  */

@@ -6,7 +6,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDbConnectionStore } from '../adapters/dynamodb-connection-store.ts';
 import { SnsEventPublisher } from '../adapters/sns-event-publisher.ts';
-import { DEFAULTS, ENV } from '../contract.ts';
+import { DEFAULTS, ENV, RECONCILER_RUN_LOG_MESSAGE } from '../contract.ts';
 import { dynamoDbClient, snsClient } from '../shared/clients.ts';
 import { positiveIntEnv, requireEnv } from '../shared/env.ts';
 import {
@@ -21,7 +21,7 @@ export interface ReconcilerDeps extends ReconcileDeps {
 
 export const makeHandler = (deps: ReconcilerDeps) => async (): Promise<ReconcileSummary> => {
   const summary = await reconcilePending(deps, deps.limit);
-  deps.log.info('reconciler run', { ...summary });
+  deps.log.info(RECONCILER_RUN_LOG_MESSAGE, { ...summary });
   return summary;
 };
 

@@ -22,7 +22,7 @@ import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, MetricFilter, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { DEFAULTS, ENV } from '../../lambda/contract.ts';
+import { DEFAULTS, ENV, RECONCILER_RUN_LOG_MESSAGE } from '../../lambda/contract.ts';
 import type { ConnectionEvents } from './connection-events.ts';
 import type { ConnectionStore } from './connection-store.ts';
 import { CUSTOM_METRICS, CUSTOM_METRICS_NAMESPACE } from './custom-metrics.ts';
@@ -32,7 +32,7 @@ import { HouseFunction } from './house-function.ts';
 export const RECONCILER_TIMEOUT = Duration.seconds(60);
 
 /** The message of the summary line the reconciler logs once per run (`lambda/handlers/reconciler.ts`). */
-export const RECONCILER_RUN_MESSAGE = 'reconciler run';
+export const RECONCILER_RUN_MESSAGE = RECONCILER_RUN_LOG_MESSAGE;
 
 /** Retries EventBridge makes when it cannot hand a scheduled event to Lambda (not function errors). */
 export const RECONCILER_RULE_RETRY_ATTEMPTS = 2;
