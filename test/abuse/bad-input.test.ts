@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS, ROUTES } from '../../lambda/contract.ts';
 import { MAX_NESTING_DEPTH } from '../../lambda/domain/payload.ts';
 import { type RawAnswer, type RawRequest, runPool, sendRaw, tally } from '../support/abuse-http.ts';
-import { type AbuseLocal, CONSUMERS, startAbuseLocal } from '../support/abuse-local.ts';
+import { type AbuseLocal, KNOWN_CONSUMERS, startAbuseLocal } from '../support/abuse-local.ts';
 import { Cleanup } from '../support/local-harness.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -641,7 +641,7 @@ describe('bad input over HTTP (local mode)', () => {
     expect(local.published).toEqual([]);
     expect(await local.storedDeliveries()).toEqual([]);
     expect(await local.server.store.pendingDeliveries()).toEqual([]);
-    for (const consumer of CONSUMERS) {
+    for (const consumer of local.consumers) {
       expect(await local.outbox(consumer), consumer).toEqual([]);
       expect(await local.deadLetters(consumer), consumer).toEqual([]);
     }
@@ -684,6 +684,7 @@ describe('bad input over HTTP (local mode)', () => {
     const answer = await sendRaw(local.server.baseUrl, post(body));
     expect(answer.status, answer.text).toBe(200);
     expect(answer.json).toEqual({ eventId: expect.any(String), duplicate: false });
+    expect(local.consumers).toEqual(expect.arrayContaining([...KNOWN_CONSUMERS]));
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeBefore);
     expect(await local.server.topic.drain(10_000)).toEqual([]);
@@ -693,7 +694,7 @@ describe('bad input over HTTP (local mode)', () => {
     expect(stored.map((delivery) => delivery.eventId)).toEqual([eventId]);
     // The raw body is kept exactly as it came, keys and all.
     expect(stored[0]?.rawBody).toBe(body);
-    for (const consumer of CONSUMERS) {
+    for (const consumer of local.consumers) {
       expect(
         (await local.outbox(consumer)).map((line) => line.eventId),
         consumer,

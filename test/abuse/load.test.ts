@@ -1,14 +1,15 @@
 /**
  * Load in local mode, over real HTTP: 5,000 distinct webhooks at concurrency 50 through the
  * handlers the stack deploys, the embedded store and the in-process topic. Every one is answered
- * 200 once, stored once, published once and delivered once to each consumer (slack, hubspot,
- * forward: every payload has a user and none is a Leadsie test). The suite prints the throughput
- * and the p50/p99 latency it saw; it asserts correctness, not speed (CI machines vary).
+ * 200 once, stored once, published once and delivered once to each consumer local mode runs
+ * (slack, hubspot, forward, sheets, email: every payload has a user, is not a Leadsie test and is
+ * PARTIAL_SUCCESS, which the email consumer's default statuses include). The suite prints the
+ * throughput and the p50/p99 latency it saw; it asserts correctness, not speed (CI machines vary).
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { percentile, runPool, tally } from '../support/abuse-http.ts';
-import { CONSUMERS, startAbuseLocal } from '../support/abuse-local.ts';
+import { KNOWN_CONSUMERS, startAbuseLocal } from '../support/abuse-local.ts';
 import { Cleanup } from '../support/local-harness.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -35,7 +36,7 @@ afterAll(() => cleanup.run());
 
 describe('load (local mode, over HTTP)', () => {
   it(`takes ${WEBHOOKS} distinct webhooks at concurrency ${CONCURRENCY}: each stored once and delivered once per consumer`, {
-    timeout: 300_000,
+    timeout: 420_000,
   }, async () => {
     let consoleLines = 0;
     const local = await startAbuseLocal(cleanup, {
@@ -43,6 +44,7 @@ describe('load (local mode, over HTTP)', () => {
         consoleLines++;
       },
     });
+    expect(local.consumers).toEqual(expect.arrayContaining([...KNOWN_CONSUMERS]));
     const bodies = Array.from({ length: WEBHOOKS }, (_, i) => payload(i));
     const latencies: number[] = [];
 
@@ -68,9 +70,11 @@ describe('load (local mode, over HTTP)', () => {
     const eventIds = new Set(acknowledged.map((a) => a.eventId));
     expect(eventIds.size).toBe(WEBHOOKS);
 
-    // The consumers run alongside the ingest; wait for what they still have queued.
+    // The consumers run alongside the ingest but fall behind it: in local mode everything (the
+    // handlers, their SDK clients, dynalite) shares one event loop, and the five consumers make
+    // more store calls per event than the ingest does. Wait for what they still have queued.
     const drainStarted = performance.now();
-    expect(await local.server.topic.drain(180_000)).toEqual([]);
+    expect(await local.server.topic.drain(240_000)).toEqual([]);
     const drainSeconds = (performance.now() - drainStarted) / 1000;
 
     const sorted = (ids: Iterable<string | null>) => [...ids].map(String).sort();
@@ -81,7 +85,7 @@ describe('load (local mode, over HTTP)', () => {
     expect(stored.filter((d) => d.publishedAt === null || d.version !== 1)).toEqual([]);
     expect(await local.server.store.pendingDeliveries(10)).toEqual([]);
     const lines: string[] = [];
-    for (const consumer of CONSUMERS) {
+    for (const consumer of local.consumers) {
       const outbox = await local.outbox(consumer);
       expect(outbox, consumer).toHaveLength(WEBHOOKS);
       expect(sorted(outbox.map((line) => line.eventId)), consumer).toEqual(expected);

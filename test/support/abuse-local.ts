@@ -10,16 +10,18 @@ import type { LocalOptions } from '../../local/server.ts';
 import { paths } from '../../local/state.ts';
 import { type Cleanup, readJsonl, startTestLocal, type TestLocal } from './local-harness.ts';
 
-export const CONSUMERS = ['slack', 'hubspot', 'forward'] as const;
-export type Consumer = (typeof CONSUMERS)[number];
+/** Consumers every local server runs (it may run more: `consumers` lists them all). */
+export const KNOWN_CONSUMERS = ['slack', 'hubspot', 'forward', 'sheets', 'email'] as const;
 
 export interface AbuseLocal extends TestLocal {
+  /** Every consumer this server runs (dry run or live), from `server.live`. */
+  consumers: string[];
   /** Every event handed to the topic (`publish` and the admin endpoint both go through `route`). */
   published: ConnectionEvent[];
   /** Every delivery in the store received since a day before the server started, whatever its state. */
   storedDeliveries(): Promise<StoredDelivery[]>;
-  outbox(consumer: Consumer): Promise<OutboxLine[]>;
-  deadLetters(consumer: Consumer): Promise<Record<string, unknown>[]>;
+  outbox(consumer: string): Promise<OutboxLine[]>;
+  deadLetters(consumer: string): Promise<Record<string, unknown>[]>;
 }
 
 export const startAbuseLocal = async (
@@ -38,6 +40,7 @@ export const startAbuseLocal = async (
   };
   return {
     ...local,
+    consumers: Object.keys(local.server.live).sort(),
     published,
     storedDeliveries: async () => {
       const deliveries: StoredDelivery[] = [];
