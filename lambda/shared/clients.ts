@@ -2,21 +2,13 @@
  * AWS SDK clients, built lazily once per container and shared by every invocation. Region and
  * credentials come from the Lambda environment (or the default chain locally); `AWS_ENDPOINT_URL`
  * points every client at a local endpoint (moto in tests).
+ *
+ * Each client lives in its own side-effect-free module, re-exported here: esbuild drops a module
+ * whose exports a function never uses, and with it the SDK package it imports. Importing a client
+ * a function does not use costs tens of milliseconds of cold start (`npm run bench`), so keep
+ * anything with a top-level effect out of these modules.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
-
-const once = <T>(make: () => T): (() => T) => {
-  let client: T | undefined;
-  return () => {
-    client ??= make();
-    return client;
-  };
-};
-
-export const dynamoDbClient = once(() => new DynamoDBClient({}));
-export const snsClient = once(() => new SNSClient({}));
-export const secretsManagerClient = once(() => new SecretsManagerClient({}));
-export const sqsClient = once(() => new SQSClient({}));
+export { dynamoDbClient } from './dynamodb-client.ts';
+export { secretsManagerClient } from './secrets-manager-client.ts';
+export { snsClient } from './sns-client.ts';
+export { sqsClient } from './sqs-client.ts';
