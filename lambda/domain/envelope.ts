@@ -8,37 +8,55 @@ import { ENVELOPE_SCHEMA_VERSION, type MESSAGE_ATTRIBUTES } from '../contract.ts
 import { type FlatRecord, flatten, typeKey } from './flatten.ts';
 import { CONNECTED, type LeadsiePayload } from './payload.ts';
 
-const nullableString = z.nullable(z.string());
+/**
+ * The schemas, built once at module load by the calls below. Each export is one call annotated as
+ * pure, so a bundle that only builds envelopes (the ingest function publishes them, it never
+ * validates one) leaves the schemas, and the zod code only they use, out (`npm run bench`).
+ */
+const buildSchemas = () => {
+  const nullableString = z.nullable(z.string());
 
-export const envelopeAssetSchema = z.object({
-  type: z.string(),
-  typeKey: z.string(),
-  platform: nullableString,
-  id: z.string(),
-  name: nullableString,
-  ok: z.nullable(z.boolean()),
-  connectionStatus: nullableString,
-  message: nullableString,
-  time: nullableString,
-  link: nullableString,
-});
+  const envelopeAssetSchema = z.object({
+    type: z.string(),
+    typeKey: z.string(),
+    platform: nullableString,
+    id: z.string(),
+    name: nullableString,
+    ok: z.nullable(z.boolean()),
+    connectionStatus: nullableString,
+    message: nullableString,
+    time: nullableString,
+    link: nullableString,
+  });
 
-export const envelopeSchema = z.object({
-  schemaVersion: z.literal(ENVELOPE_SCHEMA_VERSION),
-  eventId: z.string(),
-  fingerprint: z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/)),
-  receivedAt: z.iso.datetime(),
-  user: nullableString,
-  request: z.object({ url: z.string(), name: z.string() }),
-  client: z.nullable(z.object({ name: nullableString, summaryUrl: nullableString })),
-  status: nullableString,
-  accessLevel: nullableString,
-  apiVersion: z.int().check(z.gte(1)),
-  isTest: z.boolean(),
-  version: z.number().check(z.int(), z.gte(0)),
-  assets: z.array(envelopeAssetSchema),
-  flat: z.record(z.string(), nullableString),
-});
+  const envelopeSchema = z.object({
+    schemaVersion: z.literal(ENVELOPE_SCHEMA_VERSION),
+    eventId: z.string(),
+    fingerprint: z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/)),
+    receivedAt: z.iso.datetime(),
+    user: nullableString,
+    request: z.object({ url: z.string(), name: z.string() }),
+    client: z.nullable(z.object({ name: nullableString, summaryUrl: nullableString })),
+    status: nullableString,
+    accessLevel: nullableString,
+    apiVersion: z.int().check(z.gte(1)),
+    isTest: z.boolean(),
+    version: z.number().check(z.int(), z.gte(0)),
+    assets: z.array(envelopeAssetSchema),
+    flat: z.record(z.string(), nullableString),
+  });
+  return { envelopeAssetSchema, envelopeSchema };
+};
+
+type Schemas = ReturnType<typeof buildSchemas>;
+let built: Schemas | undefined;
+const schema = <K extends keyof Schemas>(name: K): Schemas[K] => {
+  built ??= buildSchemas();
+  return built[name];
+};
+
+export const envelopeAssetSchema = /* @__PURE__ */ schema('envelopeAssetSchema');
+export const envelopeSchema = /* @__PURE__ */ schema('envelopeSchema');
 
 export type EnvelopeAsset = z.infer<typeof envelopeAssetSchema>;
 export type ConnectionEvent = z.infer<typeof envelopeSchema>;

@@ -27,19 +27,132 @@ export const pythonStr = (value: unknown): string => {
   return String(value);
 };
 
-const EDGE_COMMAS_AND_SPACES = /^[, ]+|[, ]+$/g;
+const isCommaOrSpace = (code: number): boolean => code === 44 || code === 32;
 
 /** Python's `s.strip(', ')`: removes any run of commas and spaces at both ends. */
-export const stripCommaSpace = (text: string): string => text.replace(EDGE_COMMAS_AND_SPACES, '');
+export const stripCommaSpace = (text: string): string => {
+  let start = 0;
+  let end = text.length;
+  while (start < end && isCommaOrSpace(text.charCodeAt(start))) start++;
+  while (end > start && isCommaOrSpace(text.charCodeAt(end - 1))) end--;
+  return start === 0 && end === text.length ? text : text.slice(start, end);
+};
+
+/** Python's `s.rstrip(', ')`. */
+const stripEndCommaSpace = (text: string): string => {
+  let end = text.length;
+  while (end > 0 && isCommaOrSpace(text.charCodeAt(end - 1))) end--;
+  return end === text.length ? text : text.slice(0, end);
+};
 
 /** The key prefix of an asset type: `"Instagram Account"` → `"instagram_account"`. */
 export const typeKey = (type: string): string => type.toLowerCase().replaceAll(' ', '_');
 
-/** Appends one value to the joined field, as the script does: `f"{prev}, {value}".strip(', ')`. */
-const append = (record: Map<string, FlatValue>, key: string, value: unknown): void => {
-  const previous = record.has(key) ? pythonStr(record.get(key)) : '';
-  record.set(key, stripCommaSpace(`${previous}, ${pythonStr(value)}`));
+/** Flat-record keys per format and asset type: a handful of types recur in every payload. */
+const KEY_CACHE_LIMIT = 1000;
+const keyCache = new Map<readonly string[], Map<string, string[]>>();
+
+const keysOfType = (suffixes: readonly string[], type: string): string[] => {
+  let byType = keyCache.get(suffixes);
+  if (byType === undefined) {
+    byType = new Map();
+    keyCache.set(suffixes, byType);
+  }
+  let keys = byType.get(type);
+  if (keys === undefined) {
+    const prefix = typeKey(type);
+    keys = suffixes.map((suffix) => `${prefix}_${suffix}`);
+    // Bounded: types are Leadsie's, but a payload could make up any number of them.
+    if (byType.size >= KEY_CACHE_LIMIT) byType.clear();
+    byType.set(type, keys);
+  }
+  return keys;
 };
+
+/**
+ * The joined fields of one key prefix (`ad_account`): `values[i]` is the field `keys[i]` so far, or
+ * undefined before its first value. Every asset of a prefix appends to all its keys, in order.
+ */
+interface PrefixFields {
+  keys: string[];
+  values: (string | undefined)[];
+}
+
+const V1_SUFFIXES = ['id', 'name', 'is_success', 'message'] as const;
+const V2_SUFFIXES = ['id', 'name', 'is_success', 'message', 'connection_status', 'platform'] as const;
+
+/**
+ * The flat record under construction. `append` is the script's `f"{prev}, {value}".strip(', ')`,
+ * computed without rescanning `prev`: a value `append` made is already stripped (no comma or space
+ * at either end), so only the new value's end needs looking at. A key that is also one of the
+ * record's first keys (`user_id` for an asset type "User", `client_name` for "Client") starts from
+ * that value, and its first append takes the general way, as the script does.
+ */
+class FlatBuilder {
+  /**
+   * A plain object: its keys (`user_id`, `<prefix>_<suffix>`, …) are never array indexes nor
+   * `__proto__`, so it keeps insertion order, as the script's dict does.
+   */
+  private readonly record: FlatRecord = {};
+  private readonly byType = new Map<string, PrefixFields>();
+  private readonly byPrefix = new Map<string, PrefixFields>();
+
+  constructor(private readonly suffixes: readonly string[]) {}
+
+  set(key: string, value: FlatValue): void {
+    this.record[key] = value;
+  }
+
+  /** The fields of an asset type's prefix (types differing only in case share them, as in the script). */
+  fieldsOf(type: string): PrefixFields {
+    let fields = this.byType.get(type);
+    if (fields === undefined) {
+      const keys = keysOfType(this.suffixes, type);
+      // Keyed by the first key: types with the same prefix share their fields.
+      const first = keys[0] as string;
+      fields = this.byPrefix.get(first);
+      if (fields === undefined) {
+        fields = { keys, values: [] };
+        this.byPrefix.set(first, fields);
+      }
+      this.byType.set(type, fields);
+    }
+    return fields;
+  }
+
+  append(fields: PrefixFields, index: number, value: unknown): void {
+    const text = typeof value === 'string' ? value : pythonStr(value);
+    const previous = fields.values[index];
+    if (previous === undefined) {
+      const key = fields.keys[index] as string;
+      // `strip(', ' + text)` is `strip(text)` when there is nothing before it.
+      fields.values[index] = Object.hasOwn(this.record, key)
+        ? stripCommaSpace(`${pythonStr(this.record[key])}, ${text}`)
+        : stripCommaSpace(text);
+    } else if (previous === '') {
+      fields.values[index] = stripCommaSpace(text);
+    } else {
+      const last = text.length === 0 ? 44 : text.charCodeAt(text.length - 1);
+      if (!isCommaOrSpace(last)) {
+        fields.values[index] = `${previous}, ${text}`;
+      } else {
+        const tail = stripEndCommaSpace(text);
+        if (tail !== '') fields.values[index] = `${previous}, ${tail}`;
+      }
+    }
+  }
+
+  /** The record: its first keys, then each prefix's keys in the order the prefixes first appeared. */
+  build(): FlatRecord {
+    for (const fields of this.byPrefix.values()) {
+      for (let i = 0; i < fields.keys.length; i++) {
+        const value = fields.values[i];
+        if (value !== undefined) this.record[fields.keys[i] as string] = value;
+      }
+    }
+    return this.record;
+  }
+}
 
 const successOfV2 = (asset: { connectionStatus?: string | null; isSuccess?: boolean | null }): unknown => {
   if (typeof asset.isSuccess === 'boolean' && asset.connectionStatus == null) return asset.isSuccess;
@@ -50,33 +163,33 @@ const successOfV2 = (asset: { connectionStatus?: string | null; isSuccess?: bool
 /** Flattens a validated payload into the seed-compatible flat record. Pure; never throws. */
 export const flatten = (payload: LeadsiePayload): FlatRecord => {
   const data = payload.data;
-  const record = new Map<string, FlatValue>();
+  const flat = new FlatBuilder(payload.format === 1 ? V1_SUFFIXES : V2_SUFFIXES);
   // `actual_payload.get('user', '')`: absent is "", an explicit null stays null.
-  record.set('user_id', data.user === undefined ? '' : data.user);
-  record.set('requestUrl', data.requestUrl);
-  record.set('requestName', data.requestName);
+  flat.set('user_id', data.user === undefined ? '' : data.user);
+  flat.set('requestUrl', data.requestUrl);
+  flat.set('requestName', data.requestName);
 
   if (payload.format === 1) {
     for (const asset of payload.data.connectionAssets) {
-      const prefix = typeKey(asset.type);
-      append(record, `${prefix}_id`, asset.id);
-      append(record, `${prefix}_name`, asset.name === undefined ? '' : asset.name);
-      append(record, `${prefix}_is_success`, asset.isSuccess === undefined ? '' : asset.isSuccess);
-      append(record, `${prefix}_message`, asset.message === undefined ? '' : asset.message);
+      const fields = flat.fieldsOf(asset.type);
+      flat.append(fields, 0, asset.id);
+      flat.append(fields, 1, asset.name === undefined ? '' : asset.name);
+      flat.append(fields, 2, asset.isSuccess === undefined ? '' : asset.isSuccess);
+      flat.append(fields, 3, asset.message === undefined ? '' : asset.message);
     }
   } else {
     const v2 = payload.data;
-    record.set('client_name', v2.clientName ?? '');
-    record.set('client_summary_url', v2.clientSummaryUrl ?? '');
+    flat.set('client_name', v2.clientName ?? '');
+    flat.set('client_summary_url', v2.clientSummaryUrl ?? '');
     for (const asset of v2.connectionAssets) {
-      const prefix = typeKey(asset.type);
-      append(record, `${prefix}_id`, asset.id);
-      append(record, `${prefix}_name`, asset.name ?? '');
-      append(record, `${prefix}_is_success`, successOfV2(asset));
-      append(record, `${prefix}_message`, asset.notes || asset.message || '');
-      append(record, `${prefix}_connection_status`, asset.connectionStatus ?? '');
-      append(record, `${prefix}_platform`, asset.platform ?? '');
+      const fields = flat.fieldsOf(asset.type);
+      flat.append(fields, 0, asset.id);
+      flat.append(fields, 1, asset.name ?? '');
+      flat.append(fields, 2, successOfV2(asset));
+      flat.append(fields, 3, asset.notes || asset.message || '');
+      flat.append(fields, 4, asset.connectionStatus ?? '');
+      flat.append(fields, 5, asset.platform ?? '');
     }
   }
-  return Object.fromEntries(record);
+  return flat.build();
 };

@@ -31,87 +31,108 @@ export const KNOWN_CONNECTION_STATUSES = [
 /** The v2 connection status that counts as a successful connection. */
 export const CONNECTED = 'Connected';
 
-const optionalString = z.optional(z.nullable(z.string()));
-const optionalBoolean = z.optional(z.nullable(z.boolean()));
+/**
+ * The schemas, built once at module load by the calls below. Each export is one call annotated as
+ * pure, so a bundle that never validates a payload (a consumer needs only `formatPath` and
+ * `CONNECTED` from this module) leaves the schemas, and the zod code only they use, out: 11 KB and
+ * several milliseconds of every consumer's cold start (`npm run bench`).
+ */
+const buildSchemas = () => {
+  const optionalString = z.optional(z.nullable(z.string()));
+  const optionalBoolean = z.optional(z.nullable(z.boolean()));
 
-/** Fields common to every asset: what identity and flattening need. */
-/** Asset ids are strings; an integer id (which Python prints the same way) is read as its string. */
-const assetId = z.pipe(
-  z.union([z.string(), z.int()], {
-    error: (issue) =>
-      issue.input === undefined ? 'missing (expected string)' : 'expected a string (or an integer)',
-  }),
-  z.transform((id: string | number) => String(id)),
-);
+  /** Asset ids are strings; an integer id (which Python prints the same way) is read as its string. */
+  const assetId = z.pipe(
+    z.union([z.string(), z.int()], {
+      error: (issue) =>
+        issue.input === undefined ? 'missing (expected string)' : 'expected a string (or an integer)',
+    }),
+    z.transform((id: string | number) => String(id)),
+  );
 
-const assetCore = {
-  type: z.string().check(z.minLength(1, 'asset type must not be empty')),
-  id: assetId,
-  name: optionalString,
-  time: optionalString,
-};
+  /** Fields common to every asset: what identity and flattening need. */
+  const assetCore = {
+    type: z.string().check(z.minLength(1, 'asset type must not be empty')),
+    id: assetId,
+    name: optionalString,
+    time: optionalString,
+  };
 
-export const assetV1Schema = z.looseObject({
-  ...assetCore,
-  isSuccess: optionalBoolean,
-  message: optionalString,
-});
+  const assetV1Schema = z.looseObject({
+    ...assetCore,
+    isSuccess: optionalBoolean,
+    message: optionalString,
+  });
 
-export const assetV2Schema = z.looseObject({
-  ...assetCore,
-  platform: optionalString,
-  connectionStatus: optionalString,
-  wasInitialGrantSuccessful: optionalBoolean,
-  notes: optionalString,
-  statusLastCheckedAt: optionalString,
-  linkToAsset: optionalString,
-  accessLevel: optionalString,
-  assignedUsers: z.optional(
-    z.nullable(
-      z.array(
-        z.looseObject({
-          id: optionalString,
-          name: optionalString,
-          role: optionalString,
-          isSuccess: optionalBoolean,
-        }),
+  const assetV2Schema = z.looseObject({
+    ...assetCore,
+    platform: optionalString,
+    connectionStatus: optionalString,
+    wasInitialGrantSuccessful: optionalBoolean,
+    notes: optionalString,
+    statusLastCheckedAt: optionalString,
+    linkToAsset: optionalString,
+    accessLevel: optionalString,
+    assignedUsers: z.optional(
+      z.nullable(
+        z.array(
+          z.looseObject({
+            id: optionalString,
+            name: optionalString,
+            role: optionalString,
+            isSuccess: optionalBoolean,
+          }),
+        ),
       ),
     ),
-  ),
-  connectedAccount: z.optional(z.nullable(z.looseObject({ id: optionalString, name: optionalString }))),
-  wasInvitedByEmail: optionalBoolean,
-  wasCreatedByLeadsie: optionalBoolean,
-  platformPermissionsGranted: z.optional(
-    z.nullable(
-      z.union([z.string(), z.array(z.string())], { error: 'expected a string or a list of strings' }),
+    connectedAccount: z.optional(z.nullable(z.looseObject({ id: optionalString, name: optionalString }))),
+    wasInvitedByEmail: optionalBoolean,
+    wasCreatedByLeadsie: optionalBoolean,
+    platformPermissionsGranted: z.optional(
+      z.nullable(
+        z.union([z.string(), z.array(z.string())], { error: 'expected a string or a list of strings' }),
+      ),
     ),
-  ),
-  // Older-style fields, tolerated on v2 assets too.
-  isSuccess: optionalBoolean,
-  message: optionalString,
-});
+    // Older-style fields, tolerated on v2 assets too.
+    isSuccess: optionalBoolean,
+    message: optionalString,
+  });
 
-const payloadCore = {
-  user: optionalString,
-  requestUrl: z.string().check(z.minLength(1, 'requestUrl must not be empty')),
-  requestName: z.string(),
-  accessLevel: optionalString,
-  status: optionalString,
+  const payloadCore = {
+    user: optionalString,
+    requestUrl: z.string().check(z.minLength(1, 'requestUrl must not be empty')),
+    requestName: z.string(),
+    accessLevel: optionalString,
+    status: optionalString,
+  };
+
+  const payloadV1Schema = z.looseObject({
+    ...payloadCore,
+    apiVersion: z.optional(z.nullable(z.literal(1))),
+    connectionAssets: z.array(assetV1Schema),
+  });
+
+  const payloadV2Schema = z.looseObject({
+    ...payloadCore,
+    apiVersion: z.number().check(z.int(), z.gte(2)),
+    clientName: optionalString,
+    clientSummaryUrl: optionalString,
+    connectionAssets: z.array(assetV2Schema),
+  });
+  return { assetV1Schema, assetV2Schema, payloadV1Schema, payloadV2Schema };
 };
 
-export const payloadV1Schema = z.looseObject({
-  ...payloadCore,
-  apiVersion: z.optional(z.nullable(z.literal(1))),
-  connectionAssets: z.array(assetV1Schema),
-});
+type Schemas = ReturnType<typeof buildSchemas>;
+let built: Schemas | undefined;
+const schema = <K extends keyof Schemas>(name: K): Schemas[K] => {
+  built ??= buildSchemas();
+  return built[name];
+};
 
-export const payloadV2Schema = z.looseObject({
-  ...payloadCore,
-  apiVersion: z.number().check(z.int(), z.gte(2)),
-  clientName: optionalString,
-  clientSummaryUrl: optionalString,
-  connectionAssets: z.array(assetV2Schema),
-});
+export const assetV1Schema = /* @__PURE__ */ schema('assetV1Schema');
+export const assetV2Schema = /* @__PURE__ */ schema('assetV2Schema');
+export const payloadV1Schema = /* @__PURE__ */ schema('payloadV1Schema');
+export const payloadV2Schema = /* @__PURE__ */ schema('payloadV2Schema');
 
 export type AssetV1 = z.infer<typeof assetV1Schema>;
 export type AssetV2 = z.infer<typeof assetV2Schema>;
@@ -169,6 +190,256 @@ export const nestingDepth = (value: unknown, stopAbove = Number.POSITIVE_INFINIT
 };
 
 /**
+ * True when a JSON value nests more than `limit` levels (the same test as
+ * `nestingDepth(value, limit) > limit`, without its allocations). It recurses at most `limit` + 1
+ * frames deep, so a hostile body cannot blow the stack.
+ */
+const deeperThan = (value: unknown, limit: number): boolean => {
+  if (typeof value !== 'object' || value === null) return false;
+  if (limit === 0) return true;
+  // Leaves are checked here rather than by a call each: most of a payload is leaves.
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      if (typeof item === 'object' && item !== null && deeperThan(item, limit - 1)) return true;
+    }
+    return false;
+  }
+  for (const key in value) {
+    const item = (value as Record<string, unknown>)[key];
+    if (typeof item === 'object' && item !== null && deeperThan(item, limit - 1)) return true;
+  }
+  return false;
+};
+
+// ── The fast path ────────────────────────────────────────────────────────────────────────────────
+//
+// zod's general machinery (issue lists, contexts, a copy of every object) costs about 1 µs per
+// asset: as much as the reference script needs to parse and flatten a whole payload. So each
+// payload schema is also compiled, from its own zod definition, into plain checks that either give
+// the value zod would (the same keys and values, the same transforms) or give up. Giving up costs
+// nothing but the time spent: parsePayload then asks zod, which decides and says what is wrong. The
+// fast path accepts only what zod accepts, and what it cannot mirror (a type or check it does not
+// know) fails the compilation loudly, when the first payload is parsed. `test/bench/` checks the two
+// agree on every fixture, golden and generated payload.
+
+/** What a compiled check returns when it gives up. */
+const GIVE_UP: unique symbol = Symbol('give up');
+type Compiled = (value: unknown) => unknown;
+
+interface ZodDefLike {
+  type: string;
+  checks?: { _zod: { def: ZodDefLike & Record<string, unknown> } }[];
+  [key: string]: unknown;
+}
+type ZodLike = { _zod: { def: ZodDefLike } };
+
+/** What a zod transform is given besides the value: where it may report an issue (then zod decides). */
+class TransformContext {
+  readonly issues: unknown[] = [];
+  constructor(readonly value: unknown) {}
+  addIssue(issue: unknown): void {
+    this.issues.push(issue);
+  }
+}
+
+const unsupported = (what: string): never => {
+  throw new Error(
+    `payload fast path: cannot mirror zod ${what}; teach compileSchema in lambda/domain/payload.ts`,
+  );
+};
+
+/** A number check of zod's (`int()`, `gte()`) as a predicate. */
+const numberCheck = (def: Record<string, unknown>): ((n: number) => boolean) => {
+  if (def.check === 'number_format' && def.format === 'safeint') return Number.isSafeInteger;
+  if (def.check === 'greater_than' && typeof def.value === 'number') {
+    const bound = def.value;
+    return def.inclusive === true ? (n) => n >= bound : (n) => n > bound;
+  }
+  return unsupported(`number check ${String(def.check)}`);
+};
+
+/** Compiles a zod schema; `optional` says whether an object may leave the key out. */
+const compileSchema = (schema: ZodLike): { run: Compiled; optional: boolean } => {
+  const def = schema._zod.def;
+  const checks = (def.checks ?? []).map((c) => c._zod.def);
+  const noChecks = () => {
+    if (checks.length > 0) unsupported(`checks on ${def.type}`);
+  };
+  switch (def.type) {
+    case 'string': {
+      let min = 0;
+      for (const c of checks) {
+        if (c.check === 'min_length' && typeof c.minimum === 'number') min = Math.max(min, c.minimum);
+        else unsupported(`string check ${String(c.check)}`);
+      }
+      return { run: (v) => (typeof v === 'string' && v.length >= min ? v : GIVE_UP), optional: false };
+    }
+    case 'boolean':
+      noChecks();
+      return { run: (v) => (typeof v === 'boolean' ? v : GIVE_UP), optional: false };
+    case 'number': {
+      // `z.int()` is a number schema that carries its own format; `.check(z.int(), z.gte(2))` lists them.
+      const predicates = [...(def.check === undefined ? [] : [numberCheck(def)]), ...checks.map(numberCheck)];
+      return {
+        run: (v) =>
+          typeof v === 'number' && Number.isFinite(v) && predicates.every((p) => p(v)) ? v : GIVE_UP,
+        optional: false,
+      };
+    }
+    case 'literal': {
+      noChecks();
+      const values = def.values as unknown[];
+      return { run: (v) => (values.includes(v) ? v : GIVE_UP), optional: false };
+    }
+    case 'nullable': {
+      noChecks();
+      const inner = compileSchema(def.innerType as ZodLike);
+      return { run: (v) => (v === null ? null : inner.run(v)), optional: inner.optional };
+    }
+    case 'optional': {
+      noChecks();
+      const inner = compileSchema(def.innerType as ZodLike);
+      return { run: (v) => (v === undefined ? undefined : inner.run(v)), optional: true };
+    }
+    case 'array': {
+      noChecks();
+      const element = compileSchema(def.element as ZodLike).run;
+      return {
+        run: (v) => {
+          if (!Array.isArray(v)) return GIVE_UP;
+          // The input array itself unless an element came out different (an integer id made a string).
+          let out: unknown[] | undefined;
+          for (let i = 0; i < v.length; i++) {
+            const item = element(v[i]);
+            if (item === GIVE_UP) return GIVE_UP;
+            if (out !== undefined) out.push(item);
+            else if (item !== v[i]) {
+              out = v.slice(0, i);
+              out.push(item);
+            }
+          }
+          return out ?? v;
+        },
+        optional: false,
+      };
+    }
+    case 'union': {
+      noChecks();
+      // zod's union returns the first option that accepts the value.
+      const options = (def.options as ZodLike[]).map((o) => compileSchema(o).run);
+      return {
+        run: (v) => {
+          for (const option of options) {
+            const out = option(v);
+            if (out !== GIVE_UP) return out;
+          }
+          return GIVE_UP;
+        },
+        optional: false,
+      };
+    }
+    case 'pipe': {
+      noChecks();
+      const first = compileSchema(def.in as ZodLike).run;
+      const second = compileSchema(def.out as ZodLike).run;
+      return {
+        run: (v) => {
+          const middle = first(v);
+          return middle === GIVE_UP ? GIVE_UP : second(middle);
+        },
+        optional: false,
+      };
+    }
+    case 'transform': {
+      noChecks();
+      const transform = def.transform as (value: unknown, ctx: TransformContext) => unknown;
+      return {
+        run: (v) => {
+          const ctx = new TransformContext(v);
+          const out = transform(v, ctx);
+          if (out instanceof Promise) unsupported('async transforms');
+          return ctx.issues.length > 0 ? GIVE_UP : out;
+        },
+        optional: false,
+      };
+    }
+    case 'object': {
+      noChecks();
+      const shape = def.shape as Record<string, ZodLike>;
+      const fields = Object.keys(shape).map((key) => ({ key, ...compileSchema(shape[key] as ZodLike) }));
+      if (fields.some((f) => f.key === '__proto__')) unsupported('a __proto__ key in a shape');
+      const catchall = (def.catchall as ZodLike | undefined)?._zod.def.type;
+      if (catchall !== undefined && catchall !== 'unknown') unsupported(`a catchall of ${catchall}`);
+      const loose = catchall === 'unknown';
+      const known = new Set(fields.map((f) => f.key));
+      /**
+       * zod's object: the shape's keys in order (an absent optional key stays absent), then, for a
+       * loose object, every other key in input order but `__proto__`.
+       */
+      const copy = (input: Record<string, unknown>): unknown => {
+        const out: Record<string, unknown> = {};
+        for (const field of fields) {
+          if (!(field.key in input)) {
+            if (field.optional) continue;
+            return GIVE_UP;
+          }
+          const value = field.run(input[field.key]);
+          if (value === GIVE_UP) return GIVE_UP;
+          out[field.key] = value;
+        }
+        if (loose) {
+          for (const key in input) {
+            if (known.has(key) || key === '__proto__') continue;
+            out[key] = input[key];
+          }
+        }
+        return out;
+      };
+      return {
+        /**
+         * A loose object whose every field comes out as it went in is returned as it is: the same
+         * keys and values as zod's copy (in the input's key order, which nothing downstream reads),
+         * without allocating one object per asset. Anything else is copied the way zod does.
+         */
+        run: (v) => {
+          if (typeof v !== 'object' || v === null || Array.isArray(v)) return GIVE_UP;
+          const input = v as Record<string, unknown>;
+          if (!loose || Object.hasOwn(input, '__proto__')) return copy(input);
+          for (const field of fields) {
+            if (!(field.key in input)) {
+              if (field.optional) continue;
+              return GIVE_UP;
+            }
+            const raw = input[field.key];
+            const value = field.run(raw);
+            if (value === GIVE_UP) return GIVE_UP;
+            if (value !== raw) return copy(input);
+          }
+          return input;
+        },
+        optional: false,
+      };
+    }
+    default:
+      return unsupported(`type ${def.type}`);
+  }
+};
+
+let fastPaths: { v1: Compiled; v2: Compiled } | undefined;
+
+/** The payload schemas compiled for the fast path (once, on the first payload). */
+export const payloadFastPaths = (): { v1: Compiled; v2: Compiled } => {
+  fastPaths ??= {
+    v1: compileSchema(payloadV1Schema as unknown as ZodLike).run,
+    v2: compileSchema(payloadV2Schema as unknown as ZodLike).run,
+  };
+  return fastPaths;
+};
+
+/** What a fast path returns when it leaves the payload to zod. */
+export const LEFT_TO_ZOD = GIVE_UP;
+
+/**
  * Validates a parsed JSON value as a Leadsie payload. `apiVersion` picks the format: absent or 1 is
  * v1, an integer of 2 or more is v2 (a future version is read with the v2 schema and kept as sent).
  */
@@ -179,7 +450,7 @@ export const parsePayload = (input: unknown): ParseResult => {
       problems: [{ path: '(root)', message: `expected a JSON object, received ${describe(input)}` }],
     };
   }
-  if (nestingDepth(input, MAX_NESTING_DEPTH) > MAX_NESTING_DEPTH) {
+  if (deeperThan(input, MAX_NESTING_DEPTH)) {
     return {
       ok: false,
       problems: [{ path: '(root)', message: `nested more than ${MAX_NESTING_DEPTH} levels deep` }],
@@ -198,6 +469,12 @@ export const parsePayload = (input: unknown): ParseResult => {
     };
   }
   const isV2 = typeof apiVersion === 'number' && apiVersion >= 2;
+  const fast = isV2 ? payloadFastPaths().v2(input) : payloadFastPaths().v1(input);
+  if (fast !== GIVE_UP) {
+    return isV2
+      ? { ok: true, payload: { format: 2, data: fast as PayloadV2 } }
+      : { ok: true, payload: { format: 1, data: fast as PayloadV1 } };
+  }
   const result = isV2 ? payloadV2Schema.safeParse(input) : payloadV1Schema.safeParse(input);
   if (result.success) {
     return isV2
