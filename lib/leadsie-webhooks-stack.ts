@@ -7,15 +7,27 @@
  *                                                              │ one Subscriber per configured consumer
  *                                                              ├──▶ slack:          queue ─▶ slackNotifier
  *                                                              ├──▶ hubspot:        queue ─▶ crmUpdater ─┐ GetItem:
- *                                                              └──▶ forward-<name>: queue ─▶ crmUpdater ─┘ stale check
+ *                                                              ├──▶ forward-<name>: queue ─▶ crmUpdater ─┘ stale check
+ *                                                              ├──▶ sheets:         queue ─▶ sheetsAppender ─▶ Google Sheets
+ *                                                              └──▶ email:          queue ─▶ emailNotifier ──▶ SES (sender only)
+ *                                                                   sheets: one at a time; both: once-only records in the table
  *   Reconciler (every N minutes): pending deliveries in the store ──publish──▶ ConnectionEvents
  *   Monitoring: alarms on all of the above ──▶ alarm topic (emails); one dashboard
  */
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import { Grant } from 'aws-cdk-lib/aws-iam';
+import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { type CrmTargetName, ENV, STACK_OUTPUTS } from '../lambda/contract.ts';
-import type { Config, ConsumerConfig } from './config.ts';
+import { type ConsumerFilter, type CrmTargetName, ENV, STACK_OUTPUTS } from '../lambda/contract.ts';
+import {
+  type Config,
+  type ConsumerConfig,
+  type EmailConfig,
+  emailConsumerFilter,
+  emailEnvironment,
+  type QueueKnobs,
+  type SheetsConfig,
+  sesIdentities,
+} from './config.ts';
 import { ConnectionEvents } from './constructs/connection-events.ts';
 import { ConnectionStore } from './constructs/connection-store.ts';
 import type { HandlerName } from './constructs/house-function.ts';
@@ -48,10 +60,26 @@ export const forwarderConsumerName = (name: string): string => `forward-${name}`
 
 /**
  * Logical id of the output holding a consumer's dead-letter queue URL: `SlackDeadLetterQueueUrl`,
- * `HubspotDeadLetterQueueUrl`, `ForwardZapierDeadLetterQueueUrl`.
+ * `HubspotDeadLetterQueueUrl`, `ForwardZapierDeadLetterQueueUrl`, `SheetsDeadLetterQueueUrl`,
+ * `EmailDeadLetterQueueUrl`.
  */
 export const deadLetterQueueOutputId = (consumerName: string): string =>
   `${pascalCase(consumerName)}DeadLetterQueueUrl`;
+
+/**
+ * Timeout of the Google Sheets function: twice the other consumers', because it appends the records
+ * of a batch one after the other (a few Google calls each), where the others deliver them at once.
+ */
+export const SHEETS_TIMEOUT = Duration.seconds(60);
+
+/**
+ * Reserved concurrency of the Google Sheets function: one at a time, so two containers never race
+ * to extend the sheet's header. Its event source still runs up to `maxConcurrency` (at least 2, SQS's
+ * minimum): a second batch is throttled and returns to the queue after the visibility timeout,
+ * counting one receive, hence the Sheets consumer's default `maxReceiveCount` of 10. A sheet takes
+ * about one write a second anyway, so one function at a time costs no throughput worth having.
+ */
+export const SHEETS_RESERVED_CONCURRENCY = 1;
 
 /** Properties of the {@link LeadsieWebhooksStack}. */
 export interface LeadsieWebhooksStackProps extends StackProps {
@@ -67,7 +95,10 @@ export class LeadsieWebhooksStack extends Stack {
   public readonly events: ConnectionEvents;
   /** The HTTP API, its functions and token secrets. */
   public readonly api: IngestApi;
-  /** The configured consumers of the topic, by consumer name (`slack`, `hubspot`, `forward-<name>`). */
+  /**
+   * The configured consumers of the topic, by consumer name (`slack`, `hubspot`, `forward-<name>`,
+   * `sheets`, `email`).
+   */
   public readonly consumers: Readonly<Record<string, Subscriber>>;
   /** The scheduled reconciler of deliveries stored but not published. */
   public readonly reconciler: Reconciler;
@@ -127,10 +158,15 @@ export class LeadsieWebhooksStack extends Stack {
       value: this.api.readTokenSecret.secretArn,
     });
 
-    const { slack, hubspot, forwarders } = config.consumers;
+    const { slack, hubspot, forwarders, sheets, email } = config.consumers;
     const consumers: Subscriber[] = [];
     if (slack) {
-      consumers.push(this.subscriber('slack', 'slackNotifier', slack, 'Posts connection events to Slack'));
+      consumers.push(
+        this.subscriber('slack', 'slackNotifier', slack, slack, {
+          description: 'Posts connection events to Slack',
+          secretName: slack.secretName,
+        }),
+      );
     }
     if (hubspot) {
       const subscriber = this.crmSubscriber(
@@ -158,6 +194,8 @@ export class LeadsieWebhooksStack extends Stack {
       subscriber.fn.addEnv(ENV.forwardFormat, forwarder.format);
       consumers.push(subscriber);
     }
+    if (sheets) consumers.push(this.sheetsSubscriber(sheets));
+    if (email) consumers.push(this.emailSubscriber(email));
     this.consumers = Object.fromEntries(consumers.map((consumer) => [consumer.consumerName, consumer]));
 
     for (const consumer of consumers) {
@@ -195,28 +233,105 @@ export class LeadsieWebhooksStack extends Stack {
     });
   }
 
-  /** A consumer of the topic, as configured: its filter, queue knobs and secret. */
+  /** A consumer of the topic, as configured: its filter, queue knobs and (when it has one) secret. */
   private subscriber(
     consumerName: string,
     handler: HandlerName,
-    consumer: ConsumerConfig,
-    description: string,
+    filter: ConsumerFilter,
+    knobs: QueueKnobs,
+    options: {
+      description: string;
+      secretName?: string;
+      timeout?: Duration;
+      reservedConcurrency?: number;
+    },
   ): Subscriber {
     return new Subscriber(this, `${pascalCase(consumerName)}Consumer`, {
       topic: this.events.topic,
       consumerName,
       handler,
-      secretName: consumer.secretName,
-      filterPolicy: subscriptionFilterPolicy(consumer),
-      description,
-      maxReceiveCount: consumer.maxReceiveCount,
-      maxConcurrency: consumer.maxConcurrency,
-      batchSize: consumer.batchSize,
+      filterPolicy: subscriptionFilterPolicy(filter),
+      maxReceiveCount: knobs.maxReceiveCount,
+      maxConcurrency: knobs.maxConcurrency,
+      batchSize: knobs.batchSize,
       secretMaxAgeSeconds: this.config.secretMaxAgeSeconds,
       memorySize: this.config.lambdaMemoryMb,
       logRetention: this.config.logRetentionDays,
       logRemovalPolicy: this.config.removalPolicy,
+      ...options,
     });
+  }
+
+  /**
+   * `ENV.tableName` and the once-only records of a consumer (`claimOnce`, `completeOnce`,
+   * `releaseOnce` of the store): conditional puts, updates and reads of single items of the table.
+   */
+  private grantOnceRecords(subscriber: Subscriber): void {
+    const { table } = this.store;
+    subscriber.fn.addEnv(ENV.tableName, table.tableName, (fn) =>
+      Grant.addToPrincipal({
+        grantee: fn,
+        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
+        resourceArns: [table.tableArn],
+      }),
+    );
+  }
+
+  /**
+   * The Google Sheets appender: one row per event, as the service account whose JSON key is its
+   * secret; one function at a time ({@link SHEETS_RESERVED_CONCURRENCY}).
+   */
+  private sheetsSubscriber(sheets: SheetsConfig): Subscriber {
+    const subscriber = this.subscriber('sheets', 'sheetsAppender', sheets, sheets, {
+      description: 'Appends connection events to a Google Sheet',
+      secretName: sheets.secretName,
+      timeout: SHEETS_TIMEOUT,
+      reservedConcurrency: SHEETS_RESERVED_CONCURRENCY,
+    });
+    subscriber.fn
+      .addEnv(ENV.sheetsSpreadsheetId, sheets.spreadsheetId)
+      .addEnv(ENV.sheetsSheetName, sheets.sheetName);
+    this.grantOnceRecords(subscriber);
+    return subscriber;
+  }
+
+  /**
+   * The email notifier: team and client emails through SES, with no secret. It may send only as
+   * the sender's SES identity (`identity`, else the From address and its domain, whichever of the
+   * two is verified). The function names no configuration set, so none is granted; a configuration
+   * set that applies anyway (a default one of the account or identity) may need `ses:SendEmail` on
+   * its ARN (`…:configuration-set/<name>`) added here.
+   *
+   * SES sandbox: an account in the sandbox sends only to verified identities, and SES then checks
+   * `ses:SendEmail` against each recipient's identity as well. The recipients' identities are not
+   * granted (in production they would let the function send as them, and client addresses are not
+   * known at synth), so outside the sender's own identity a sandboxed account gets AccessDenied,
+   * which the function dead-letters with SES's reason: request production access first; client
+   * emails need it anyway.
+   */
+  private emailSubscriber(email: EmailConfig): Subscriber {
+    const subscriber = this.subscriber('email', 'emailNotifier', emailConsumerFilter(email), email, {
+      description: 'Emails the team, and optionally the client, about connection events (Amazon SES)',
+    });
+    // SES v2 SendEmail is authorized as ses:SendEmail, on the identity it sends as.
+    const sendAsTheSender = (fn: IGrantable) =>
+      Grant.addToPrincipal({
+        grantee: fn,
+        actions: ['ses:SendEmail'],
+        resourceArns: sesIdentities(email).map((identity) =>
+          this.formatArn({
+            service: 'ses',
+            resource: 'identity',
+            resourceName: identity,
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          }),
+        ),
+      });
+    for (const [name, value] of emailEnvironment(email)) {
+      subscriber.fn.addEnv(name, value, name === ENV.emailFrom ? sendAsTheSender : undefined);
+    }
+    this.grantOnceRecords(subscriber);
+    return subscriber;
   }
 
   /** A crm-updater consumer: its target, and the table read that skips stale events. */
@@ -226,7 +341,10 @@ export class LeadsieWebhooksStack extends Stack {
     consumer: ConsumerConfig,
     description: string,
   ): Subscriber {
-    const subscriber = this.subscriber(consumerName, 'crmUpdater', consumer, description);
+    const subscriber = this.subscriber(consumerName, 'crmUpdater', consumer, consumer, {
+      description,
+      secretName: consumer.secretName,
+    });
     const { table } = this.store;
     subscriber.fn.addEnv(ENV.crmTarget, target).addEnv(ENV.tableName, table.tableName, (fn) =>
       Grant.addToPrincipal({

@@ -16,12 +16,14 @@
  *
  * The function gets the names it needs from `ENV` in `lambda/contract.ts`, each with its grant:
  * its queue URL (change visibility, for a target's Retry-After), its dead-letter queue URL (send, for
- * permanent failures), its secret's name (read the value), and the HTTP timeout. Anything specific
- * to one consumer (a CRM target, the table) is added by the caller with `fn.addEnv`.
+ * permanent failures), its secret's name (read the value; a consumer without a secret, such as the
+ * email notifier, gets neither the name nor any secret permission), and the HTTP timeout. Anything
+ * specific to one consumer (a CRM target, the table) is added by the caller with `fn.addEnv`.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { Grant } from 'aws-cdk-lib/aws-iam';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -52,8 +54,10 @@ export interface SubscriberProps {
   /**
    * Name of the Secrets Manager secret the consumer reads (`ENV.consumerSecretId`). The secret is
    * made by the operator, not by the stack; the function may read that one secret only.
+   * @default - no secret: neither `ENV.consumerSecretId` nor `ENV.secretMaxAgeSeconds` is set, and the
+   *   function may read no secret at all
    */
-  readonly secretName: string;
+  readonly secretName?: string;
   /**
    * Filter policy on the message attributes of the topic (see {@link subscriptionFilterPolicy}).
    * @default - no filter policy: every event reaches the queue
@@ -87,12 +91,21 @@ export interface SubscriberProps {
    */
   readonly maxConcurrency?: number;
   /**
+   * Reserved concurrency of the function: at most this many run at once, whatever invokes them. For
+   * a consumer that must run one at a time (1), since the event source's `maxConcurrency` cannot go
+   * below 2. Below `maxConcurrency` the event source is throttled at times: the throttled batch returns
+   * to the queue after the visibility timeout, and that receive counts toward `maxReceiveCount`, so
+   * give such a consumer a higher `maxReceiveCount`.
+   * @default - none: the function draws on the account's unreserved concurrency
+   */
+  readonly reservedConcurrency?: number;
+  /**
    * Timeout of one outgoing HTTP call, in milliseconds (`ENV.httpTimeoutMs`).
    * @default DEFAULTS.httpTimeoutMs (8000)
    */
   readonly httpTimeoutMs?: number;
   /**
-   * Seconds the function caches the secret's value (`ENV.secretMaxAgeSeconds`).
+   * Seconds the function caches the secret's value (`ENV.secretMaxAgeSeconds`); ignored without `secretName`.
    * @default DEFAULTS.secretMaxAgeSeconds (300)
    */
   readonly secretMaxAgeSeconds?: number;
@@ -145,8 +158,8 @@ export class Subscriber extends Construct {
   public readonly subscription: Subscription;
   /** The SQS event source of {@link fn}. */
   public readonly eventSource: SqsEventSource;
-  /** The consumer's secret, referenced by name (the stack does not own it). */
-  public readonly secret: ISecret;
+  /** The consumer's secret, referenced by name (the stack does not own it); undefined when it has none. */
+  public readonly secret?: ISecret;
 
   constructor(scope: Construct, id: string, props: SubscriberProps) {
     super(scope, id);
@@ -156,6 +169,15 @@ export class Subscriber extends Construct {
     if (timeout.toMilliseconds() <= httpTimeoutMs) {
       throw new Error(
         `Subscriber ${props.consumerName}: the function timeout (${timeout.toSeconds()} s) must be longer than one HTTP call (${httpTimeoutMs} ms)`,
+      );
+    }
+    const { reservedConcurrency } = props;
+    if (
+      reservedConcurrency !== undefined &&
+      (!Number.isInteger(reservedConcurrency) || reservedConcurrency < 1)
+    ) {
+      throw new Error(
+        `Subscriber ${props.consumerName}: reservedConcurrency must be a whole number of at least 1, got ${reservedConcurrency}`,
       );
     }
 
@@ -180,8 +202,6 @@ export class Subscriber extends Construct {
         filterPolicy: props.filterPolicy,
       }),
     );
-
-    this.secret = Secret.fromSecretNameV2(this, 'Secret', props.secretName);
 
     this.fn = new HouseFunction(this, 'Function', {
       handler: props.handler,
@@ -210,17 +230,28 @@ export class Subscriber extends Construct {
           resourceArns: [this.deadLetterQueue.queueArn],
         }),
       )
-      .addEnv(ENV.consumerSecretId, props.secretName, (fn) =>
-        // The secret's name with the six characters Secrets Manager appends to every ARN: this one
-        // secret, not others whose names start the same way (`fromSecretName`'s `NAME*` would).
-        Grant.addToPrincipal({
-          grantee: fn,
-          actions: ['secretsmanager:GetSecretValue'],
-          resourceArns: [`${this.secret.secretArn}-??????`],
-        }),
-      )
-      .addEnv(ENV.httpTimeoutMs, String(httpTimeoutMs))
-      .addEnv(ENV.secretMaxAgeSeconds, String(props.secretMaxAgeSeconds ?? DEFAULTS.secretMaxAgeSeconds));
+      .addEnv(ENV.httpTimeoutMs, String(httpTimeoutMs));
+
+    if (props.secretName !== undefined) {
+      const secret = Secret.fromSecretNameV2(this, 'Secret', props.secretName);
+      this.secret = secret;
+      this.fn
+        .addEnv(ENV.consumerSecretId, props.secretName, (fn) =>
+          // The secret's name with the six characters Secrets Manager appends to every ARN: this one
+          // secret, not others whose names start the same way (`fromSecretName`'s `NAME*` would).
+          Grant.addToPrincipal({
+            grantee: fn,
+            actions: ['secretsmanager:GetSecretValue'],
+            resourceArns: [`${secret.secretArn}-??????`],
+          }),
+        )
+        .addEnv(ENV.secretMaxAgeSeconds, String(props.secretMaxAgeSeconds ?? DEFAULTS.secretMaxAgeSeconds));
+    }
+
+    if (reservedConcurrency !== undefined) {
+      // HouseFunction has no prop for it, hence the L1 property (as the reconciler sets its own).
+      (this.fn.function.node.defaultChild as CfnFunction).reservedConcurrentExecutions = reservedConcurrency;
+    }
 
     // Receive, delete and change visibility on the queue: granted by the event source, on the queue only.
     this.eventSource = new SqsEventSource(this.queue, {

@@ -8,7 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.ts';
 import { LeadsieWebhooksStack } from '../../lib/leadsie-webhooks-stack.ts';
-import { ALL_CONSUMERS, NO_BUNDLING, projectContext } from './support.ts';
+import { ALL_CONSUMER_NAMES, ALL_CONSUMERS, NO_BUNDLING, projectContext } from './support.ts';
 
 /** The app of `bin/leadsie-webhooks.ts`, with `extra` resources added before the checks run. */
 const buildApp = (extra?: (stack: Stack) => void, context: Record<string, unknown> = {}) => {
@@ -82,16 +82,18 @@ describe('cdk-nag AWS Solutions checks', () => {
   });
 });
 
-describe('cdk-nag AWS Solutions checks with everything on (every consumer, alarm emails)', () => {
+describe('cdk-nag AWS Solutions checks with everything on (every consumer, Google Sheets and email included, alarm emails)', () => {
   const { app, stack, checks } = buildApp(undefined, {
     consumers: ALL_CONSUMERS,
     alarmEmails: ['ops@example.com'],
   });
 
-  it('check the consumers, the reconciler, the alarms and the alarm subscriptions (the stack has them)', () => {
-    expect(Object.keys(stack.consumers)).toHaveLength(4);
+  it('check the consumers (Google Sheets and email too), the reconciler, the alarms and the alarm subscriptions (the stack has them)', () => {
+    expect(Object.keys(stack.consumers).sort()).toEqual([...ALL_CONSUMER_NAMES].sort());
+    expect(stack.consumers.sheets).toBeDefined();
+    expect(stack.consumers.email).toBeDefined();
     expect(stack.reconciler.fn).toBeDefined();
-    expect(stack.monitoring.allAlarms).toHaveLength(6 + 2 * 4);
+    expect(stack.monitoring.allAlarms).toHaveLength(6 + 2 * ALL_CONSUMER_NAMES.length);
     expect(stack.monitoring.alarmTopic.node.findAll().some((c) => c.node.id === 'ops@example.com')).toBe(
       true,
     );

@@ -2,11 +2,26 @@
  * Configuration from the CDK context: defaults, coercion of `-c key=value` strings, and a clear
  * error naming the key and the value for anything bad. No synthesis here: `loadConfig` is pure.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { App, RemovalPolicy } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_INCLUDE_TEST_EVENTS, DEFAULTS } from '../../lambda/contract.ts';
-import { ConfigError, loadConfig, MAX_ALARM_EMAILS, MAX_RECONCILER_BATCH_LIMIT } from '../../lib/config.ts';
-import { ALL_CONSUMERS, projectContext } from './support.ts';
+import { MAX_TEMPLATE_CHARS } from '../../lambda/domain/email-message.ts';
+import { senderEnv } from '../../lambda/handlers/email-notifier.ts';
+import {
+  ConfigError,
+  DEFAULT_SHEET_NAME,
+  EMAIL_ENVIRONMENT_BUDGET_BYTES,
+  emailConsumerFilter,
+  loadConfig,
+  MAX_ALARM_EMAILS,
+  MAX_RECONCILER_BATCH_LIMIT,
+  sesIdentities,
+} from '../../lib/config.ts';
+import { REPO_ROOT } from '../../lib/constructs/house-function.ts';
+import { ALL_CONSUMERS, CLIENT_TEMPLATE_FIXTURE, projectContext } from './support.ts';
 
 const DEFAULT_CONFIG = {
   stackName: 'LeadsieWebhooks',
@@ -218,6 +233,8 @@ describe('loadConfig: consumers', () => {
     expect(consumers.slack).toMatchObject(ALL_CONSUMERS.slack);
     expect(consumers.hubspot).toMatchObject(ALL_CONSUMERS.hubspot);
     expect(consumers.forwarders).toMatchObject(ALL_CONSUMERS.forwarders);
+    expect(consumers.sheets).toMatchObject(ALL_CONSUMERS.sheets);
+    expect(consumers.email).toMatchObject(ALL_CONSUMERS.email);
   });
 
   it("accepts consumers as a JSON string, as -c consumers='{…}' gives it", () => {
@@ -382,7 +399,7 @@ describe('loadConfig: consumers', () => {
       `'consumers.slak' = {"secretName":"leadsie-webhooks/slack-webhook-url"}: unknown key`,
     );
     expect(message).toContain("did you mean 'slack'?");
-    expect(message).toContain('known: slack, hubspot, forwarders');
+    expect(message).toContain('known: slack, hubspot, sheets, email, forwarders');
   });
 
   it('rejects an unknown key inside a consumer, naming its path', () => {
@@ -413,5 +430,243 @@ describe('loadConfig: consumers', () => {
       'consumers.forwarders[1].name',
     ])
       expect(message).toContain(`'${path}'`);
+  });
+});
+
+describe('loadConfig: the Google Sheets and email consumers', () => {
+  const sheets = { secretName: 'leadsie-webhooks/google-sheets-key', spreadsheetId: '1AbC-dEf_123' };
+  const email = { from: 'ops@agency.example', teamRecipients: ['team@agency.example'] };
+  const messageFor = (consumers: unknown) => errorFor({ consumers }).message;
+  const tempFile = (text: string) => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'leadsie-template-')), 'template.txt');
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('fills in the documented defaults of the Sheets consumer (10 receives: throttles count)', () => {
+    expect(loadConfig({ consumers: { sheets } }).consumers.sheets).toEqual({
+      ...sheets,
+      sheetName: DEFAULT_SHEET_NAME,
+      includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.sheets,
+      maxReceiveCount: 10,
+      maxConcurrency: 2,
+      batchSize: 10,
+    });
+  });
+
+  it('fills in the documented defaults of the email consumer: client emails off, no identity', () => {
+    expect(loadConfig({ consumers: { email } }).consumers.email).toEqual({
+      ...email,
+      teamStatuses: [...DEFAULTS.emailTeamStatuses],
+      client: { enabled: false, template: undefined },
+      includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.email,
+      maxReceiveCount: 5,
+      maxConcurrency: 2,
+      batchSize: 10,
+    });
+  });
+
+  it('reads the client template file at synth, relative to the repository root, and keeps its text', () => {
+    const { client } = loadConfig({
+      consumers: { email: { ...email, client: { enabled: true, templateFile: CLIENT_TEMPLATE_FIXTURE } } },
+    }).consumers.email ?? { client: undefined };
+    expect(client?.template).toMatch(/^Subject: Thanks, \{\{clientName\}\}/);
+  });
+
+  it('accepts a template of exactly the longest length the function takes', () => {
+    const text = `Subject: Thanks\n\n${'a'.repeat(MAX_TEMPLATE_CHARS - 17)}`;
+    expect(text).toHaveLength(MAX_TEMPLATE_CHARS);
+    const file = tempFile(text);
+    expect(
+      loadConfig({ consumers: { email: { ...email, client: { enabled: true, templateFile: file } } } })
+        .consumers.email?.client.template,
+    ).toBe(text);
+  });
+
+  it.each([
+    ['an address', 'ops@agency.example'],
+    ['"Name <address>"', 'Agency Ops <ops@agency.example>'],
+  ])('accepts a From that is %s, as the function does', (_case, from) => {
+    expect(loadConfig({ consumers: { email: { ...email, from } } }).consumers.email?.from).toBe(from);
+    expect(senderEnv({ EMAIL_FROM: from })).toBe(from);
+  });
+
+  it.each([
+    ['a domain', 'agency.example', ['agency.example']],
+    ['a parent domain', 'agency.example', ['agency.example'], 'ops@mail.agency.example'],
+    ['the address itself', 'ops@agency.example', ['ops@agency.example']],
+    ['nothing (the address and its domain)', undefined, ['agency.example', 'ops@agency.example']],
+  ])('scopes sending to the identity given: %s', (_case, identity, expected, from = email.from) => {
+    const config = loadConfig({ consumers: { email: { ...email, from, identity } } }).consumers.email;
+    if (config === undefined) throw new Error('no email');
+    expect(sesIdentities(config)).toEqual(expected);
+  });
+
+  it.each<[string, Record<string, unknown>, string[] | undefined]>([
+    ['team emails only', {}, ['PARTIAL_SUCCESS', 'FAILED']],
+    ['client emails on', { client: { enabled: true } }, ['PARTIAL_SUCCESS', 'FAILED', 'SUCCESS']],
+    [
+      'client emails on, SUCCESS a team status too',
+      { teamStatuses: ['SUCCESS', 'FAILED'], client: { enabled: true } },
+      ['SUCCESS', 'FAILED'],
+    ],
+    ['client emails only (no team)', { teamRecipients: [], client: { enabled: true } }, ['SUCCESS']],
+  ])('subscribes the email consumer to what it sends: %s', (_case, extra, statuses) => {
+    const config = loadConfig({ consumers: { email: { ...email, ...extra } } }).consumers.email;
+    if (config === undefined) throw new Error('no email');
+    expect(emailConsumerFilter(config)).toEqual({ statuses, includeTestEvents: false });
+  });
+
+  it.each<[string, unknown, string]>([
+    [
+      'a spreadsheet URL instead of its id',
+      { sheets: { ...sheets, spreadsheetId: 'https://docs.google.com/spreadsheets/d/1AbC/edit' } },
+      `'consumers.sheets.spreadsheetId' = "https://docs.google.com/spreadsheets/d/1AbC/edit": a spreadsheet id`,
+    ],
+    [
+      'a missing spreadsheet id',
+      { sheets: { secretName: sheets.secretName } },
+      "'consumers.sheets.spreadsheetId' = undefined: required",
+    ],
+    [
+      'a missing Sheets secret',
+      { sheets: { spreadsheetId: '1AbC' } },
+      "'consumers.sheets.secretName' = undefined: required",
+    ],
+    ['an empty sheet name', { sheets: { ...sheets, sheetName: '' } }, `'consumers.sheets.sheetName' = ""`],
+    [
+      'a sheet name with a line break',
+      { sheets: { ...sheets, sheetName: 'Leads\nNew' } },
+      "'consumers.sheets.sheetName'",
+    ],
+    [
+      'maxConcurrency 1 for Sheets (one at a time is its reserved concurrency)',
+      { sheets: { ...sheets, maxConcurrency: 1 } },
+      "'consumers.sheets.maxConcurrency' = 1",
+    ],
+    [
+      'a missing From',
+      { email: { teamRecipients: email.teamRecipients } },
+      "'consumers.email.from' = undefined: required",
+    ],
+    ['a From that is no address', { email: { ...email, from: 'ops' } }, `'consumers.email.from' = "ops"`],
+    [
+      'a From with a quoted display name (the function rejects it)',
+      { email: { ...email, from: '"Ops, Inc" <ops@agency.example>' } },
+      "'consumers.email.from'",
+    ],
+    [
+      'a From with a non-ASCII display name',
+      { email: { ...email, from: 'Agence Opé <ops@agency.example>' } },
+      'RFC 2047 encoded-word',
+    ],
+    [
+      'an identity that does not cover the From address',
+      { email: { ...email, identity: 'other.example' } },
+      `'consumers.email.identity' = "other.example": does not cover the From address ops@agency.example`,
+    ],
+    [
+      'an identity given as an ARN',
+      { email: { ...email, identity: 'arn:aws:ses:eu-west-1:123456789012:identity/agency.example' } },
+      "'consumers.email.identity'",
+    ],
+    [
+      'a recipient that is no address',
+      { email: { ...email, teamRecipients: ['team@agency.example', 'team'] } },
+      `'consumers.email.teamRecipients[1]' = "team": not an email address`,
+    ],
+    [
+      'a recipient with a display name',
+      { email: { ...email, teamRecipients: ['Team <team@agency.example>'] } },
+      "'consumers.email.teamRecipients[0]'",
+    ],
+    [
+      'a recipient listed twice',
+      { email: { ...email, teamRecipients: ['team@agency.example', 'Team@agency.example'] } },
+      "'consumers.email.teamRecipients'",
+    ],
+    [
+      'more than 50 recipients',
+      { email: { ...email, teamRecipients: Array.from({ length: 51 }, (_, i) => `t${i}@agency.example`) } },
+      "'consumers.email.teamRecipients'",
+    ],
+    [
+      'no recipient and client emails off: nothing to send',
+      { email: { from: email.from } },
+      "'consumers.email.teamRecipients' = undefined: nothing to send",
+    ],
+    ['empty team statuses', { email: { ...email, teamStatuses: [] } }, "'consumers.email.teamStatuses' = []"],
+    [
+      'client.enabled "yes"',
+      { email: { ...email, client: { enabled: 'yes' } } },
+      `'consumers.email.client.enabled' = "yes": expected true or false`,
+    ],
+    [
+      'a client address that is no address',
+      { email: { ...email, client: { enabled: true, addresses: { 'acme-42': 'owner' } } } },
+      `'consumers.email.client.addresses.acme-42' = "owner": not an email address`,
+    ],
+    [
+      'a missing template file',
+      { email: { ...email, client: { enabled: true, templateFile: 'templates/missing.txt' } } },
+      `'consumers.email.client.templateFile' = "templates/missing.txt": cannot read ${path.join(
+        REPO_ROOT,
+        'templates/missing.txt',
+      )}: no such file (the path is relative to the repository root)`,
+    ],
+    [
+      'a template file without a Subject line',
+      { email: { ...email, client: { enabled: true, templateFile: 'package.json' } } },
+      `'consumers.email.client.templateFile' = "package.json"`,
+    ],
+  ])('rejects %s, naming the path and the value', (_case, consumers, expected) => {
+    expect(messageFor(consumers)).toContain(expected);
+  });
+
+  it('rejects a template file over 2000 characters, naming the file and its length', () => {
+    const file = tempFile(`Subject: Thanks\n\n${'a'.repeat(MAX_TEMPLATE_CHARS)}`);
+    expect(messageFor({ email: { ...email, client: { enabled: true, templateFile: file } } })).toContain(
+      `'consumers.email.client.templateFile' = ${JSON.stringify(file)}: ${file}: the template is ${
+        MAX_TEMPLATE_CHARS + 17
+      } characters; at most ${MAX_TEMPLATE_CHARS}`,
+    );
+  });
+
+  it("rejects email settings that would not fit in the function's 4 KB environment, saying what takes the room", () => {
+    const addresses = Object.fromEntries(
+      Array.from({ length: 60 }, (_, i) => [`client-user-${i}`, `owner.${i}@client-company.example`]),
+    );
+    const message = messageFor({
+      email: { ...email, client: { enabled: true, addresses, templateFile: CLIENT_TEMPLATE_FIXTURE } },
+    });
+    expect(message).toMatch(
+      new RegExp(
+        `'consumers\\.email' = .*: the email settings take \\d+ bytes of the function's environment \\(team recipients \\d+, client addresses \\d+, client template \\d+\\); at most ${EMAIL_ENVIRONMENT_BUDGET_BYTES} fit`,
+      ),
+    );
+    // The value is cut, not the whole address map.
+    expect(message.split('\n')[1]?.length).toBeLessThan(800);
+  });
+
+  it('counts the client settings only when client emails are on (off, they are not passed)', () => {
+    const addresses = Object.fromEntries(
+      Array.from({ length: 60 }, (_, i) => [`client-user-${i}`, `owner.${i}@client-company.example`]),
+    );
+    expect(
+      loadConfig({ consumers: { email: { ...email, client: { enabled: false, addresses } } } }).consumers
+        .email,
+    ).toBeDefined();
+  });
+
+  it('rejects an unknown key inside email.client, suggesting the one it resembles', () => {
+    const message = messageFor({ email: { ...email, client: { enable: true } } });
+    expect(message).toContain(`'consumers.email.client.enable' = true: unknown key, did you mean 'enabled'?`);
+    expect(message).toContain('(known: enabled, addresses, templateFile)');
+  });
+
+  it('rejects an unknown key inside sheets, suggesting the one it resembles', () => {
+    expect(messageFor({ sheets: { ...sheets, sheetname: 'Leads' } })).toContain(
+      `'consumers.sheets.sheetname' = "Leads": unknown key, did you mean 'sheetName'?`,
+    );
   });
 });

@@ -2,7 +2,8 @@
  * The consumers of the connection events topic, all on (`ALL_CONSUMERS`): per consumer, its
  * subscription (raw delivery, its own filter policy), its queue and dead-letter queue (encrypted,
  * TLS only, redrive), its event source (partial batch failures, bounded concurrency), its
- * environment (names from the contract) and exactly the IAM permissions it needs.
+ * environment (names from the contract) and exactly the IAM permissions it needs. What only the
+ * Google Sheets and email consumers have is in `sheets-and-email.test.ts`.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,6 +13,7 @@ import {
   type EnvName,
   MESSAGE_ATTRIBUTES,
 } from '../../lambda/contract.ts';
+import { emailConsumerFilter } from '../../lib/config.ts';
 import { type HandlerName, handlerEntryPath } from '../../lib/constructs/house-function.ts';
 import { MONITORING_OUTPUTS, STACK_OUTPUTS } from '../../lib/leadsie-webhooks-stack.ts';
 import {
@@ -57,11 +59,17 @@ const EXPECTED: readonly {
   name: ConsumerName;
   output: string;
   handler: HandlerName;
-  secretName: string;
+  /** Its secret's name; undefined: it has none. */
+  secretName: string | undefined;
   maxReceiveCount: number;
   maxConcurrency: number;
   batchSize: number;
-  readsTable: boolean;
+  /** Timeout of its function, in seconds. */
+  timeout: number;
+  /** What it may do on the table: a CRM's stale check reads, the once-only records write too. */
+  tableActions: readonly string[];
+  /** The SES identities it may send as. */
+  sesIdentities: readonly string[];
 }[] = [
   {
     name: 'slack',
@@ -71,7 +79,9 @@ const EXPECTED: readonly {
     maxReceiveCount: 5,
     maxConcurrency: 2,
     batchSize: 10,
-    readsTable: false,
+    timeout: 30,
+    tableActions: [],
+    sesIdentities: [],
   },
   {
     name: 'hubspot',
@@ -81,7 +91,9 @@ const EXPECTED: readonly {
     maxReceiveCount: 8,
     maxConcurrency: 2,
     batchSize: 10,
-    readsTable: true,
+    timeout: 30,
+    tableActions: ['dynamodb:GetItem'],
+    sesIdentities: [],
   },
   {
     name: 'forward-zapier',
@@ -91,7 +103,9 @@ const EXPECTED: readonly {
     maxReceiveCount: 5,
     maxConcurrency: 2,
     batchSize: 10,
-    readsTable: true,
+    timeout: 30,
+    tableActions: ['dynamodb:GetItem'],
+    sesIdentities: [],
   },
   {
     name: 'forward-make-eu',
@@ -101,7 +115,34 @@ const EXPECTED: readonly {
     maxReceiveCount: 5,
     maxConcurrency: 5,
     batchSize: 5,
-    readsTable: true,
+    timeout: 30,
+    tableActions: ['dynamodb:GetItem'],
+    sesIdentities: [],
+  },
+  {
+    name: 'sheets',
+    output: 'SheetsDeadLetterQueueUrl',
+    handler: 'sheetsAppender',
+    secretName: ALL_CONSUMERS.sheets.secretName,
+    maxReceiveCount: 10,
+    maxConcurrency: 2,
+    batchSize: 10,
+    timeout: 60,
+    tableActions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
+    sesIdentities: [],
+  },
+  {
+    name: 'email',
+    output: 'EmailDeadLetterQueueUrl',
+    handler: 'emailNotifier',
+    secretName: undefined,
+    maxReceiveCount: 5,
+    maxConcurrency: 2,
+    batchSize: 10,
+    timeout: 30,
+    tableActions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
+    // No identity configured: the From address and its domain.
+    sesIdentities: ['agency.example', 'ops@agency.example'],
   },
 ];
 
@@ -117,6 +158,22 @@ const queuePolicyOf = (queueId: string): Statement[] => {
   expect(policies).toHaveLength(1);
   return policies[0]?.Properties.PolicyDocument.Statement as Statement[];
 };
+
+/** The ARN of an SES identity (a domain or an address) of the stack's account and region. */
+const sesIdentityArn = (identity: string) => ({
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      ref('AWS::Partition'),
+      ':ses:',
+      ref('AWS::Region'),
+      ':',
+      ref('AWS::AccountId'),
+      `:identity/${identity}`,
+    ],
+  ],
+});
 
 /** The ARN pattern IAM matches a secret by name with: `…:secret:NAME-??????`. */
 const secretArnPattern = (secretName: string) => ({
@@ -216,8 +273,8 @@ describe.each(EXPECTED)('the $name consumer', (expected) => {
     });
   });
 
-  it('runs its function for up to 30 s (three HTTP attempts of 8 s with backoff)', () => {
-    expect(fn.Timeout).toBe(30);
+  it(`runs its function for up to ${expected.timeout} s`, () => {
+    expect(fn.Timeout).toBe(expected.timeout);
   });
 
   it('hides a received message for six times the function timeout', () => {
@@ -255,15 +312,29 @@ describe.each(EXPECTED)('the $name consumer', (expected) => {
     [ENV.consumerName, () => expected.name],
     [ENV.queueUrl, () => ref(ids.queue)],
     [ENV.deadLetterQueueUrl, () => ref(ids.deadLetterQueue)],
-    [ENV.consumerSecretId, () => expected.secretName],
     [ENV.httpTimeoutMs, () => String(DEFAULTS.httpTimeoutMs)],
-    [ENV.secretMaxAgeSeconds, () => String(DEFAULTS.secretMaxAgeSeconds)],
   ])('sets %s', (name, value) => {
     expect(envOf(expected.name)[name]).toEqual(value());
   });
 
-  it(`may work its own queue, send to its own dead-letter queue, read its own secret${
-    expected.readsTable ? ', get items of the table' : ''
+  if (expected.secretName === undefined) {
+    it('names no secret and sets no secret cache age: it has no secret', () => {
+      expect(envOf(expected.name)).not.toHaveProperty(ENV.consumerSecretId);
+      expect(envOf(expected.name)).not.toHaveProperty(ENV.secretMaxAgeSeconds);
+    });
+  } else {
+    it.each<[EnvName, () => unknown]>([
+      [ENV.consumerSecretId, () => expected.secretName],
+      [ENV.secretMaxAgeSeconds, () => String(DEFAULTS.secretMaxAgeSeconds)],
+    ])('sets %s', (name, value) => {
+      expect(envOf(expected.name)[name]).toEqual(value());
+    });
+  }
+
+  it(`may work its own queue, send to its own dead-letter queue${
+    expected.secretName === undefined ? '' : ', read its own secret'
+  }${expected.tableActions.length > 0 ? `, ${expected.tableActions.join(' / ')} on the table` : ''}${
+    expected.sesIdentities.length > 0 ? ', send email as its SES identity' : ''
   } and write its logs: nothing else`, () => {
     const own = {
       queue: [json(arnOf(ids.queue))],
@@ -279,8 +350,13 @@ describe.each(EXPECTED)('the $name consumer', (expected) => {
       'sqs:GetQueueAttributes': own.queue,
       'sqs:GetQueueUrl': own.queue,
       'sqs:SendMessage': own.deadLetterQueue,
-      'secretsmanager:GetSecretValue': [json(secretArnPattern(expected.secretName))],
-      ...(expected.readsTable ? { 'dynamodb:GetItem': [json(arnOf(tableId))] } : {}),
+      ...(expected.secretName === undefined
+        ? {}
+        : { 'secretsmanager:GetSecretValue': [json(secretArnPattern(expected.secretName))] }),
+      ...Object.fromEntries(expected.tableActions.map((action) => [action, [json(arnOf(tableId))]])),
+      ...(expected.sesIdentities.length > 0
+        ? { 'ses:SendEmail': expected.sesIdentities.map((i) => json(sesIdentityArn(i))).sort() }
+        : {}),
     });
   });
 
@@ -290,7 +366,7 @@ describe.each(EXPECTED)('the $name consumer', (expected) => {
       const otherIds = idsOf(other.name);
       expect(statements).not.toContain(otherIds.queue);
       expect(statements).not.toContain(otherIds.deadLetterQueue);
-      expect(statements).not.toContain(`:secret:${other.secretName}-`);
+      if (other.secretName !== undefined) expect(statements).not.toContain(`:secret:${other.secretName}-`);
     }
   });
 
@@ -342,9 +418,27 @@ describe('filter policies', () => {
     expect(props(idsOf('forward-make-eu').subscription).FilterPolicyScope).toBeUndefined();
   });
 
+  it('includeTestEvents false only (sheets, by default): every status, no test events', () => {
+    expect(filterPolicyOf('sheets')).toEqual({ [isTest.name]: ['false'] });
+  });
+
+  it('email with client emails on: the team statuses and SUCCESS, no test events (by default)', () => {
+    expect(filterPolicyOf('email')).toEqual({
+      [status.name]: [...DEFAULTS.emailTeamStatuses, 'SUCCESS'],
+      [isTest.name]: ['false'],
+    });
+  });
+
   it("are, for every consumer, what the contract's consumerFilterPolicy gives local mode", () => {
-    const { slack, hubspot, forwarders } = config.consumers;
-    const configured = { slack, hubspot, 'forward-zapier': forwarders[0], 'forward-make-eu': forwarders[1] };
+    const { slack, hubspot, forwarders, sheets, email } = config.consumers;
+    const configured = {
+      slack,
+      hubspot,
+      'forward-zapier': forwarders[0],
+      'forward-make-eu': forwarders[1],
+      sheets,
+      email: email && emailConsumerFilter(email),
+    };
     for (const name of ALL_CONSUMER_NAMES) {
       const filter = configured[name];
       if (filter === undefined) throw new Error(`${name} is not configured`);

@@ -56,6 +56,17 @@ describe('every function', () => {
     template.resourceCountIs('AWS::Lambda::Function', houseFunctions.length);
   });
 
+  it('leaves the Google Sheets and email consumers out until they are configured', () => {
+    const entries = houseFunctions.map((f) => f.entry);
+    expect(entries).not.toContain(path.join(REPO_ROOT, HANDLER_ENTRIES.sheetsAppender));
+    expect(entries).not.toContain(path.join(REPO_ROOT, HANDLER_ENTRIES.emailNotifier));
+    expect(Object.keys(stack.consumers)).toEqual([]);
+    const outputs = Object.keys(template.toJSON().Outputs);
+    expect(outputs).not.toContain('SheetsDeadLetterQueueUrl');
+    expect(outputs).not.toContain('EmailDeadLetterQueueUrl');
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('ses:');
+  });
+
   it('bundles a handler entry of the contract, and that file exists', () => {
     const entries = Object.values(HANDLER_ENTRIES).map((entry) => path.join(REPO_ROOT, entry));
     for (const houseFunction of houseFunctions) {

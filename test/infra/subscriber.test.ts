@@ -1,7 +1,7 @@
 /**
  * The Subscriber construct on its own, as aws-solutions-constructs test theirs: one stack holding a
- * subscriber with every default and one with every prop set, then one assertion per default and
- * one per prop. Bundling skipped.
+ * subscriber with every default (but a secret), one with every prop set and one without a secret,
+ * then one assertion per default and one per prop. Bundling skipped.
  */
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -45,6 +45,12 @@ const custom = new Subscriber(stack, 'Custom', {
   memorySize: 256,
   logRetention: RetentionDays.ONE_WEEK,
   logRemovalPolicy: RemovalPolicy.DESTROY,
+  reservedConcurrency: 1,
+});
+const noSecret = new Subscriber(stack, 'NoSecret', {
+  topic,
+  consumerName: 'no-secret',
+  handler: 'emailNotifier',
 });
 const template = Template.fromStack(stack);
 
@@ -58,6 +64,8 @@ const ids = (subscriber: Subscriber) => ({
 });
 const d = ids(defaults);
 const c = ids(custom);
+const n = ids(noSecret);
+const roleId = (subscriber: Subscriber) => logicalId(stack, subscriber.fn.role);
 const envOf = (fnId: string) => (props(fnId).Environment as { Variables: Record<string, unknown> }).Variables;
 const eventSourceOf = (fnId: string) => {
   const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter(
@@ -143,6 +151,35 @@ describe('a Subscriber with every default', () => {
     expect(props(d.logs).RetentionInDays).toBe(90);
     expect(resourceById(template, d.logs).DeletionPolicy).toBe('Retain');
   });
+
+  it('reserves no concurrency', () => {
+    expect(props(d.fn).ReservedConcurrentExecutions).toBeUndefined();
+  });
+});
+
+describe('a Subscriber without a secret', () => {
+  it('names no secret and sets no secret cache age', () => {
+    expect(envOf(n.fn)).not.toHaveProperty(ENV.consumerSecretId);
+    expect(envOf(n.fn)).not.toHaveProperty(ENV.secretMaxAgeSeconds);
+    expect(noSecret.secret).toBeUndefined();
+  });
+
+  it('may read no secret at all', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.Roles).includes(roleId(noSecret)),
+    );
+    expect(policies).toHaveLength(1);
+    expect(JSON.stringify(policies)).not.toContain('secretsmanager:');
+  });
+
+  it('still gets its queues and the HTTP timeout', () => {
+    expect(envOf(n.fn)).toMatchObject({
+      [ENV.consumerName]: 'no-secret',
+      [ENV.queueUrl]: ref(n.queue),
+      [ENV.deadLetterQueueUrl]: ref(n.deadLetterQueue),
+      [ENV.httpTimeoutMs]: String(DEFAULTS.httpTimeoutMs),
+    });
+  });
 });
 
 describe('a Subscriber with every prop set', () => {
@@ -208,6 +245,10 @@ describe('a Subscriber with every prop set', () => {
   it('logRemovalPolicy → the log group deletion policy', () => {
     expect(resourceById(template, c.logs).DeletionPolicy).toBe('Delete');
   });
+
+  it('reservedConcurrency → the function reserved concurrent executions', () => {
+    expect(props(c.fn).ReservedConcurrentExecutions).toBe(1);
+  });
 });
 
 describe('subscriptionFilterPolicy', () => {
@@ -243,5 +284,20 @@ describe('a Subscriber whose function could not finish one HTTP call', () => {
           timeout: Duration.seconds(5),
         }),
     ).toThrow(/too-short.*timeout \(5 s\).*8000 ms/);
+  });
+});
+
+describe('a Subscriber with a reserved concurrency that is not a whole number of at least 1', () => {
+  it.each([0, 1.5, -1])('is refused at synth (%s)', (reservedConcurrency) => {
+    const scope = new Stack(new App({ context: NO_BUNDLING }), 'Refused');
+    expect(
+      () =>
+        new Subscriber(scope, 'Reserved', {
+          topic: new Topic(scope, 'Topic'),
+          consumerName: 'reserved',
+          handler: 'sheetsAppender',
+          reservedConcurrency,
+        }),
+    ).toThrow(/reserved: reservedConcurrency must be a whole number of at least 1/);
   });
 });

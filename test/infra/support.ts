@@ -104,10 +104,14 @@ export const resourceById = (template: Template, id: string): Resource => {
   return resource;
 };
 
+/** The client thank-you template fixture, relative to the repository root (as `templateFile` takes it). */
+export const CLIENT_TEMPLATE_FIXTURE = 'test/infra/fixtures/client-thank-you.txt';
+
 /**
  * Every consumer on, each with a different filter policy and some non-default knobs: Slack with
  * statuses (default test events), HubSpot with a mapping and its default of no test events, one
- * forwarder with both filters, one with none.
+ * forwarder with both filters, one with none; Google Sheets with its defaults; email with client
+ * emails on (an address mapping and the template fixture) and the default sender identity.
  */
 export const ALL_CONSUMERS = {
   slack: {
@@ -137,7 +141,27 @@ export const ALL_CONSUMERS = {
       batchSize: 5,
     },
   ],
+  sheets: {
+    secretName: 'leadsie-webhooks/google-sheets-key',
+    spreadsheetId: '1AbC-dEf_123xyz',
+  },
+  email: {
+    from: 'Agency Ops <ops@agency.example>',
+    teamRecipients: ['team@agency.example', 'lead@agency.example'],
+    client: {
+      enabled: true,
+      addresses: { 'acme-42': 'owner@acme.example' },
+      templateFile: CLIENT_TEMPLATE_FIXTURE,
+    },
+  },
 } as const;
 
 /** The consumer names {@link ALL_CONSUMERS} deploys. */
-export const ALL_CONSUMER_NAMES = ['slack', 'hubspot', 'forward-zapier', 'forward-make-eu'] as const;
+export const ALL_CONSUMER_NAMES = [
+  'slack',
+  'hubspot',
+  'forward-zapier',
+  'forward-make-eu',
+  'sheets',
+  'email',
+] as const;
