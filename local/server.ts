@@ -253,7 +253,10 @@ export const startLocal = async (options: LocalOptions): Promise<LocalServer> =>
     : new OutboxSheet(sheetName, outbox('sheets'), say);
   const emailFrom = options.emailFrom || 'leadsie-webhooks@example.com';
   const emailSender: EmailSender = live.email
-    ? new SesEmailSender(new SESv2Client({}), { from: emailFrom, consumer: 'email' })
+    ? new SesEmailSender(new SESv2Client({ requestHandler: { requestTimeout: timeoutMs } }), {
+        from: emailFrom,
+        consumer: 'email',
+      })
     : new OutboxEmail(emailFrom, outbox('email'), say);
   const emailSettings = settingsFromEnv({
     [ENV.emailTeamRecipients]: JSON.stringify(options.emailTeamRecipients ?? ['team@example.com']),

@@ -129,7 +129,14 @@ export const defaultDeps = (logger: Logger, env: Env = process.env): EmailNotifi
     name,
     settings: settingsFromEnv(env),
     // Built here, once per container, rather than in shared/clients.ts: only this function bundles SES.
-    sender: new SesEmailSender(new SESv2Client({}), { from: senderEnv(env), consumer: name }),
+    // A hung SES call gives up after the consumers' HTTP timeout (then retried through the queue),
+    // not at the function's own timeout.
+    sender: new SesEmailSender(
+      new SESv2Client({
+        requestHandler: { requestTimeout: positiveIntEnv(ENV.httpTimeoutMs, DEFAULTS.httpTimeoutMs, env) },
+      }),
+      { from: senderEnv(env), consumer: name },
+    ),
     ledger: new DynamoDbConnectionStore(dynamoDbClient(), requireEnv(ENV.tableName, env)),
     deadLetters: new SqsDeadLetterQueue(sqsClient(), requireEnv(ENV.deadLetterQueueUrl, env)),
     delayer: new SqsMessageDelayer(sqsClient(), requireEnv(ENV.queueUrl, env)),
