@@ -21,7 +21,7 @@ import {
   parseEmailTemplate,
 } from '../domain/email-message.ts';
 import { dynamoDbClient, sqsClient } from '../shared/clients.ts';
-import { ConfigurationError, requireEnv } from '../shared/env.ts';
+import { ConfigurationError, positiveIntEnv, requireEnv } from '../shared/env.ts';
 import { type ConsumerDeps, makeSqsConsumer } from '../shared/sqs-consumer.ts';
 import { DEFAULT_EMAIL_LEASE_MS, type SendEmailsDeps, sendEmails } from '../use-cases/send-emails.ts';
 
