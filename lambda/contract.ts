@@ -147,6 +147,8 @@ export const ROUTES = {
  * |-----------------|---------------------------|-------------------------|
  * | latest state    | `USER#<userKey>`          | `REQUEST#<requestUrl>`  |
  * | delivery        | `DELIVERY#<fingerprint>`  | `DELIVERY`              |
+ * | sheet row made  | `SHEETROW#<spreadsheetId>#<sheet>` | `EVENT#<eventId>` |
+ * | email sent      | `EMAIL#<eventId>`         | `SENT#<consumer>#<team or client>` |
  *
  * Indexes (all project every attribute):
  * - `history`: `HISTORY#<userKey>#<requestUrl>` / `<receivedAt>#<eventId>` — one (user, request), newest first.
