@@ -258,6 +258,101 @@ const numberCheck = (def: Record<string, unknown>): ((n: number) => boolean) => 
   return unsupported(`number check ${String(def.check)}`);
 };
 
+const isPlainRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A JavaScript condition on `r` that holds exactly when the schema accepts `r` and gives it back
+ * unchanged, for the leaf schemas (optional, nullable, string, boolean, number, literal); undefined
+ * for anything else, which then runs its compiled check.
+ */
+const inlineCondition = (schema: ZodLike): string | undefined => {
+  const def = schema._zod.def;
+  const checks = (def.checks ?? []).map((c) => c._zod.def);
+  switch (def.type) {
+    case 'optional':
+    case 'nullable': {
+      const inner = inlineCondition(def.innerType as ZodLike);
+      if (inner === undefined || checks.length > 0) return undefined;
+      return `(r === ${def.type === 'optional' ? 'undefined' : 'null'} || ${inner})`;
+    }
+    case 'string': {
+      let min = 0;
+      for (const c of checks) {
+        if (c.check !== 'min_length' || typeof c.minimum !== 'number') return undefined;
+        min = Math.max(min, c.minimum);
+      }
+      return min > 0 ? `(typeof r === "string" && r.length >= ${min})` : '(typeof r === "string")';
+    }
+    case 'boolean':
+      return checks.length > 0 ? undefined : '(typeof r === "boolean")';
+    case 'number': {
+      const parts = ['typeof r === "number"', 'Number.isFinite(r)'];
+      for (const c of [...(def.check === undefined ? [] : [def]), ...checks]) {
+        if (c.check === 'number_format' && c.format === 'safeint') parts.push('Number.isSafeInteger(r)');
+        else if (c.check === 'greater_than' && typeof c.value === 'number' && Number.isFinite(c.value)) {
+          parts.push(`r ${c.inclusive === true ? '>=' : '>'} ${c.value}`);
+        } else return undefined;
+      }
+      return `(${parts.join(' && ')})`;
+    }
+    case 'literal': {
+      const values = def.values as unknown[];
+      if (
+        checks.length > 0 ||
+        !values.every((v) => v === null || ['string', 'number', 'boolean'].includes(typeof v))
+      ) {
+        return undefined;
+      }
+      return `(${values.map((v) => `r === ${JSON.stringify(v)}`).join(' || ')})`;
+    }
+    default:
+      return undefined;
+  }
+};
+
+/**
+ * The check of a loose object, generated as straight-line code (one property read and one inline
+ * condition per field, like zod's own JIT, without its issue bookkeeping): an object whose every
+ * field comes out as it went in is returned as it is, the same keys and values as zod's copy (in the
+ * input's key order, which nothing downstream reads) without allocating one object per asset.
+ * Anything else (an integer id made a string, an own `__proto__`) is copied the way zod does.
+ */
+const looseObjectCheck = (
+  fields: { key: string; run: Compiled; optional: boolean }[],
+  shape: Record<string, ZodLike>,
+  copy: (input: Record<string, unknown>) => unknown,
+): Compiled => {
+  const lines = [
+    'if (typeof v !== "object" || v === null || Array.isArray(v)) return G;',
+    'if (Object.hasOwn(v, "__proto__")) return copy(v);',
+    'let r;',
+  ];
+  const runs: Compiled[] = [];
+  for (const field of fields) {
+    const key = JSON.stringify(field.key);
+    const present = field.optional ? `if (${key} in v) {` : `if (!(${key} in v)) return G; {`;
+    const condition = inlineCondition(shape[field.key] as ZodLike);
+    if (condition !== undefined) {
+      lines.push(`${present} r = v[${key}]; if (!${condition}) return G; }`);
+    } else {
+      runs.push(field.run);
+      lines.push(
+        `${present} r = runs[${runs.length - 1}](v[${key}]); if (r === G) return G; if (r !== v[${key}]) return copy(v); }`,
+      );
+    }
+  }
+  lines.push('return v;');
+  // Generated from the schema alone (keys as JSON literals), never from a payload.
+  const make = new Function(
+    'G',
+    'copy',
+    'runs',
+    `return function looseObject(v) {\n${lines.join('\n')}\n};`,
+  ) as (g: typeof GIVE_UP, c: typeof copy, r: Compiled[]) => Compiled;
+  return make(GIVE_UP, copy, runs);
+};
+
 /** Compiles a zod schema; `optional` says whether an object may leave the key out. */
 const compileSchema = (schema: ZodLike): { run: Compiled; optional: boolean } => {
   const def = schema._zod.def;
@@ -395,30 +490,8 @@ const compileSchema = (schema: ZodLike): { run: Compiled; optional: boolean } =>
         }
         return out;
       };
-      return {
-        /**
-         * A loose object whose every field comes out as it went in is returned as it is: the same
-         * keys and values as zod's copy (in the input's key order, which nothing downstream reads),
-         * without allocating one object per asset. Anything else is copied the way zod does.
-         */
-        run: (v) => {
-          if (typeof v !== 'object' || v === null || Array.isArray(v)) return GIVE_UP;
-          const input = v as Record<string, unknown>;
-          if (!loose || Object.hasOwn(input, '__proto__')) return copy(input);
-          for (const field of fields) {
-            if (!(field.key in input)) {
-              if (field.optional) continue;
-              return GIVE_UP;
-            }
-            const raw = input[field.key];
-            const value = field.run(raw);
-            if (value === GIVE_UP) return GIVE_UP;
-            if (value !== raw) return copy(input);
-          }
-          return input;
-        },
-        optional: false,
-      };
+      if (!loose) return { run: (v) => (isPlainRecord(v) ? copy(v) : GIVE_UP), optional: false };
+      return { run: looseObjectCheck(fields, shape, copy), optional: false };
     }
     default:
       return unsupported(`type ${def.type}`);
