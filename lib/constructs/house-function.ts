@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { type Grant, type IGrantable, type IPrincipal, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type CfnFunction, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type EnvName, HANDLER_ENTRIES } from '../../lambda/contract.ts';
@@ -36,6 +36,26 @@ export const handlerEntryPath = (handler: HandlerName): string =>
  */
 const ESM_REQUIRE_SHIM =
   "import { createRequire as __houseCreateRequire } from 'node:module'; const require = __houseCreateRequire(import.meta.url);";
+
+/**
+ * The esbuild settings of every function: one ESM file, minified, with source maps (mappings only),
+ * the AWS SDK left to the Lambda runtime. Exported so the benchmark builds its SDK-only baselines
+ * with exactly these settings (`bench/esbuild-options.ts`): `test/bench/bundles.test.ts` checks
+ * that those options rebuild a synthesized asset byte for byte, and every bench run checks it for
+ * each function it measures.
+ */
+export const HOUSE_BUNDLING = {
+  format: OutputFormat.ESM,
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  banner: ESM_REQUIRE_SHIM,
+  minify: true,
+  sourceMap: true,
+  // Stack traces need the mappings only; leaving the sources out keeps the asset small.
+  sourcesContent: false,
+  externalModules: ['@aws-sdk/*'],
+  forceDockerBundling: false,
+} as const satisfies BundlingOptions;
 
 /** Properties of a {@link HouseFunction}. */
 export interface HouseFunctionProps {
@@ -124,16 +144,9 @@ export class HouseFunction extends Construct implements IGrantable {
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_SHIM,
-        minify: true,
-        sourceMap: true,
-        // Stack traces need the mappings only; leaving the sources out keeps the asset small.
-        sourcesContent: false,
-        externalModules: ['@aws-sdk/*'],
-        forceDockerBundling: false,
+        ...HOUSE_BUNDLING,
+        mainFields: [...HOUSE_BUNDLING.mainFields],
+        externalModules: [...HOUSE_BUNDLING.externalModules],
       },
     });
     this.grantPrincipal = this.role;

@@ -1,0 +1,51 @@
+/**
+ * What the benchmark's cold-start figures rest on, pinned:
+ * - the bench builds its SDK-only baselines with the house function's esbuild options: building an
+ *   entry with `houseEsbuildOptions` gives the very bytes a synthesized HouseFunction asset holds;
+ * - every Lambda entry's bundle imports from the AWS SDK only packages it sends commands with (an
+ *   unused client costs tens of milliseconds of cold start; `lambda/shared/clients.ts` explains how
+ *   the bundles leave them out).
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { build } from 'esbuild';
+import { afterAll, describe, expect, it } from 'vitest';
+import { sdkImportsOf, usedSdkPackages } from '../../bench/cold-start.ts';
+import { houseEsbuildOptions } from '../../bench/esbuild-options.ts';
+import { HANDLER_ENTRIES } from '../../lambda/contract.ts';
+import { HOUSE_BUNDLING, HouseFunction, REPO_ROOT } from '../../lib/constructs/house-function.ts';
+
+mkdirSync(path.join(REPO_ROOT, 'cdk.out'), { recursive: true });
+const work = mkdtempSync(path.join(REPO_ROOT, 'cdk.out', 'bundles-test-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('the bench esbuild options', () => {
+  it('map every bundling option of the house function', () => {
+    expect(() => houseEsbuildOptions('x.ts', work, REPO_ROOT)).not.toThrow();
+    expect(Object.keys(HOUSE_BUNDLING).length).toBeGreaterThan(0);
+  });
+
+  it('rebuild a synthesized HouseFunction asset byte for byte', async () => {
+    const outdir = path.join(work, 'assembly');
+    const app = new App({ outdir });
+    new HouseFunction(new Stack(app, 'BundleCheck'), 'Ingest', { handler: 'ingest' });
+    app.synth();
+    const asset = readdirSync(outdir).find((f) => f.startsWith('asset.'));
+    expect(asset).toBeDefined();
+    const rebuilt = path.join(work, 'rebuilt');
+    await build(houseEsbuildOptions(path.join(REPO_ROOT, HANDLER_ENTRIES.ingest), rebuilt, REPO_ROOT));
+    const synthesized = readFileSync(path.join(outdir, asset as string, 'index.mjs'));
+    expect(readFileSync(path.join(rebuilt, 'index.mjs')).equals(synthesized)).toBe(true);
+  });
+});
+
+describe.each(Object.entries(HANDLER_ENTRIES))('the %s bundle', (name, entry) => {
+  it('imports only the AWS SDK packages it sends commands with', async () => {
+    const dir = path.join(work, `entry-${name}`);
+    await build(houseEsbuildOptions(path.join(REPO_ROOT, entry), dir, REPO_ROOT));
+    const imports = sdkImportsOf(readFileSync(path.join(dir, 'index.mjs'), 'utf8'));
+    expect(imports.length).toBeGreaterThan(0);
+    expect(usedSdkPackages(imports).unused).toEqual([]);
+  });
+});
