@@ -5,13 +5,13 @@
  * reaches a function), never a 5xx. Then: nothing was published or stored, Object.prototype is
  * untouched, and a valid webhook still answers 200 and reaches every consumer.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS, ROUTES } from '../../lambda/contract.ts';
 import { MAX_NESTING_DEPTH } from '../../lambda/domain/payload.ts';
 import { type RawAnswer, type RawRequest, runPool, sendRaw, tally } from '../support/abuse-http.ts';
 import { type AbuseLocal, KNOWN_CONSUMERS, startAbuseLocal } from '../support/abuse-local.ts';
 import { Cleanup } from '../support/local-harness.ts';
+import { fixtureText } from '../support/pipeline.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.LOG_LEVEL ??= 'SILENT';
@@ -24,8 +24,6 @@ const AUTHED = `${WEBHOOK}?token=${WEBHOOK_TOKEN}`;
 const JSON_TYPE = { 'content-type': 'application/json' };
 const MAX_BODY = DEFAULTS.maxBodyBytes;
 
-const fixtureText = (name: string): string =>
-  readFileSync(new URL(`../fixtures/payloads/${name}.json`, import.meta.url), 'utf8');
 const V1_TEXT = fixtureText('v1-partial-success');
 const V1 = JSON.parse(V1_TEXT) as Record<string, unknown> & { connectionAssets: Record<string, unknown>[] };
 const V2 = JSON.parse(fixtureText('v2-partial-multi-platform')) as typeof V1;

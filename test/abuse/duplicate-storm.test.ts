@@ -4,18 +4,16 @@
  * false` exactly once, `true` for the others, all with the same eventId) or 409 "being processed"
  * with Retry-After (another request holds the delivery); a retried 409 then answers 200 duplicate.
  */
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RawAnswer, sendRaw, tally } from '../support/abuse-http.ts';
 import { type AbuseLocal, KNOWN_CONSUMERS, startAbuseLocal } from '../support/abuse-local.ts';
 import { Cleanup } from '../support/local-harness.ts';
+import { fixtureText } from '../support/pipeline.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.LOG_LEVEL ??= 'SILENT';
 
 const STORM = 100;
-const fixtureText = (name: string): string =>
-  readFileSync(new URL(`../fixtures/payloads/${name}.json`, import.meta.url), 'utf8');
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());

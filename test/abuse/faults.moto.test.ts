@@ -9,46 +9,50 @@
  * - a consumer's target answering 500, 429 or hanging, and poison messages: retried through the
  *   queue, delivered, or moved to the dead-letter queue — never acknowledged and lost.
  */
-import { readFileSync } from 'node:fs';
-import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  CreateTopicCommand,
   DeleteTopicCommand,
   ListSubscriptionsByTopicCommand,
   PublishCommand,
-  SNSClient,
-  SubscribeCommand,
+  type SNSClient,
 } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, type Message, SQSClient } from '@aws-sdk/client-sqs';
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { connectionsTableDefinition } from '../../lambda/adapters/connections-table-definition.ts';
 import { HubSpotTarget } from '../../lambda/adapters/crm/hubspot.ts';
 import { WebhookForwarder } from '../../lambda/adapters/crm/webhook-forwarder.ts';
 import { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
 import { staticSecret } from '../../lambda/adapters/secrets.ts';
 import { SlackWebhook } from '../../lambda/adapters/slack-webhook.ts';
 import { SnsEventPublisher } from '../../lambda/adapters/sns-event-publisher.ts';
-import { SqsDeadLetterQueue, SqsMessageDelayer } from '../../lambda/adapters/sqs-queues.ts';
 import { DEFAULT_HUBSPOT_MAPPING } from '../../lambda/domain/crm-mapping.ts';
 import type { ConnectionEvent } from '../../lambda/domain/envelope.ts';
 import { envelopeSchema } from '../../lambda/domain/envelope.ts';
 import { makeHandler as makeCrmUpdater } from '../../lambda/handlers/crm-updater.ts';
-import { type IngestHandlerDeps, makeHandler as makeIngest } from '../../lambda/handlers/ingest.ts';
 import { makeHandler as makeReconciler } from '../../lambda/handlers/reconciler.ts';
 import { makeHandler as makeSlackNotifier } from '../../lambda/handlers/slack-notifier.ts';
 import type { HttpResult } from '../../lambda/shared/http.ts';
-import { withHttpMiddleware } from '../../lambda/shared/middleware.ts';
 import type { EventPublisher, StoredDelivery } from '../../lambda/use-cases/ports.ts';
 import { throttleDynamoDb, unreachableEndpoint } from '../support/abuse-aws.ts';
 import { runPool, tally } from '../support/abuse-http.ts';
-import { apiEvent } from '../support/api-event.ts';
 import { silentLogger } from '../support/logger.ts';
-import { type MotoServer, motoAvailable, startMoto, useMotoEnvironment } from '../support/moto.ts';
-import { type ConsumerHandler, drainQueue, queueArnOf, takeAll } from '../support/sqs-driver.ts';
+import { type MotoServer, motoAvailable } from '../support/moto.ts';
+import {
+  consumerDeps,
+  createConnectionsTable,
+  createTopic,
+  fixtureText as fixture,
+  type IngestSetup,
+  ingestHandler,
+  sequentialEventIds,
+  startMotoWithClients,
+  subscribeConsumerQueues,
+  subscribedQueue,
+  subscribeRaw,
+  webhookPost,
+} from '../support/pipeline.ts';
+import { type ConsumerHandler, drainQueue, takeAll } from '../support/sqs-driver.ts';
 import { startTargetServer, type TargetServer } from '../support/target-server.ts';
 
-const fixture = (name: string): string =>
-  readFileSync(new URL(`../fixtures/payloads/${name}.json`, import.meta.url), 'utf8');
 const V1 = JSON.parse(fixture('v1-partial-success')) as Record<string, unknown>;
 /** The i-th of a batch of distinct deliveries (own user and request each). */
 const distinct = (i: number): string =>
@@ -81,42 +85,24 @@ describe.skipIf(!motoAvailable())('faults (moto)', () => {
   let store: DynamoDbConnectionStore;
   let topicArn: string;
   let allQueueUrl: string;
-  let ids = 0;
+  const newEventId = sequentialEventIds('01FAULT', 12);
   const log = silentLogger();
 
-  const createTable = () => dynamo.send(new CreateTableCommand(connectionsTableDefinition('connections')));
-  const createTopic = async () =>
-    (await sns.send(new CreateTopicCommand({ Name: 'connection-events' }))).TopicArn ?? '';
-  const subscribe = async (queueUrl: string) =>
-    sns.send(
-      new SubscribeCommand({
-        TopicArn: topicArn,
-        Protocol: 'sqs',
-        Endpoint: await queueArnOf(sqs, queueUrl),
-        Attributes: { RawMessageDelivery: 'true' },
-      }),
-    );
+  const createTable = () => createConnectionsTable(dynamo);
+  /** Subscribes a queue to the topic (raw delivery), as the stack does. */
+  const subscribe = (queueUrl: string) => subscribeRaw({ sns, sqs }, topicArn, queueUrl);
 
   /** The ingest function as Lambda runs it (middleware included), with moto behind it by default. */
-  const ingest = async (body: string, overrides: Partial<IngestHandlerDeps> = {}): Promise<HttpResult> => {
-    const handler = withHttpMiddleware(
-      makeIngest({
-        store,
-        publisher: new SnsEventPublisher(sns, topicArn),
-        webhookToken: staticSecret(TOKEN),
-        maxBodyBytes: 256 * 1024,
-        log,
-        now: () => new Date(),
-        newEventId: () => `01FAULT${String(++ids).padStart(12, '0')}`,
-        leaseMs: LEASE_MS,
-        ...overrides,
-      }),
+  const ingest = async (body: string, overrides: Partial<IngestSetup> = {}): Promise<HttpResult> => {
+    const result = await ingestHandler({
+      store,
+      publisher: new SnsEventPublisher(sns, topicArn),
+      webhookToken: staticSecret(TOKEN),
       log,
-    );
-    const result = (await handler(
-      apiEvent({ body, query: { token: TOKEN }, headers: { 'content-type': 'application/json' } }),
-      {} as never,
-    )) as HttpResult;
+      newEventId,
+      leaseMs: LEASE_MS,
+      ...overrides,
+    })(webhookPost(body, { token: TOKEN }));
     seen.ingest.push(result.statusCode ?? 0);
     return result;
   };
@@ -153,12 +139,7 @@ describe.skipIf(!motoAvailable())('faults (moto)', () => {
   };
 
   beforeAll(async () => {
-    moto = await startMoto();
-    useMotoEnvironment(moto.endpoint);
-    config = { endpoint: moto.endpoint, region: 'us-east-1' };
-    dynamo = new DynamoDBClient(config);
-    sns = new SNSClient(config);
-    sqs = new SQSClient(config);
+    ({ moto, config, dynamo, sns, sqs } = await startMotoWithClients());
   });
 
   afterAll(async () => {
@@ -174,11 +155,9 @@ describe.skipIf(!motoAvailable())('faults (moto)', () => {
 
   beforeEach(async () => {
     await moto.reset();
-    await createTable();
-    store = new DynamoDbConnectionStore(dynamo, 'connections');
-    topicArn = await createTopic();
-    allQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'all-events' }))).QueueUrl ?? '';
-    await subscribe(allQueueUrl);
+    store = await createTable();
+    topicArn = await createTopic(sns);
+    allQueueUrl = await subscribedQueue({ sns, sqs }, topicArn, 'all-events');
     seen.scenarios++;
   });
 
@@ -322,7 +301,7 @@ describe.skipIf(!motoAvailable())('faults (moto)', () => {
 
       // SNS comes back: the same topic (same ARN), subscribed again if the deletion took the
       // subscription with it.
-      expect(await createTopic()).toBe(topicArn);
+      expect(await createTopic(sns)).toBe(topicArn);
       const subscriptions = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }));
       if ((subscriptions.Subscriptions ?? []).length === 0) await subscribe(allQueueUrl);
 
@@ -376,30 +355,10 @@ describe.skipIf(!motoAvailable())('faults (moto)', () => {
 
     /** A consumer's queue and dead-letter queue (moved after MAX_RECEIVE_COUNT receives), subscribed raw. */
     const consumerQueues = async (name: string) => {
-      const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }))).QueueUrl ?? '';
-      const queueUrl =
-        (
-          await sqs.send(
-            new CreateQueueCommand({
-              QueueName: name,
-              Attributes: {
-                VisibilityTimeout: '1',
-                RedrivePolicy: JSON.stringify({
-                  deadLetterTargetArn: await queueArnOf(sqs, dlqUrl),
-                  maxReceiveCount: MAX_RECEIVE_COUNT,
-                }),
-              },
-            }),
-          )
-        ).QueueUrl ?? '';
-      await subscribe(queueUrl);
-      const queue = {
-        name,
-        deadLetters: new SqsDeadLetterQueue(sqs, dlqUrl),
-        delayer: new SqsMessageDelayer(sqs, queueUrl),
-        log,
-      };
-      return { queueUrl, dlqUrl, queue };
+      const queues = await subscribeConsumerQueues({ sns, sqs }, topicArn, name, {
+        maxReceiveCount: MAX_RECEIVE_COUNT,
+      });
+      return { ...queues, queue: consumerDeps(sqs, name, queues, log) };
     };
 
     const slackConsumer = async (timeoutMs = 1_000) => {

@@ -14,38 +14,34 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import {
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  type Message,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { exportObject } from '../../cli/commands/export.ts';
 import { runCli } from '../../cli/main.ts';
-import { connectionsTableDefinition } from '../../lambda/adapters/connections-table-definition.ts';
-import { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
+import type { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
 import { CachedSecret } from '../../lambda/adapters/secrets.ts';
 import { SnsEventPublisher } from '../../lambda/adapters/sns-event-publisher.ts';
 import { exportColumns, FIXED_COLUMNS } from '../../lambda/domain/csv-row.ts';
 import { type ConnectionEvent, envelopeSchema } from '../../lambda/domain/envelope.ts';
-import { makeHandler as makeIngestHandler } from '../../lambda/handlers/ingest.ts';
-import type { HttpEvent, HttpResult } from '../../lambda/shared/http.ts';
-import { withHttpMiddleware } from '../../lambda/shared/middleware.ts';
 import { compareConnections } from '../../lambda/use-cases/export-connections.ts';
 import type { StoredLatestConnection } from '../../lambda/use-cases/ports.ts';
 import { apiEvent } from '../support/api-event.ts';
 import { silentLogger } from '../support/logger.ts';
-import { type MotoServer, motoAvailable, startMoto, useMotoEnvironment } from '../support/moto.ts';
+import { type MotoServer, motoAvailable } from '../support/moto.ts';
+import {
+  createConnectionsTable,
+  createTopic,
+  fixtureJson as fixture,
+  type HttpHandler,
+  ingestHandler,
+  sequentialEventIds,
+  startMotoWithClients,
+  subscribedQueue,
+  webhookPost,
+} from '../support/pipeline.ts';
 import { parseCsv } from '../support/rfc4180.ts';
-
-const fixture = (name: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(new URL(`../fixtures/payloads/${name}.json`, import.meta.url), 'utf8'));
+import { receiveAll } from '../support/sqs-driver.ts';
 
 /** A token that must be URL-encoded. */
 const WEBHOOK_TOKEN = 'wh+tok/en=0123456789abcdefghij&klmnopqrstuvwxyz';
@@ -85,8 +81,6 @@ const lines = (text: string) => text.split('\n').filter((line) => line !== '');
 
 describe.skipIf(!motoAvailable())('the CLI against a stack on moto', () => {
   let moto: MotoServer;
-  let dynamo: DynamoDBClient;
-  let sns: SNSClient;
   let sqs: SQSClient;
   let store: DynamoDbConnectionStore;
   let topicArn: string;
@@ -96,42 +90,11 @@ describe.skipIf(!motoAvailable())('the CLI against a stack on moto', () => {
   let tmp: string;
   /** The clock of the ingest handler: each delivery's receivedAt. */
   let clock = new Date('2026-02-01T00:00:00.000Z');
-  let counter = 0;
   /** What ingest published, by eventId: the envelope and its message attributes. */
   const originals = new Map<string, { envelope: ConnectionEvent; attributes: Record<string, unknown> }>();
 
   const logger = silentLogger();
-  let ingest: (event: HttpEvent) => Promise<HttpResult>;
-
-  const receiveAll = async (): Promise<Message[]> => {
-    const messages: Message[] = [];
-    let emptyPolls = 0;
-    const deadline = Date.now() + 10_000;
-    while (emptyPolls < 2 && Date.now() < deadline) {
-      const result = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 0,
-          MessageAttributeNames: ['All'],
-        }),
-      );
-      const batch = result.Messages ?? [];
-      if (batch.length === 0) {
-        emptyPolls++;
-        continue;
-      }
-      emptyPolls = 0;
-      messages.push(...batch);
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-        }),
-      );
-    }
-    return messages;
-  };
+  let ingest: HttpHandler;
 
   const attributesOf = (message: Message): Record<string, unknown> =>
     Object.fromEntries(
@@ -143,20 +106,14 @@ describe.skipIf(!motoAvailable())('the CLI against a stack on moto', () => {
 
   /** Received messages as [envelope, attributes], in eventId order (SQS does not keep order). */
   const received = async () =>
-    (await receiveAll())
+    (await receiveAll(sqs, queueUrl))
       .map((m) => ({ envelope: envelopeSchema.parse(JSON.parse(m.Body ?? '')), attributes: attributesOf(m) }))
       .sort((a, b) => (a.envelope.eventId < b.envelope.eventId ? -1 : 1));
 
   /** Stores (and publishes) one delivery at `at`, and remembers what was published. */
   const deliver = async (at: string, payload: Record<string, unknown>): Promise<string> => {
     clock = new Date(at);
-    const response = await ingest(
-      apiEvent({
-        body: JSON.stringify(payload),
-        query: { token: WEBHOOK_TOKEN },
-        headers: { 'content-type': 'application/json' },
-      }),
-    );
+    const response = await ingest(webhookPost(JSON.stringify(payload), { token: WEBHOOK_TOKEN }));
     expect(response.statusCode).toBe(200);
     const eventId = JSON.parse(response.body ?? '{}').eventId as string;
     const [message] = await received();
@@ -192,32 +149,17 @@ describe.skipIf(!motoAvailable())('the CLI against a stack on moto', () => {
   const eventIds: string[] = [];
 
   beforeAll(async () => {
-    moto = await startMoto();
-    useMotoEnvironment(moto.endpoint);
-    const config = { endpoint: moto.endpoint, region: 'us-east-1' };
-    dynamo = new DynamoDBClient(config);
-    sns = new SNSClient(config);
-    sqs = new SQSClient(config);
+    const clients = await startMotoWithClients();
+    ({ moto, sqs } = clients);
+    const { config, dynamo, sns } = clients;
     const secrets = new SecretsManagerClient(config);
     const cloudFormation = new CloudFormationClient(config);
     tmp = mkdtempSync(join(tmpdir(), 'cli-moto-'));
 
     const tableName = 'connections';
-    await dynamo.send(new CreateTableCommand(connectionsTableDefinition(tableName)));
-    store = new DynamoDbConnectionStore(dynamo, tableName);
-    topicArn = (await sns.send(new CreateTopicCommand({ Name: 'connection-events' }))).TopicArn ?? '';
-    queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'all-events' }))).QueueUrl ?? '';
-    const queueArn = (
-      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))
-    ).Attributes?.QueueArn;
-    await sns.send(
-      new SubscribeCommand({
-        TopicArn: topicArn,
-        Protocol: 'sqs',
-        Endpoint: queueArn,
-        Attributes: { RawMessageDelivery: 'true' },
-      }),
-    );
+    store = await createConnectionsTable(dynamo, tableName);
+    topicArn = await createTopic(sns);
+    queueUrl = await subscribedQueue({ sns, sqs }, topicArn, 'all-events');
     const webhookSecretArn =
       (await secrets.send(new CreateSecretCommand({ Name: 'webhook-token', SecretString: WEBHOOK_TOKEN })))
         .ARN ?? '';
@@ -225,20 +167,14 @@ describe.skipIf(!motoAvailable())('the CLI against a stack on moto', () => {
       (await secrets.send(new CreateSecretCommand({ Name: 'read-token', SecretString: READ_TOKEN }))).ARN ??
       '';
 
-    const handler = withHttpMiddleware(
-      makeIngestHandler({
-        store,
-        publisher: new SnsEventPublisher(sns, topicArn),
-        webhookToken: new CachedSecret(secrets, webhookSecretArn, 60_000),
-        maxBodyBytes: 256 * 1024,
-        log: logger,
-        now: () => clock,
-        newEventId: () => `01CLITEST${String(++counter).padStart(8, '0')}`,
-        leaseMs: 30_000,
-      }),
-      logger,
-    );
-    ingest = (event) => handler(event, {} as never) as Promise<HttpResult>;
+    ingest = ingestHandler({
+      store,
+      publisher: new SnsEventPublisher(sns, topicArn),
+      webhookToken: new CachedSecret(secrets, webhookSecretArn, 60_000),
+      log: logger,
+      now: () => clock,
+      newEventId: sequentialEventIds('01CLITEST', 8),
+    });
 
     // The webhook on loopback: API Gateway's part, handing the real ingest handler its event.
     webhook = createServer((request, response) => {
@@ -300,7 +236,7 @@ describe.skipIf(!motoAvailable())('the CLI against a stack on moto', () => {
 
   beforeEach(async () => {
     // Nothing a test sent may leak into the next one.
-    await receiveAll();
+    await receiveAll(sqs, queueUrl);
   });
 
   describe('url', () => {
@@ -339,7 +275,7 @@ describe.skipIf(!motoAvailable())('the CLI against a stack on moto', () => {
     it('lists in a dry run exactly what it then sends: the original envelopes and attributes', async () => {
       const dry = await cli(['replay', ...SINCE, '--dry-run']);
       expect(dry.code).toBe(0);
-      expect(await receiveAll()).toEqual([]);
+      expect(await receiveAll(sqs, queueUrl)).toEqual([]);
       const listed = lines(dry.out);
       expect(listed).toHaveLength(DELIVERIES.length);
       expect(listed.map((line) => line.split('\t')[1])).toEqual(eventIds);
@@ -403,7 +339,7 @@ describe.skipIf(!motoAvailable())('the CLI against a stack on moto', () => {
         new RegExp(`^failed ${eventIds[0]} \\(2026-02-27T10:00:00.000Z\\): could not publish it: `),
       );
       expect(lines(run.err).at(-1)).toBe('sent 0, skipped 0, failed 7 of 7 deliveries in the time range');
-      expect(await receiveAll()).toEqual([]);
+      expect(await receiveAll(sqs, queueUrl)).toEqual([]);
     });
 
     it('draws a progress bar on a terminal and prints plain lines otherwise', async () => {
@@ -598,7 +534,7 @@ describe.skipIf(!motoAvailable())('the CLI against a stack on moto', () => {
         eventId: history[0]?.eventId,
         duplicate: true,
       });
-      expect(await receiveAll()).toEqual([]);
+      expect(await receiveAll(sqs, queueUrl)).toEqual([]);
     });
 
     it('prints the status and answer of a rejected payload and exits 1', async () => {

@@ -4,37 +4,38 @@
  * (HubSpot, a signed forwarder) are driven from those queues as Lambda's event source mapping would,
  * with loopback servers standing in for Slack, HubSpot and the forwarder target.
  */
-import { readFileSync } from 'node:fs';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { connectionsTableDefinition } from '../../lambda/adapters/connections-table-definition.ts';
 import { HubSpotTarget } from '../../lambda/adapters/crm/hubspot.ts';
 import { WebhookForwarder } from '../../lambda/adapters/crm/webhook-forwarder.ts';
-import { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
+import type { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
 import { staticSecret } from '../../lambda/adapters/secrets.ts';
 import { SlackWebhook } from '../../lambda/adapters/slack-webhook.ts';
 import { SnsEventPublisher, snsMessageAttributes } from '../../lambda/adapters/sns-event-publisher.ts';
-import { SqsDeadLetterQueue, SqsMessageDelayer } from '../../lambda/adapters/sqs-queues.ts';
 import { SIGNATURE_HEADER } from '../../lambda/contract.ts';
 import { DEFAULT_HUBSPOT_MAPPING } from '../../lambda/domain/crm-mapping.ts';
 import { buildEnvelope, envelopeSchema } from '../../lambda/domain/envelope.ts';
 import { parsePayload } from '../../lambda/domain/payload.ts';
 import { verifySignature } from '../../lambda/domain/signature.ts';
 import { makeHandler as makeCrmUpdater } from '../../lambda/handlers/crm-updater.ts';
-import { makeHandler as makeIngest } from '../../lambda/handlers/ingest.ts';
 import { makeHandler as makeSlackNotifier } from '../../lambda/handlers/slack-notifier.ts';
-import type { HttpResult } from '../../lambda/shared/http.ts';
-import { withHttpMiddleware } from '../../lambda/shared/middleware.ts';
-import { apiEvent } from '../support/api-event.ts';
 import { silentLogger } from '../support/logger.ts';
-import { type MotoServer, motoAvailable, startMoto, useMotoEnvironment } from '../support/moto.ts';
-import { type ConsumerHandler, drainQueue, queueArnOf, takeAll } from '../support/sqs-driver.ts';
+import { type MotoServer, motoAvailable } from '../support/moto.ts';
+import {
+  consumerDeps,
+  createConnectionsTable,
+  createTopic,
+  fixtureText as fixture,
+  ingestHandler,
+  randomEventIds,
+  startMotoWithClients,
+  subscribeConsumerQueues,
+  webhookPost,
+} from '../support/pipeline.ts';
+import { type ConsumerHandler, drainQueue, takeAll } from '../support/sqs-driver.ts';
 import { startTargetServer, type TargetServer } from '../support/target-server.ts';
-
-const fixture = (name: string): string =>
-  readFileSync(new URL(`../fixtures/payloads/${name}.json`, import.meta.url), 'utf8');
 
 const TOKEN = 'webhook-token-for-consumer-tests-0123456789';
 const SIGNING_SECRET = 'whsec_consumers_0123456789';
@@ -63,63 +64,20 @@ describe.skipIf(!motoAvailable())('consumers end to end on moto', () => {
   const log = silentLogger();
 
   /** A consumer's queue and DLQ (redrive after MAX_RECEIVE_COUNT receives), subscribed with raw delivery. */
-  const subscribeConsumer = async (name: string, filterPolicy?: object) => {
-    const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }))).QueueUrl ?? '';
-    const queueUrl =
-      (
-        await sqs.send(
-          new CreateQueueCommand({
-            QueueName: name,
-            Attributes: {
-              // Short, so a failed message comes back quickly in the test (the stack uses 6 × the timeout).
-              VisibilityTimeout: '1',
-              RedrivePolicy: JSON.stringify({
-                deadLetterTargetArn: await queueArnOf(sqs, dlqUrl),
-                maxReceiveCount: MAX_RECEIVE_COUNT,
-              }),
-            },
-          }),
-        )
-      ).QueueUrl ?? '';
-    await sns.send(
-      new SubscribeCommand({
-        TopicArn: topicArn,
-        Protocol: 'sqs',
-        Endpoint: await queueArnOf(sqs, queueUrl),
-        Attributes: {
-          RawMessageDelivery: 'true',
-          ...(filterPolicy ? { FilterPolicy: JSON.stringify(filterPolicy) } : {}),
-        },
-      }),
-    );
-    return { queueUrl, dlqUrl };
-  };
-
-  const consumerDeps = (name: string, queueUrl: string, dlqUrl: string) => ({
-    name,
-    deadLetters: new SqsDeadLetterQueue(sqs, dlqUrl),
-    delayer: new SqsMessageDelayer(sqs, queueUrl),
-    log,
-  });
+  const subscribeConsumer = (name: string, filterPolicy?: object) =>
+    subscribeConsumerQueues({ sns, sqs }, topicArn, name, {
+      maxReceiveCount: MAX_RECEIVE_COUNT,
+      filterPolicy,
+    });
 
   const ingest = async (body: string) => {
-    const handler = withHttpMiddleware(
-      makeIngest({
-        store,
-        publisher: new SnsEventPublisher(sns, topicArn),
-        webhookToken: staticSecret(TOKEN),
-        maxBodyBytes: 256 * 1024,
-        log,
-        now: () => new Date(),
-        newEventId: () => `01CONSUMERTEST${Math.random().toString(36).slice(2, 12).toUpperCase()}`,
-        leaseMs: 30_000,
-      }),
+    const response = await ingestHandler({
+      store,
+      publisher: new SnsEventPublisher(sns, topicArn),
+      webhookToken: staticSecret(TOKEN),
       log,
-    );
-    const response = (await handler(
-      apiEvent({ body, query: { token: TOKEN }, headers: { 'content-type': 'application/json' } }),
-      {} as never,
-    )) as HttpResult;
+      newEventId: randomEventIds('01CONSUMERTEST'),
+    })(webhookPost(body, { token: TOKEN }));
     expect(response.statusCode).toBe(200);
     return JSON.parse(response.body ?? '{}') as { eventId: string; duplicate: boolean };
   };
@@ -128,12 +86,7 @@ describe.skipIf(!motoAvailable())('consumers end to end on moto', () => {
     Promise.all([slack, hubspot, forwarder].map((c) => drainQueue(sqs, c.queueUrl, c.handler)));
 
   beforeAll(async () => {
-    moto = await startMoto();
-    useMotoEnvironment(moto.endpoint);
-    const config = { endpoint: moto.endpoint, region: 'us-east-1' };
-    dynamo = new DynamoDBClient(config);
-    sns = new SNSClient(config);
-    sqs = new SQSClient(config);
+    ({ moto, dynamo, sns, sqs } = await startMotoWithClients());
     [slackServer, hubspotServer, forwardServer] = await Promise.all([
       startTargetServer({ status: 200, body: 'ok' }),
       startTargetServer({ status: 200, body: '{"status":"COMPLETE","results":[]}' }),
@@ -149,16 +102,15 @@ describe.skipIf(!motoAvailable())('consumers end to end on moto', () => {
   beforeEach(async () => {
     await moto.reset();
     for (const server of [slackServer, hubspotServer, forwardServer]) server.reset();
-    await dynamo.send(new CreateTableCommand(connectionsTableDefinition('connections')));
-    store = new DynamoDbConnectionStore(dynamo, 'connections');
-    topicArn = (await sns.send(new CreateTopicCommand({ Name: 'connection-events' }))).TopicArn ?? '';
+    store = await createConnectionsTable(dynamo);
+    topicArn = await createTopic(sns);
 
     const slackQueues = await subscribeConsumer('slack', { isTest: ['false'] });
     slack = {
       name: 'slack',
       ...slackQueues,
       handler: makeSlackNotifier({
-        ...consumerDeps('slack', slackQueues.queueUrl, slackQueues.dlqUrl),
+        ...consumerDeps(sqs, 'slack', slackQueues, log),
         slack: new SlackWebhook(staticSecret(`${slackServer.url}/services/T0/B0/secret`), 2_000),
       }),
     };
@@ -167,7 +119,7 @@ describe.skipIf(!motoAvailable())('consumers end to end on moto', () => {
       name: 'hubspot',
       ...hubspotQueues,
       handler: makeCrmUpdater({
-        ...consumerDeps('hubspot', hubspotQueues.queueUrl, hubspotQueues.dlqUrl),
+        ...consumerDeps(sqs, 'hubspot', hubspotQueues, log),
         target: new HubSpotTarget({
           token: staticSecret('pat-na1-consumers'),
           baseUrl: hubspotServer.url,
@@ -184,7 +136,7 @@ describe.skipIf(!motoAvailable())('consumers end to end on moto', () => {
       name: 'forward-zapier',
       ...forwardQueues,
       handler: makeCrmUpdater({
-        ...consumerDeps('forward-zapier', forwardQueues.queueUrl, forwardQueues.dlqUrl),
+        ...consumerDeps(sqs, 'forward-zapier', forwardQueues, log),
         target: new WebhookForwarder({
           name: 'forward-zapier',
           secret: staticSecret(

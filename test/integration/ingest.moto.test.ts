@@ -3,34 +3,33 @@
  * conditional writes, duplicates, versions, SNS → SQS delivery with message attributes and filter
  * policies, and the publish-failure path (503, pending, published on redelivery).
  */
-import { readFileSync } from 'node:fs';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import {
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  type Message,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { connectionsTableDefinition } from '../../lambda/adapters/connections-table-definition.ts';
-import { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
+import type { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
 import { CachedSecret } from '../../lambda/adapters/secrets.ts';
 import { SnsEventPublisher } from '../../lambda/adapters/sns-event-publisher.ts';
 import { envelopeSchema } from '../../lambda/domain/envelope.ts';
 import { makeHandler as makeConnectionsHandler } from '../../lambda/handlers/connections.ts';
-import { type IngestHandlerDeps, makeHandler as makeIngestHandler } from '../../lambda/handlers/ingest.ts';
-import type { HttpEvent, HttpResult } from '../../lambda/shared/http.ts';
+import type { HttpResult } from '../../lambda/shared/http.ts';
 import { withHttpMiddleware } from '../../lambda/shared/middleware.ts';
 import { apiEvent } from '../support/api-event.ts';
 import { silentLogger } from '../support/logger.ts';
-import { type MotoServer, motoAvailable, startMoto, useMotoEnvironment } from '../support/moto.ts';
-
-const fixture = (name: string): string =>
-  readFileSync(new URL(`../fixtures/payloads/${name}.json`, import.meta.url), 'utf8');
+import { type MotoServer, motoAvailable } from '../support/moto.ts';
+import {
+  createConnectionsTable,
+  createTopic,
+  fixtureText as fixture,
+  type IngestSetup,
+  ingestHandler,
+  sequentialEventIds,
+  startMotoWithClients,
+  subscribedQueue,
+  webhookPost,
+} from '../support/pipeline.ts';
+import { receiveAll } from '../support/sqs-driver.ts';
 
 const WEBHOOK_TOKEN = 'webhook-token-0123456789abcdefghijklmnopqrstuvwxyz';
 const READ_TOKEN = 'read-token-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -47,68 +46,26 @@ describe.skipIf(!motoAvailable())('ingest against moto', () => {
   let failedQueueUrl: string;
   let webhookSecretArn: string;
   let readSecretArn: string;
-  let counter = 0;
-
   const logger = silentLogger();
+  const newEventId = sequentialEventIds('01TESTEVENT', 8);
 
-  const ingest = (overrides: Partial<IngestHandlerDeps> = {}) => {
-    const fn = makeIngestHandler({
+  const ingest = (overrides: Partial<IngestSetup> = {}) =>
+    ingestHandler({
       store,
       publisher: new SnsEventPublisher(sns, topicArn),
       webhookToken: new CachedSecret(secrets, webhookSecretArn, 60_000),
-      maxBodyBytes: 256 * 1024,
       log: logger,
-      now: () => new Date(),
-      newEventId: () => `01TESTEVENT${String(++counter).padStart(8, '0')}`,
-      leaseMs: 30_000,
+      newEventId,
       ...overrides,
     });
-    const wrapped = withHttpMiddleware(fn, logger);
-    return (event: HttpEvent) => wrapped(event, {} as never) as Promise<HttpResult>;
-  };
 
   const post = (body: string, query: Record<string, string> = { token: WEBHOOK_TOKEN }) =>
-    apiEvent({ body, query, headers: { 'content-type': 'application/json' } });
-
-  const receiveAll = async (queueUrl: string): Promise<Message[]> => {
-    const messages: Message[] = [];
-    // Poll with a deadline until the queue has been empty twice in a row.
-    let emptyPolls = 0;
-    const deadline = Date.now() + 10_000;
-    while (emptyPolls < 2 && Date.now() < deadline) {
-      const result = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 0,
-          MessageAttributeNames: ['All'],
-        }),
-      );
-      const batch = result.Messages ?? [];
-      if (batch.length === 0) {
-        emptyPolls++;
-        continue;
-      }
-      emptyPolls = 0;
-      messages.push(...batch);
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-        }),
-      );
-    }
-    return messages;
-  };
+    webhookPost(body, query);
 
   beforeAll(async () => {
-    moto = await startMoto();
-    useMotoEnvironment(moto.endpoint);
-    const config = { endpoint: moto.endpoint, region: 'us-east-1' };
-    dynamo = new DynamoDBClient(config);
-    sns = new SNSClient(config);
-    sqs = new SQSClient(config);
-    secrets = new SecretsManagerClient(config);
+    const clients = await startMotoWithClients();
+    ({ moto, dynamo, sns, sqs } = clients);
+    secrets = new SecretsManagerClient(clients.config);
   });
 
   afterAll(async () => {
@@ -117,30 +74,10 @@ describe.skipIf(!motoAvailable())('ingest against moto', () => {
 
   beforeEach(async () => {
     await moto.reset();
-    const tableName = 'connections';
-    await dynamo.send(new CreateTableCommand(connectionsTableDefinition(tableName)));
-    store = new DynamoDbConnectionStore(dynamo, tableName);
-    topicArn = (await sns.send(new CreateTopicCommand({ Name: 'connection-events' }))).TopicArn ?? '';
-    const subscribe = async (name: string, filterPolicy?: object) => {
-      const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl ?? '';
-      const attributes = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
-      );
-      await sns.send(
-        new SubscribeCommand({
-          TopicArn: topicArn,
-          Protocol: 'sqs',
-          Endpoint: attributes.Attributes?.QueueArn,
-          Attributes: {
-            RawMessageDelivery: 'true',
-            ...(filterPolicy ? { FilterPolicy: JSON.stringify(filterPolicy) } : {}),
-          },
-        }),
-      );
-      return queueUrl;
-    };
-    allQueueUrl = await subscribe('all-events');
-    failedQueueUrl = await subscribe('failed-events', { status: ['FAILED'] });
+    store = await createConnectionsTable(dynamo);
+    topicArn = await createTopic(sns);
+    allQueueUrl = await subscribedQueue({ sns, sqs }, topicArn, 'all-events');
+    failedQueueUrl = await subscribedQueue({ sns, sqs }, topicArn, 'failed-events', { status: ['FAILED'] });
     webhookSecretArn =
       (await secrets.send(new CreateSecretCommand({ Name: 'webhook-token', SecretString: WEBHOOK_TOKEN })))
         .ARN ?? '';
@@ -162,7 +99,7 @@ describe.skipIf(!motoAvailable())('ingest against moto', () => {
     const answer = JSON.parse(response.body ?? '{}');
     expect(answer).toEqual({ eventId: expect.any(String), duplicate: false });
 
-    const messages = await receiveAll(allQueueUrl);
+    const messages = await receiveAll(sqs, allQueueUrl);
     expect(messages).toHaveLength(1);
     const envelope = envelopeSchema.parse(JSON.parse(messages[0]?.Body ?? ''));
     expect(envelope.eventId).toBe(answer.eventId);
@@ -178,7 +115,7 @@ describe.skipIf(!motoAvailable())('ingest against moto', () => {
       ...new Set(envelope.assets.map((a) => a.type)),
     ]);
 
-    const failed = await receiveAll(failedQueueUrl);
+    const failed = await receiveAll(sqs, failedQueueUrl);
     expect(failed).toHaveLength(status === 'FAILED' ? 1 : 0);
 
     const history = await store.history(envelope.user, envelope.request.url);
@@ -198,7 +135,7 @@ describe.skipIf(!motoAvailable())('ingest against moto', () => {
     expect(second.statusCode).toBe(200);
     expect(JSON.parse(second.body ?? '{}')).toEqual({ eventId: first.eventId, duplicate: true });
 
-    expect(await receiveAll(allQueueUrl)).toHaveLength(1);
+    expect(await receiveAll(sqs, allQueueUrl)).toHaveLength(1);
     const user = 'hubspot-company-99123';
     const requestUrl = 'https://app.leadsie.com/request/harbor-fitness';
     expect(await store.history(user, requestUrl)).toHaveLength(1);
@@ -213,7 +150,7 @@ describe.skipIf(!motoAvailable())('ingest against moto', () => {
       const response = await handler(post(JSON.stringify({ ...base, status })));
       expect(response.statusCode).toBe(200);
     }
-    const envelopes = (await receiveAll(allQueueUrl)).map((m) =>
+    const envelopes = (await receiveAll(sqs, allQueueUrl)).map((m) =>
       envelopeSchema.parse(JSON.parse(m.Body ?? '')),
     );
     expect(envelopes.map((e) => [e.status, e.version]).sort()).toEqual([
@@ -235,7 +172,7 @@ describe.skipIf(!motoAvailable())('ingest against moto', () => {
     expect(broken.statusCode).toBe(503);
     expect(broken.headers?.['retry-after']).toBeDefined();
     expect(JSON.parse(broken.body ?? '{}').error).toMatch(/stored but could not be published/);
-    expect(await receiveAll(allQueueUrl)).toHaveLength(0);
+    expect(await receiveAll(sqs, allQueueUrl)).toHaveLength(0);
     const pending = await store.pendingDeliveries();
     expect(pending).toHaveLength(1);
     expect(pending[0]?.version).toBe(1);
@@ -244,7 +181,7 @@ describe.skipIf(!motoAvailable())('ingest against moto', () => {
     expect(retried.statusCode).toBe(200);
     const answer = JSON.parse(retried.body ?? '{}');
     expect(answer).toEqual({ eventId: pending[0]?.eventId, duplicate: true });
-    const messages = await receiveAll(allQueueUrl);
+    const messages = await receiveAll(sqs, allQueueUrl);
     expect(messages).toHaveLength(1);
     const envelope = envelopeSchema.parse(JSON.parse(messages[0]?.Body ?? ''));
     expect(envelope.eventId).toBe(pending[0]?.eventId);
@@ -254,7 +191,7 @@ describe.skipIf(!motoAvailable())('ingest against moto', () => {
     // And once published, a further redelivery publishes nothing.
     const again = await ingest()(post(body));
     expect(JSON.parse(again.body ?? '{}')).toEqual({ eventId: answer.eventId, duplicate: true });
-    expect(await receiveAll(allQueueUrl)).toHaveLength(0);
+    expect(await receiveAll(sqs, allQueueUrl)).toHaveLength(0);
   });
 
   it('answers 409 while another request holds the same delivery, then resumes it once the lease runs out', async () => {
@@ -277,7 +214,7 @@ describe.skipIf(!motoAvailable())('ingest against moto', () => {
     now += 31_000;
     const after = await ingest({ now: clock })(post(body));
     expect(after.statusCode).toBe(200);
-    expect(await receiveAll(allQueueUrl)).toHaveLength(1);
+    expect(await receiveAll(sqs, allQueueUrl)).toHaveLength(1);
   });
 
   it.each([
@@ -295,7 +232,7 @@ describe.skipIf(!motoAvailable())('ingest against moto', () => {
     const response = await ingest()(event);
     expect(response.statusCode).toBe(status);
     expect(JSON.parse(response.body ?? '{}').error).toEqual(expect.any(String));
-    expect(await receiveAll(allQueueUrl)).toHaveLength(0);
+    expect(await receiveAll(sqs, allQueueUrl)).toHaveLength(0);
     expect(await store.pendingDeliveries()).toEqual([]);
   });
 

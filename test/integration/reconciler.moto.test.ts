@@ -3,28 +3,30 @@
  * down, or a function died half-way) reach the topic on the next run, with the eventId and version
  * they would have had, exactly once; deliveries another request is still working on are left alone.
  */
-import { readFileSync } from 'node:fs';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { connectionsTableDefinition } from '../../lambda/adapters/connections-table-definition.ts';
-import { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
+import type { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
 import { staticSecret } from '../../lambda/adapters/secrets.ts';
 import { SnsEventPublisher } from '../../lambda/adapters/sns-event-publisher.ts';
 import { envelopeSchema } from '../../lambda/domain/envelope.ts';
 import { fingerprint } from '../../lambda/domain/fingerprint.ts';
-import { makeHandler as makeIngest } from '../../lambda/handlers/ingest.ts';
 import { makeHandler as makeReconciler } from '../../lambda/handlers/reconciler.ts';
-import type { HttpResult } from '../../lambda/shared/http.ts';
-import { withHttpMiddleware } from '../../lambda/shared/middleware.ts';
-import { apiEvent } from '../support/api-event.ts';
 import { silentLogger } from '../support/logger.ts';
-import { type MotoServer, motoAvailable, startMoto, useMotoEnvironment } from '../support/moto.ts';
-import { queueArnOf, takeAll } from '../support/sqs-driver.ts';
+import { type MotoServer, motoAvailable } from '../support/moto.ts';
+import {
+  createConnectionsTable,
+  createTopic,
+  fixtureText as fixture,
+  ingestHandler,
+  sequentialEventIds,
+  startMotoWithClients,
+  subscribedQueue,
+  webhookPost,
+} from '../support/pipeline.ts';
+import { takeAll } from '../support/sqs-driver.ts';
 
-const fixture = (name: string): string =>
-  readFileSync(new URL(`../fixtures/payloads/${name}.json`, import.meta.url), 'utf8');
 const TOKEN = 'reconciler-test-token-0123456789';
 
 describe.skipIf(!motoAvailable())('reconciler against moto', () => {
@@ -35,34 +37,24 @@ describe.skipIf(!motoAvailable())('reconciler against moto', () => {
   let store: DynamoDbConnectionStore;
   let topicArn: string;
   let queueUrl: string;
-  let ids = 0;
+  const newEventId = sequentialEventIds('01RECONCILE', 8);
   const log = silentLogger();
 
-  const ingest = async (body: string, topic: string) => {
-    const handler = withHttpMiddleware(
-      makeIngest({
-        store,
-        publisher: new SnsEventPublisher(sns, topic),
-        webhookToken: staticSecret(TOKEN),
-        maxBodyBytes: 256 * 1024,
-        log,
-        now: () => new Date(),
-        newEventId: () => `01RECONCILE${String(++ids).padStart(8, '0')}`,
-        leaseMs: 30_000,
-      }),
+  const ingest = (body: string, topic: string) =>
+    ingestHandler({
+      store,
+      publisher: new SnsEventPublisher(sns, topic),
+      webhookToken: staticSecret(TOKEN),
       log,
-    );
-    return (await handler(
-      apiEvent({ body, query: { token: TOKEN }, headers: { 'content-type': 'application/json' } }),
-      {} as never,
-    )) as HttpResult;
-  };
+      newEventId,
+    })(webhookPost(body, { token: TOKEN }));
 
-  const reconcile = (now = () => new Date()) =>
+  /** One reconciler run, publishing to `topic` (the live topic unless a test says otherwise). */
+  const reconcile = (now = () => new Date(), topic = topicArn) =>
     makeReconciler({
       store,
       pending: store,
-      publisher: new SnsEventPublisher(sns, topicArn),
+      publisher: new SnsEventPublisher(sns, topic),
       log,
       now,
       leaseMs: 30_000,
@@ -70,12 +62,7 @@ describe.skipIf(!motoAvailable())('reconciler against moto', () => {
     })();
 
   beforeAll(async () => {
-    moto = await startMoto();
-    useMotoEnvironment(moto.endpoint);
-    const config = { endpoint: moto.endpoint, region: 'us-east-1' };
-    dynamo = new DynamoDBClient(config);
-    sns = new SNSClient(config);
-    sqs = new SQSClient(config);
+    ({ moto, dynamo, sns, sqs } = await startMotoWithClients());
   });
 
   afterAll(async () => {
@@ -84,18 +71,9 @@ describe.skipIf(!motoAvailable())('reconciler against moto', () => {
 
   beforeEach(async () => {
     await moto.reset();
-    await dynamo.send(new CreateTableCommand(connectionsTableDefinition('connections')));
-    store = new DynamoDbConnectionStore(dynamo, 'connections');
-    topicArn = (await sns.send(new CreateTopicCommand({ Name: 'connection-events' }))).TopicArn ?? '';
-    queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'all' }))).QueueUrl ?? '';
-    await sns.send(
-      new SubscribeCommand({
-        TopicArn: topicArn,
-        Protocol: 'sqs',
-        Endpoint: await queueArnOf(sqs, queueUrl),
-        Attributes: { RawMessageDelivery: 'true' },
-      }),
-    );
+    store = await createConnectionsTable(dynamo);
+    topicArn = await createTopic(sns);
+    queueUrl = await subscribedQueue({ sns, sqs }, topicArn, 'all');
   });
 
   it('publishes every delivery left pending while the topic was down, once, with its eventId and version', async () => {
@@ -180,15 +158,7 @@ describe.skipIf(!motoAvailable())('reconciler against moto', () => {
   it('counts a failure and keeps the delivery pending while the topic is still down', async () => {
     const down = topicArn.replace('connection-events', 'gone');
     await ingest(fixture('v1-failed'), down);
-    const stillDown = await makeReconciler({
-      store,
-      pending: store,
-      publisher: new SnsEventPublisher(sns, down),
-      log,
-      now: () => new Date(),
-      leaseMs: 30_000,
-      limit: 100,
-    })();
+    const stillDown = await reconcile(() => new Date(), down);
     expect(stillDown).toMatchObject({ found: 1, published: 0, failed: 1, backlog: 1 });
     expect(await store.pendingDeliveries(10)).toHaveLength(1);
     // The failed attempt released its lease: the next run (topic back) publishes it.

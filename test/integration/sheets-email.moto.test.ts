@@ -11,19 +11,16 @@
  * without a duplicate; a formula-looking client name lands in the sheet as text and in the email
  * escaped; SES throttling is retried without resending what already went; refusals go to the DLQ.
  */
-import { readFileSync } from 'node:fs';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
-import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { connectionsTableDefinition } from '../../lambda/adapters/connections-table-definition.ts';
-import { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
+import type { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
 import { GoogleServiceAccountAuth, GoogleSheetsWriter } from '../../lambda/adapters/google-sheets.ts';
 import { staticSecret } from '../../lambda/adapters/secrets.ts';
 import { classifySesError, SesEmailSender } from '../../lambda/adapters/ses-email.ts';
 import { SnsEventPublisher, snsMessageAttributes } from '../../lambda/adapters/sns-event-publisher.ts';
-import { SqsDeadLetterQueue, SqsMessageDelayer } from '../../lambda/adapters/sqs-queues.ts';
 import { consumerFilterPolicy, DEFAULT_INCLUDE_TEST_EVENTS, DEFAULTS } from '../../lambda/contract.ts';
 import {
   DEFAULT_CLIENT_TEMPLATE,
@@ -33,19 +30,24 @@ import {
 import { buildEnvelope } from '../../lambda/domain/envelope.ts';
 import { parsePayload } from '../../lambda/domain/payload.ts';
 import { makeHandler as makeEmailNotifier } from '../../lambda/handlers/email-notifier.ts';
-import { makeHandler as makeIngest } from '../../lambda/handlers/ingest.ts';
 import { makeHandler as makeSheetsAppender } from '../../lambda/handlers/sheets-appender.ts';
-import type { HttpResult } from '../../lambda/shared/http.ts';
-import { withHttpMiddleware } from '../../lambda/shared/middleware.ts';
 import type { EmailSender, IdempotencyLedger } from '../../lambda/use-cases/ports.ts';
-import { apiEvent } from '../support/api-event.ts';
 import { type FakeGoogle, makeServiceAccount, startFakeGoogle } from '../support/fake-google.ts';
 import { silentLogger } from '../support/logger.ts';
-import { type MotoServer, motoAvailable, startMoto, useMotoEnvironment } from '../support/moto.ts';
-import { type ConsumerHandler, drainQueue, queueArnOf, takeAll } from '../support/sqs-driver.ts';
-
-const fixture = (name: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(new URL(`../fixtures/payloads/${name}.json`, import.meta.url), 'utf8'));
+import { type MotoServer, motoAvailable } from '../support/moto.ts';
+import {
+  type ConsumerQueues,
+  consumerDeps,
+  createConnectionsTable,
+  createTopic,
+  fixtureJson as fixture,
+  ingestHandler,
+  randomEventIds,
+  startMotoWithClients,
+  subscribeConsumerQueues,
+  webhookPost,
+} from '../support/pipeline.ts';
+import { type ConsumerHandler, drainQueue, takeAll } from '../support/sqs-driver.ts';
 
 const TOKEN = 'webhook-token-for-sheets-email-tests-0123456789';
 const SPREADSHEET = '1SheetsEmailTest_0123456789abcdef';
@@ -75,55 +77,23 @@ describe.skipIf(!motoAvailable())(
     let google: FakeGoogle;
     let store: DynamoDbConnectionStore;
     let topicArn: string;
-    let sheetsQueue: { queueUrl: string; dlqUrl: string };
-    let emailQueue: { queueUrl: string; dlqUrl: string };
+    let sheetsQueue: ConsumerQueues;
+    let emailQueue: ConsumerQueues;
     const account = makeServiceAccount();
     const log = silentLogger();
 
-    const subscribe = async (name: string, filterPolicy: object | undefined) => {
-      const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }))).QueueUrl ?? '';
-      const queueUrl =
-        (
-          await sqs.send(
-            new CreateQueueCommand({
-              QueueName: name,
-              Attributes: {
-                VisibilityTimeout: '1',
-                RedrivePolicy: JSON.stringify({
-                  deadLetterTargetArn: await queueArnOf(sqs, dlqUrl),
-                  maxReceiveCount: MAX_RECEIVE_COUNT,
-                }),
-              },
-            }),
-          )
-        ).QueueUrl ?? '';
-      await sns.send(
-        new SubscribeCommand({
-          TopicArn: topicArn,
-          Protocol: 'sqs',
-          Endpoint: await queueArnOf(sqs, queueUrl),
-          Attributes: {
-            RawMessageDelivery: 'true',
-            ...(filterPolicy ? { FilterPolicy: JSON.stringify(filterPolicy) } : {}),
-          },
-        }),
-      );
-      return { queueUrl, dlqUrl };
-    };
-
-    const consumerDeps = (name: string, queues: { queueUrl: string; dlqUrl: string }) => ({
-      name,
-      deadLetters: new SqsDeadLetterQueue(sqs, queues.dlqUrl),
-      delayer: new SqsMessageDelayer(sqs, queues.queueUrl),
-      log,
-      now: Date.now,
-    });
+    const subscribe = (name: string, filterPolicy: object | undefined) =>
+      subscribeConsumerQueues({ sns, sqs }, topicArn, name, {
+        maxReceiveCount: MAX_RECEIVE_COUNT,
+        filterPolicy,
+      });
 
     const sheetsHandler = (
       overrides: { ledger?: IdempotencyLedger; leaseMs?: number; spreadsheetId?: string } = {},
     ): ConsumerHandler =>
       makeSheetsAppender({
-        ...consumerDeps('sheets', sheetsQueue),
+        ...consumerDeps(sqs, 'sheets', sheetsQueue, log),
+        now: Date.now,
         sheet: new GoogleSheetsWriter({
           auth: new GoogleServiceAccountAuth({
             key: staticSecret(account.json),
@@ -150,7 +120,8 @@ describe.skipIf(!motoAvailable())(
       overrides: { sender?: EmailSender; settings?: EmailSettings; from?: string } = {},
     ): ConsumerHandler =>
       makeEmailNotifier({
-        ...consumerDeps('email', emailQueue),
+        ...consumerDeps(sqs, 'email', emailQueue, log),
+        now: Date.now,
         sender:
           overrides.sender ?? new SesEmailSender(ses, { from: overrides.from ?? FROM, consumer: 'email' }),
         ledger: store,
@@ -159,27 +130,13 @@ describe.skipIf(!motoAvailable())(
       });
 
     const ingest = async (payload: Record<string, unknown>) => {
-      const handler = withHttpMiddleware(
-        makeIngest({
-          store,
-          publisher: new SnsEventPublisher(sns, topicArn),
-          webhookToken: staticSecret(TOKEN),
-          maxBodyBytes: 256 * 1024,
-          log,
-          now: () => new Date(),
-          newEventId: () => `01SHEETSEMAIL${Math.random().toString(36).slice(2, 12).toUpperCase()}`,
-          leaseMs: 30_000,
-        }),
+      const response = await ingestHandler({
+        store,
+        publisher: new SnsEventPublisher(sns, topicArn),
+        webhookToken: staticSecret(TOKEN),
         log,
-      );
-      const response = (await handler(
-        apiEvent({
-          body: JSON.stringify(payload),
-          query: { token: TOKEN },
-          headers: { 'content-type': 'application/json' },
-        }),
-        {} as never,
-      )) as HttpResult;
+        newEventId: randomEventIds('01SHEETSEMAIL'),
+      })(webhookPost(JSON.stringify(payload), { token: TOKEN }));
       expect(response.statusCode).toBe(200);
       return JSON.parse(response.body ?? '{}') as { eventId: string };
     };
@@ -210,13 +167,9 @@ describe.skipIf(!motoAvailable())(
     const appendCalls = () => google.requests.filter((r) => r.path.endsWith(':append'));
 
     beforeAll(async () => {
-      moto = await startMoto();
-      useMotoEnvironment(moto.endpoint);
-      const config = { endpoint: moto.endpoint, region: 'us-east-1' };
-      dynamo = new DynamoDBClient(config);
-      sns = new SNSClient(config);
-      sqs = new SQSClient(config);
-      ses = new SESv2Client(config);
+      const clients = await startMotoWithClients();
+      ({ moto, dynamo, sns, sqs } = clients);
+      ses = new SESv2Client(clients.config);
       google = await startFakeGoogle(account);
     });
 
@@ -229,9 +182,8 @@ describe.skipIf(!motoAvailable())(
       await moto.reset();
       google.reset();
       google.addSpreadsheet(SPREADSHEET, [SHEET]);
-      await dynamo.send(new CreateTableCommand(connectionsTableDefinition('connections')));
-      store = new DynamoDbConnectionStore(dynamo, 'connections');
-      topicArn = (await sns.send(new CreateTopicCommand({ Name: 'connection-events' }))).TopicArn ?? '';
+      store = await createConnectionsTable(dynamo);
+      topicArn = await createTopic(sns);
       sheetsQueue = await subscribe(
         'sheets',
         consumerFilterPolicy({ includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.sheets }),

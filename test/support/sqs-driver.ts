@@ -135,3 +135,38 @@ export const takeAll = async (sqs: SQSClient, queueUrl: string): Promise<Message
     );
   }
 };
+
+/**
+ * Every message that reaches a queue, received (with its message attributes) and deleted, polling
+ * with a deadline (10 s) until the queue has been empty twice in a row: for messages SNS is still
+ * delivering.
+ */
+export const receiveAll = async (sqs: SQSClient, queueUrl: string): Promise<Message[]> => {
+  const messages: Message[] = [];
+  let emptyPolls = 0;
+  const deadline = Date.now() + 10_000;
+  while (emptyPolls < 2 && Date.now() < deadline) {
+    const result = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    const batch = result.Messages ?? [];
+    if (batch.length === 0) {
+      emptyPolls++;
+      continue;
+    }
+    emptyPolls = 0;
+    messages.push(...batch);
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+      }),
+    );
+  }
+  return messages;
+};
