@@ -8,11 +8,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ForwardFormat, WebhookForwarder } from '../../lambda/adapters/crm/webhook-forwarder.ts';
 import { staticSecret } from '../../lambda/adapters/secrets.ts';
 import { SIGNATURE_HEADER } from '../../lambda/contract.ts';
-import { buildEnvelope, type ConnectionEvent } from '../../lambda/domain/envelope.ts';
+import type { ConnectionEvent } from '../../lambda/domain/envelope.ts';
 import { PermanentDeliveryError, RetryableDeliveryError } from '../../lambda/domain/errors.ts';
 import { verifySignature } from '../../lambda/domain/signature.ts';
+import { sampleEnvelope } from '../support/envelopes.ts';
+import { rejection } from '../support/errors.ts';
 import { startTargetServer, type TargetServer } from '../support/target-server.ts';
-import { parsedFixture } from '../unit/fixtures.ts';
 
 const SIGNING_SECRET = 'whsec_0123456789abcdef';
 const NOW_SECONDS = 1_790_000_000;
@@ -20,24 +21,7 @@ const TIMEOUT_MS = 300;
 const EVENT_ID = '01JZ0000000000000000000000';
 
 const eventOf = (fixture: string): ConnectionEvent =>
-  buildEnvelope({
-    payload: parsedFixture(fixture),
-    eventId: EVENT_ID,
-    fingerprint: `sha256:${'a'.repeat(64)}`,
-    receivedAt: '2026-06-14T10:02:20.000Z',
-    version: 3,
-  });
-
-/** The error `promise` rejects with; fails the test when it resolves. */
-const rejection = async (promise: Promise<unknown>): Promise<Error> => {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof Error) return error;
-    throw new Error(`rejected with a non-Error: ${String(error)}`);
-  }
-  throw new Error('expected a rejection, but the promise resolved');
-};
+  sampleEnvelope(fixture, { eventId: EVENT_ID, receivedAt: '2026-06-14T10:02:20.000Z', version: 3 });
 
 const header = (value: string | string[] | undefined): string => {
   if (typeof value !== 'string') throw new Error(`expected one header value, got ${String(value)}`);

@@ -15,33 +15,12 @@ import {
   withBackoff,
 } from '../../lambda/adapters/http-target.ts';
 import { PermanentDeliveryError, RetryableDeliveryError } from '../../lambda/domain/errors.ts';
+import { rejection, thrown } from '../support/errors.ts';
 import { startTargetServer, type TargetServer } from '../support/target-server.ts';
 
 const TIMEOUT_MS = 300;
 /** Same shape as the default backoff, with delays short enough for a unit-speed test. */
 const FAST_BACKOFF: BackoffOptions = { retries: 2, minDelayMs: 1, maxInlineWaitSeconds: 2 };
-
-/** The error `promise` rejects with; fails the test when it resolves. */
-const rejection = async (promise: Promise<unknown>): Promise<Error> => {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof Error) return error;
-    throw new Error(`rejected with a non-Error: ${String(error)}`);
-  }
-  throw new Error('expected a rejection, but the promise resolved');
-};
-
-/** The error `run` throws; fails the test when it returns. */
-const thrown = (run: () => void): Error => {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof Error) return error;
-    throw new Error(`threw a non-Error: ${String(error)}`);
-  }
-  throw new Error('expected a throw, but it returned');
-};
 
 const answer = (status: number, body = '', headers: Record<string, string> = {}): HttpResponse => ({
   status,

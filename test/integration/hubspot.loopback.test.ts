@@ -10,34 +10,18 @@ import { type HubSpotOptions, HubSpotTarget } from '../../lambda/adapters/crm/hu
 import { TargetTimeoutError } from '../../lambda/adapters/http-target.ts';
 import { staticSecret } from '../../lambda/adapters/secrets.ts';
 import { DEFAULT_HUBSPOT_MAPPING } from '../../lambda/domain/crm-mapping.ts';
-import { buildEnvelope, type ConnectionEvent } from '../../lambda/domain/envelope.ts';
+import type { ConnectionEvent } from '../../lambda/domain/envelope.ts';
 import { PermanentDeliveryError, RetryableDeliveryError } from '../../lambda/domain/errors.ts';
+import { sampleEnvelope } from '../support/envelopes.ts';
+import { rejection } from '../support/errors.ts';
 import { type ScriptedAnswer, startTargetServer, type TargetServer } from '../support/target-server.ts';
-import { parsedFixture } from '../unit/fixtures.ts';
 
 const TOKEN = 'pat-na1-test';
 const TIMEOUT_MS = 300;
 const RECEIVED_AT = '2026-06-14T10:02:20.000Z';
 
 const eventOf = (fixture: string): ConnectionEvent =>
-  buildEnvelope({
-    payload: parsedFixture(fixture),
-    eventId: '01JZ0000000000000000000000',
-    fingerprint: `sha256:${'a'.repeat(64)}`,
-    receivedAt: RECEIVED_AT,
-    version: 3,
-  });
-
-/** The error `promise` rejects with; fails the test when it resolves. */
-const rejection = async (promise: Promise<unknown>): Promise<Error> => {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof Error) return error;
-    throw new Error(`rejected with a non-Error: ${String(error)}`);
-  }
-  throw new Error('expected a rejection, but the promise resolved');
-};
+  sampleEnvelope(fixture, { eventId: '01JZ0000000000000000000000', receivedAt: RECEIVED_AT, version: 3 });
 
 const expectNoToken = (error: Error): void => {
   expect(error.message).not.toContain(TOKEN);

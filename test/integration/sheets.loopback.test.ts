@@ -22,6 +22,7 @@ import { type LeadsiePayload, parsePayload } from '../../lambda/domain/payload.t
 import { sheetColumns } from '../../lambda/domain/sheet-row.ts';
 import { appendSheetRow } from '../../lambda/use-cases/append-sheet-row.ts';
 import type { IdempotencyLedger, OnceClaim } from '../../lambda/use-cases/ports.ts';
+import { rejection } from '../support/errors.ts';
 import {
   type FakeGoogle,
   type GoogleRequest,
@@ -51,17 +52,6 @@ const eventOf = (payload: LeadsiePayload, eventId = '01JZ0000000000000000000001'
     receivedAt: RECEIVED_AT,
     version: 1,
   });
-
-/** The error `promise` rejects with; fails the test when it resolves. */
-const rejection = async (promise: Promise<unknown>): Promise<Error> => {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof Error) return error;
-    throw new Error(`rejected with a non-Error: ${String(error)}`);
-  }
-  throw new Error('expected a rejection, but the promise resolved');
-};
 
 /** An in-memory ledger with the store's semantics, for the use-case cases here (moto proves the real one). */
 const memoryLedger = (): IdempotencyLedger => {

@@ -9,35 +9,23 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, type TestContext
 import { TargetTimeoutError } from '../../lambda/adapters/http-target.ts';
 import { staticSecret } from '../../lambda/adapters/secrets.ts';
 import { SlackWebhook } from '../../lambda/adapters/slack-webhook.ts';
-import { buildEnvelope, type ConnectionEvent } from '../../lambda/domain/envelope.ts';
+import type { ConnectionEvent } from '../../lambda/domain/envelope.ts';
 import { PermanentDeliveryError, RetryableDeliveryError } from '../../lambda/domain/errors.ts';
 import { buildSlackMessage } from '../../lambda/domain/slack-message.ts';
+import { sampleEnvelope } from '../support/envelopes.ts';
+import { rejection } from '../support/errors.ts';
 import { type ScriptedAnswer, startTargetServer, type TargetServer } from '../support/target-server.ts';
-import { parsedFixture } from '../unit/fixtures.ts';
 
 const WEBHOOK_PATH = '/services/T000/B000/XXX';
 /** Small enough to keep the hung-server test fast, large enough for loopback answers. */
 const TIMEOUT_MS = 300;
 
 const eventOf = (fixture: string): ConnectionEvent =>
-  buildEnvelope({
-    payload: parsedFixture(fixture),
+  sampleEnvelope(fixture, {
     eventId: '01JZ0000000000000000000000',
-    fingerprint: `sha256:${'a'.repeat(64)}`,
     receivedAt: '2026-06-14T10:02:20.000Z',
     version: 3,
   });
-
-/** The error `promise` rejects with; fails the test when it resolves. */
-const rejection = async (promise: Promise<unknown>): Promise<Error> => {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof Error) return error;
-    throw new Error(`rejected with a non-Error: ${String(error)}`);
-  }
-  throw new Error('expected a rejection, but the promise resolved');
-};
 
 /** A loopback port nothing listens on: bound once, then released. */
 const closedPort = async (): Promise<number> => {
