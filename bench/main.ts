@@ -11,7 +11,7 @@
  *   5. cost per 1 million webhooks, memory sizes                    bench/cost.ts, bench/memory.ts
  */
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { type ColdStartResult, measureColdStart } from './cold-start.ts';
@@ -22,11 +22,12 @@ import { measurePerEvent, type PerEventResult } from './per-event.ts';
 import { formatSummary, round, type Summary } from './stats.ts';
 import { synthesize } from './synth.ts';
 
-const USAGE = `Usage: npm run bench [-- --json] [-- --keep]
+const USAGE = `Usage: npm run bench [-- --json] [-- --keep] [-- --render FILE]
 
 Measures cold start, per-event compute, the local pipeline and the cost model on this machine
-(about 3-4 minutes on 2 cores). --json prints the same figures as JSON; --keep keeps the
-synthesized assembly (cdk.out/bench-*).
+(about 3 minutes on 2 cores). --json prints the same figures as JSON; --keep keeps the
+synthesized assembly (cdk.out/bench-*); --render FILE prints a saved --json run in the human
+form, measuring nothing.
 `;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -58,10 +59,22 @@ const raisePriority = (): string => {
 
 const main = async (): Promise<number> => {
   const args = parseArgs({
-    options: { json: { type: 'boolean' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      json: { type: 'boolean' },
+      keep: { type: 'boolean' },
+      render: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (args.values.help) {
     process.stdout.write(USAGE);
+    return 0;
+  }
+  if (args.values.render) {
+    const saved = JSON.parse(readFileSync(args.values.render, 'utf8')) as Parameters<typeof human>[0] & {
+      memory: MemoryRow[];
+    };
+    process.stdout.write(human(saved, saved.memory));
     return 0;
   }
   const started = performance.now();
