@@ -516,6 +516,15 @@ export const LEFT_TO_ZOD = GIVE_UP;
  * Validates a parsed JSON value as a Leadsie payload. `apiVersion` picks the format: absent or 1 is
  * v1, an integer of 2 or more is v2 (a future version is read with the v2 schema and kept as sent).
  */
+/**
+ * Most assets one payload may carry. A Leadsie request has a few dozen; the event of a payload with
+ * this many would not fit in one SNS message anyway (it is refused with 413 before storing).
+ */
+export const MAX_ASSETS = 2_000;
+
+/** Most problems reported for one payload; the rest are counted in a last line. */
+export const MAX_PROBLEMS = 50;
+
 export const parsePayload = (input: unknown): ParseResult => {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return {
@@ -541,6 +550,16 @@ export const parsePayload = (input: unknown): ParseResult => {
       ],
     };
   }
+  const assets = (input as { connectionAssets?: unknown }).connectionAssets;
+  if (Array.isArray(assets) && assets.length > MAX_ASSETS) {
+    // Checked before zod, which would build one issue per element of a hostile array.
+    return {
+      ok: false,
+      problems: [
+        { path: 'connectionAssets', message: `${assets.length} assets; at most ${MAX_ASSETS} are accepted` },
+      ],
+    };
+  }
   const isV2 = typeof apiVersion === 'number' && apiVersion >= 2;
   const fast = isV2 ? payloadFastPaths().v2(input) : payloadFastPaths().v1(input);
   if (fast !== GIVE_UP) {
@@ -554,11 +573,13 @@ export const parsePayload = (input: unknown): ParseResult => {
       ? { ok: true, payload: { format: 2, data: result.data as PayloadV2 } }
       : { ok: true, payload: { format: 1, data: result.data as PayloadV1 } };
   }
-  return {
-    ok: false,
-    problems: result.error.issues.map((issue) => ({
-      path: formatPath(issue.path),
-      message: readable(issue.message),
-    })),
-  };
+  const issues = result.error.issues;
+  const problems: PayloadProblem[] = issues.slice(0, MAX_PROBLEMS).map((issue) => ({
+    path: formatPath(issue.path),
+    message: readable(issue.message),
+  }));
+  if (issues.length > MAX_PROBLEMS) {
+    problems.push({ path: '(root)', message: `and ${issues.length - MAX_PROBLEMS} more problems` });
+  }
+  return { ok: false, problems };
 };
