@@ -681,11 +681,18 @@ export const configSchema = z.object({
     .default('retain')
     .transform((policy) => (policy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN)),
   /**
-   * Memory of each Lambda function, in MB (CPU scales with it). 512 MB keeps cold starts of the
-   * bundled SDK clients short at a small cost for a low-traffic webhook.
+   * Memory of the HTTP functions (ingest, connections), in MB (CPU scales with it). A caller waits on
+   * their cold start; at 512 MB a CPU-bound init takes half as long as at 256 MB (`npm run bench`).
    * @default 512
    */
   lambdaMemoryMb: int(128, 10_240).default(512),
+  /**
+   * Memory of the background functions (the consumers and the reconciler), in MB. Nobody waits on
+   * them and they spend their time waiting on Slack, HubSpot, Google or SES; 256 MB is three times
+   * their measured peak (`npm run bench`) and halves their GB-seconds.
+   * @default 256
+   */
+  backgroundMemoryMb: int(128, 10_240).default(256),
   /**
    * The consumers of the connection events topic: `slack`, `hubspot`, `forwarders`, `sheets` and
    * `email`, each deployed only when configured (one subscription, queue, dead-letter queue and

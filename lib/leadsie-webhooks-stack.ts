@@ -210,7 +210,7 @@ export class LeadsieWebhooksStack extends Stack {
       events: this.events,
       intervalMinutes: config.reconcilerIntervalMinutes,
       batchLimit: config.reconcilerBatchLimit,
-      memorySize: config.lambdaMemoryMb,
+      memorySize: config.backgroundMemoryMb,
       logRetention: config.logRetentionDays,
       logRemovalPolicy: config.removalPolicy,
     });
@@ -255,7 +255,7 @@ export class LeadsieWebhooksStack extends Stack {
       maxConcurrency: knobs.maxConcurrency,
       batchSize: knobs.batchSize,
       secretMaxAgeSeconds: this.config.secretMaxAgeSeconds,
-      memorySize: this.config.lambdaMemoryMb,
+      memorySize: this.config.backgroundMemoryMb,
       logRetention: this.config.logRetentionDays,
       logRemovalPolicy: this.config.removalPolicy,
       ...options,

@@ -33,6 +33,7 @@ const DEFAULT_CONFIG = {
   tableDeletionProtection: true,
   removalPolicy: RemovalPolicy.RETAIN,
   lambdaMemoryMb: 512,
+  backgroundMemoryMb: 256,
   consumers: { forwarders: [] },
   reconcilerIntervalMinutes: DEFAULTS.reconcilerIntervalMinutes,
   reconcilerBatchLimit: DEFAULTS.reconcilerBatchLimit,

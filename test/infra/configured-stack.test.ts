@@ -16,6 +16,7 @@ const { stack, template } = synthStack({
   tableDeletionProtection: 'false',
   removalPolicy: 'destroy',
   lambdaMemoryMb: '1024',
+  backgroundMemoryMb: '384',
   reconcilerIntervalMinutes: '15',
   reconcilerBatchLimit: '200',
   alarmEmails: 'ops@example.com,oncall@example.org',
@@ -73,9 +74,10 @@ describe('a stack configured from the context', () => {
     for (const resource of resources) expect(resource.DeletionPolicy).toBe('Delete');
   });
 
-  it('gives every function lambdaMemoryMb, the consumer and the reconciler too', () => {
+  it('gives the HTTP functions lambdaMemoryMb, the consumer and the reconciler backgroundMemoryMb', () => {
     expect(functions).toHaveLength(4);
-    for (const fn of functions) expect(fn.Properties.MemorySize).toBe(1024);
+    const sizes = functions.map((fn) => fn.Properties.MemorySize).sort();
+    expect(sizes).toEqual([1024, 1024, 384, 384]);
   });
 
   it('passes secretMaxAgeSeconds to the consumer function', () => {

@@ -91,8 +91,8 @@ describe('every function', () => {
     expect(envOf(id).NODE_OPTIONS).toBe('--enable-source-maps');
   });
 
-  it.each(functions)('%s has 512 MB', (_name, id) => {
-    expect(fn(id).MemorySize).toBe(512);
+  it.each(functions)('%s has 512 MB if it answers HTTP, 256 MB if it works in the background', (name, id) => {
+    expect(fn(id).MemorySize).toBe(name === 'reconciler' ? 256 : 512);
   });
 
   it.each(apiFunctions)('%s has a 10 s timeout (well under the HTTP API 30 s limit)', (_name, id) => {

@@ -56,7 +56,7 @@ describe('the reconciler function', () => {
 
   it('has 60 s for a batch (ten times an API function) and the configured memory', () => {
     expect(fn.Timeout).toBe(60);
-    expect(fn.MemorySize).toBe(512);
+    expect(fn.MemorySize).toBe(256);
   });
 
   it('runs one at a time (reserved concurrency 1), so a slow run and the next never overlap', () => {
