@@ -14,6 +14,7 @@
  * removed, so no value can add a line, fake a header or reorder what is shown around it.
  */
 import type { ConnectionEvent, EnvelopeAsset } from './envelope.ts';
+import { clipGraphemes } from './text.ts';
 
 /** What is sent: the subject and both parts. */
 export interface EmailContent {
@@ -81,18 +82,8 @@ export const escapeHtml = (text: string): string =>
 
 // Control characters and the explicit bidi embedding/override/isolate controls ("Trojan Source").
 const CONTROL_OR_BIDI = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu;
-const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
-
 /** Clips to at most `max` UTF-16 code units, "…" included, cutting only between grapheme clusters. */
-export const clip = (text: string, max: number): string => {
-  if (text.length <= max) return text;
-  let out = '';
-  for (const { segment } of graphemes.segment(text)) {
-    if (out.length + segment.length > max - 1) break;
-    out += segment;
-  }
-  return `${out}…`;
-};
+export const clip = clipGraphemes;
 
 /** A payload value as safe plain text: one line, no control or bidi-override characters, clipped. */
 export const plain = (text: string | null | undefined, max: number = MAX_VALUE_CHARS): string =>

@@ -23,6 +23,7 @@
  * Pure: no I/O, the same event always gives the same message.
  */
 import type { ConnectionEvent, EnvelopeAsset } from './envelope.ts';
+import { clipGraphemes } from './text.ts';
 
 /** Plain text: shown as is (no mrkdwn, no links, no mentions). `emoji` renders `:shortcodes:`. */
 export interface PlainTextObject {
@@ -114,29 +115,11 @@ export const VALUE_LIMITS = {
   accessLevel: 80,
 } as const;
 
-const ELLIPSIS = '…';
-/**
- * Made on the first text that needs clipping, not at import: creating a segmenter loads ICU's
- * break rules, ~15 ms of the Slack function's cold start (`npm run bench`), and most messages
- * never need it.
- */
-let graphemes: Intl.Segmenter | undefined;
-
 /**
  * Clips `text` to at most `max` UTF-16 code units, the "…" included, cutting only between grapheme
  * clusters (never inside a surrogate pair, an emoji sequence or a letter with its combining marks).
  */
-export const truncate = (text: string, max: number): string => {
-  if (text.length <= max) return text;
-  const budget = max - ELLIPSIS.length;
-  let out = '';
-  graphemes ??= new Intl.Segmenter('en', { granularity: 'grapheme' });
-  for (const { segment } of graphemes.segment(text)) {
-    if (out.length + segment.length > budget) break;
-    out += segment;
-  }
-  return out + ELLIPSIS;
-};
+export const truncate = clipGraphemes;
 
 /** Escapes the three characters Slack's mrkdwn treats as markup, so `<!channel>` or `<url|x>` stay text. */
 export const escapeMrkdwn = (text: string): string =>
