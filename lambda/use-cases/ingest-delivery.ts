@@ -108,7 +108,7 @@ export const ingestDelivery = async (deps: IngestDeps, input: IngestInput): Prom
 
   const created = await guard('store', () => deps.store.createDelivery(delivery));
   if (created.created) {
-    await completeDelivery(deps, delivery, payload);
+    await completeDelivery(deps, delivery, payload, flat);
     return { eventId, duplicate: false };
   }
 
@@ -132,7 +132,7 @@ export const ingestDelivery = async (deps: IngestDeps, input: IngestInput): Prom
     );
   }
   deps.log.info('resuming unpublished delivery', { eventId: existing.eventId, fingerprint });
-  await completeDelivery(deps, existing, payload);
+  await completeDelivery(deps, existing, payload, flat);
   return { eventId: existing.eventId, duplicate: true };
 };
 
@@ -144,8 +144,9 @@ export const completeDelivery = async (
   deps: Pick<IngestDeps, 'store' | 'publisher' | 'log'>,
   delivery: StoredDelivery,
   payload: LeadsiePayload,
+  /** The payload's flat record, when the caller has already made it. */
+  flat = flatten(payload),
 ): Promise<void> => {
-  const flat = flatten(payload);
   let version = delivery.version;
   if (version === null) {
     const advanced = await guard('store', () =>
@@ -189,8 +190,7 @@ export const completeDelivery = async (
       eventId: delivery.eventId,
       error: errorSummary(error),
     });
-    const keptVersion = version;
-    await deps.store.recordPublishFailure(delivery.fingerprint, keptVersion).catch((recordError: unknown) => {
+    await deps.store.recordPublishFailure(delivery.fingerprint, version).catch((recordError: unknown) => {
       deps.log.error('could not record the publish failure', {
         eventId: delivery.eventId,
         error: errorSummary(recordError),
