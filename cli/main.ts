@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import type { Command, CommandIo } from './command.ts';
 import { exportCommand } from './commands/export.ts';
 import { flattenCommand } from './commands/flatten.ts';
+import { quarantineCommand } from './commands/quarantine.ts';
 import { replayCommand } from './commands/replay.ts';
 import { sendTestEventCommand } from './commands/send-test-event.ts';
 import { urlCommand } from './commands/url.ts';
@@ -16,6 +17,7 @@ export const COMMANDS: Command[] = [
   sendTestEventCommand,
   replayCommand,
   exportCommand,
+  quarantineCommand,
 ];
 
 const overview = (): string =>

@@ -149,11 +149,13 @@ export const ROUTES = {
  * | delivery        | `DELIVERY#<fingerprint>`  | `DELIVERY`              |
  * | sheet row made  | `SHEETROW#<spreadsheetId>#<sheet>` | `EVENT#<eventId>` |
  * | email sent      | `EMAIL#<eventId>`         | `SENT#<consumer>#<team or client>` |
+ * | quarantined request | `QUARANTINE#<sha256 of the body>` | `QUARANTINE`  |
  *
  * Indexes (all project every attribute):
  * - `history`: `HISTORY#<userKey>#<requestUrl>` / `<receivedAt>#<eventId>` — one (user, request), newest first.
  * - `byTime`:  `DELIVERIES#<yyyy-mm>` / `<receivedAt>#<eventId>` — deliveries in a time range, by month bucket.
- * - `byState`: `PENDING` (sparse) / `<receivedAt>#<eventId>` — stored but not yet published.
+ * - `byState`: `PENDING` (sparse) / `<receivedAt>#<eventId>` — stored but not yet published;
+ *              `QUARANTINED` / `<receivedAt>#<sha256>` — refused requests not yet resolved.
  */
 export const TABLE = {
   partitionKey: 'pk',

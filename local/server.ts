@@ -371,6 +371,7 @@ export const startLocal = async (options: LocalOptions): Promise<LocalServer> =>
       withHttpMiddleware(
         makeIngest({
           store,
+          quarantine: store,
           publisher: topic,
           webhookToken: staticSecret(tokens.webhookToken),
           maxBodyBytes: DEFAULTS.maxBodyBytes,

@@ -15,11 +15,7 @@ import {
   samplePath,
 } from '../samples.ts';
 import { TARGET_OPTIONS, TARGET_USAGE, targetFromArgs, webhookUrl } from '../target.ts';
-
-const TIMEOUT_MS = 30_000;
-
-/** The URL with its token hidden, for messages. */
-const redacted = (url: string): string => url.replace(/([?&]token=)[^&]*/, '$1***');
+import { postWebhook, redacted } from '../webhook-post.ts';
 
 const readFileText = async (file: string): Promise<Buffer> => {
   try {
@@ -103,31 +99,9 @@ Exit status: 0 when the webhook answered 2xx, 1 otherwise (or when it could not 
     const target = await targetFromArgs(values, io);
     const url = await webhookUrl(target);
     io.stderr(`sending ${what} to ${redacted(url)}\n`);
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      const why =
-        (error as Error).name === 'TimeoutError'
-          ? `no answer within ${TIMEOUT_MS / 1000} s`
-          : (cause ?? (error as Error).message);
-      throw new CliError(`cannot reach the webhook at ${redacted(url)}: ${why}`);
-    }
-    const text = await response.text();
+    const response = await postWebhook(url, body, 'application/json');
     io.stdout(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}\n`);
-    let answer: string;
-    try {
-      answer = JSON.stringify(JSON.parse(text), null, 2);
-    } catch {
-      answer = text;
-    }
+    const answer = response.json === undefined ? response.text : JSON.stringify(response.json, null, 2);
     if (answer !== '') io.stdout(`${answer}\n`);
     return response.ok ? 0 : 1;
   },

@@ -22,19 +22,25 @@ import type {
   CreateDeliveryResult,
   LatestConnection,
   NewDelivery,
+  NewQuarantineEntry,
   OnceClaim,
   OnceKey,
+  QuarantineEntry,
+  QuarantineStore,
   StoredDelivery,
   StoredLatestConnection,
 } from '../use-cases/ports.ts';
 
 const { partitionKey: PK, sortKey: SK, indexes } = TABLE;
 const PENDING = 'PENDING';
+const QUARANTINED = 'QUARANTINED';
 const DELIVERY_SK = 'DELIVERY';
+const QUARANTINE_SK = 'QUARANTINE';
 
 /** Key builders: the only place key formats are spelled out. */
 export const keys = {
   delivery: (fingerprint: string) => ({ [PK]: `DELIVERY#${fingerprint}`, [SK]: DELIVERY_SK }),
+  quarantine: (id: string) => ({ [PK]: `QUARANTINE#${id}`, [SK]: QUARANTINE_SK }),
   userPartition: (user: string | null) => (user === null ? 'NOUSER' : `USER#${user}`),
   latest: (user: string | null, requestUrl: string) => ({
     [PK]: keys.userPartition(user),
@@ -68,7 +74,7 @@ const isConditionFailure = (error: unknown): boolean =>
   error instanceof ConditionalCheckFailedException ||
   (error instanceof Error && error.name === 'ConditionalCheckFailedException');
 
-export class DynamoDbConnectionStore implements ConnectionStore {
+export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore {
   private readonly doc: DynamoDBDocumentClient;
 
   constructor(
@@ -347,6 +353,111 @@ export class DynamoDbConnectionStore implements ConnectionStore {
     return (page.Items ?? []).map(toDelivery);
   }
 
+  // ── quarantined requests (`QuarantineStore`) ──
+  //
+  // | item              | pk                  | sk           | byState                                 |
+  // |-------------------|---------------------|--------------|-----------------------------------------|
+  // | refused request   | `QUARANTINE#<sha256>` | `QUARANTINE` | `QUARANTINED` / `<receivedAt>#<sha256>` (until resolved) |
+  //
+  // One item per distinct body: Leadsie's retries of the same body add attempts, not items.
+
+  async quarantine(entry: NewQuarantineEntry): Promise<{ attempts: number }> {
+    const result = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.quarantine(entry.id),
+        UpdateExpression: [
+          'SET #type = :type, id = :id, receivedAt = :at, contentType = :contentType, body = :body,',
+          'bodyBytes = :bodyBytes, reason = :reason, #statePk = :quarantined,',
+          'firstReceivedAt = if_not_exists(firstReceivedAt, :at), #stateSk = if_not_exists(#stateSk, :order)',
+          'REMOVE resolvedAt, resolvedEventId ADD attempts :one',
+        ].join(' '),
+        ExpressionAttributeNames: {
+          '#type': 'type',
+          '#statePk': indexes.byState.partitionKey,
+          '#stateSk': indexes.byState.sortKey,
+        },
+        ExpressionAttributeValues: {
+          ':type': 'quarantine',
+          ':id': entry.id,
+          ':at': entry.receivedAt,
+          ':contentType': entry.contentType,
+          ':body': entry.body,
+          ':bodyBytes': entry.bodyBytes,
+          ':reason': entry.reason,
+          ':quarantined': QUARANTINED,
+          ':order': keys.order(entry.receivedAt, entry.id),
+          ':one': 1,
+        },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return { attempts: Number(result.Attributes?.attempts ?? 1) };
+  }
+
+  async *quarantined(): AsyncGenerator<QuarantineEntry> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: indexes.byState.name,
+          KeyConditionExpression: '#statePk = :quarantined',
+          ExpressionAttributeNames: { '#statePk': indexes.byState.partitionKey },
+          ExpressionAttributeValues: { ':quarantined': QUARANTINED },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) yield toQuarantineEntry(item);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  async resolveQuarantined(id: string, eventId: string, resolvedAt: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.quarantine(id),
+          UpdateExpression:
+            'SET resolvedAt = :resolvedAt, resolvedEventId = :eventId REMOVE #statePk, #stateSk',
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: {
+            '#pk': PK,
+            '#statePk': indexes.byState.partitionKey,
+            '#stateSk': indexes.byState.sortKey,
+          },
+          ExpressionAttributeValues: { ':resolvedAt': resolvedAt, ':eventId': eventId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async countQuarantined(): Promise<number> {
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: indexes.byState.name,
+          KeyConditionExpression: '#statePk = :quarantined',
+          ExpressionAttributeNames: { '#statePk': indexes.byState.partitionKey },
+          ExpressionAttributeValues: { ':quarantined': QUARANTINED },
+          Select: 'COUNT',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      count += page.Count ?? 0;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return count;
+  }
+
   // ── idempotency records of the Sheets and email consumers (`IdempotencyLedger`) ──
   //
   // | item                  | pk                                   | sk                          |
@@ -490,3 +601,24 @@ const toLatest = (item: Record<string, unknown>): StoredLatestConnection => ({
   flat: (item.flat ?? {}) as StoredLatestConnection['flat'],
   version: Number(item.version ?? 0),
 });
+
+const toQuarantineEntry = (item: Record<string, unknown>): QuarantineEntry => {
+  const reason = (item.reason ?? {}) as Partial<QuarantineEntry['reason']>;
+  return {
+    id: str(item.id),
+    receivedAt: str(item.receivedAt),
+    firstReceivedAt: str(item.firstReceivedAt ?? item.receivedAt),
+    contentType: strOrNull(item.contentType),
+    body: item.body instanceof Uint8Array ? item.body : new Uint8Array(),
+    bodyBytes: Number(item.bodyBytes ?? 0),
+    reason: {
+      status: Number(reason.status ?? 400),
+      kind: str(reason.kind),
+      message: str(reason.message),
+      problems: Array.isArray(reason.problems) ? reason.problems : [],
+    },
+    attempts: Number(item.attempts ?? 1),
+    resolvedEventId: strOrNull(item.resolvedEventId),
+    resolvedAt: strOrNull(item.resolvedAt),
+  };
+};

@@ -7,6 +7,8 @@ import type { PayloadProblem } from './payload.ts';
 /** Base class: `details` are safe to show to the caller (never a token, never a stack). */
 export abstract class PipelineError extends Error {
   abstract readonly kind: string;
+  /** Set when the refused request was kept in quarantine: the id `cli quarantine` knows it by. */
+  quarantineId: string | undefined;
   constructor(
     message: string,
     readonly details?: unknown,

@@ -4,6 +4,10 @@
  *   token check → body checks (type, size, UTF-8, JSON) → ingestDelivery (validate, flatten,
  *   fingerprint, store, publish) → 200 { eventId, duplicate }
  *
+ * A body refused after the token check (not JSON, not a Leadsie payload, wrong content type, too
+ * large) is kept in quarantine first (use-cases/quarantine-request.ts) and answered with its 4xx
+ * and `quarantineId`; if it cannot be kept, the answer is 503 so Leadsie sends it again.
+ *
  * Thin by design: it reads the HTTP event and wires adapters to the use case; errors become HTTP
  * answers in `httpErrors`.
  */
@@ -17,16 +21,20 @@ import { dynamoDbClient, secretsManagerClient, snsClient } from '../shared/clien
 import { positiveIntEnv, requireEnv } from '../shared/env.ts';
 import {
   bearerToken,
+  bodyBytes,
   type HttpEvent,
   type HttpResult,
+  header,
   jsonResponse,
   readJsonBody,
   readToken,
   requireToken,
+  statusOf,
 } from '../shared/http.ts';
 import { type IngestDeps, ingestDelivery } from '../use-cases/ingest-delivery.ts';
+import { isQuarantinable, type QuarantineDeps, quarantineRequest } from '../use-cases/quarantine-request.ts';
 
-export interface IngestHandlerDeps extends IngestDeps {
+export interface IngestHandlerDeps extends IngestDeps, QuarantineDeps {
   webhookToken: SecretSource;
   maxBodyBytes: number;
 }
@@ -38,22 +46,36 @@ export const makeHandler =
       [bearerToken(event), event.queryStringParameters?.token],
       await readToken(deps.webhookToken),
     );
-    const body = readJsonBody(event, deps.maxBodyBytes);
-    const result = await ingestDelivery(deps, { json: body.json, rawBody: body.raw });
-    return jsonResponse(200, result);
+    // Authenticated from here on: a body that cannot be ingested is kept in quarantine.
+    const bytes = bodyBytes(event);
+    try {
+      const body = readJsonBody(event, deps.maxBodyBytes, bytes);
+      const result = await ingestDelivery(deps, { json: body.json, rawBody: body.raw });
+      return jsonResponse(200, result);
+    } catch (error) {
+      if (isQuarantinable(error)) {
+        const request = { body: bytes, contentType: header(event, 'content-type') ?? null };
+        error.quarantineId = await quarantineRequest(deps, request, error, statusOf(error) ?? 400);
+      }
+      throw error;
+    }
   };
 
-export const defaultDeps = (logger: Logger, env: NodeJS.ProcessEnv = process.env): IngestHandlerDeps => ({
-  store: new DynamoDbConnectionStore(dynamoDbClient(), requireEnv(ENV.tableName, env)),
-  publisher: new SnsEventPublisher(snsClient(), requireEnv(ENV.topicArn, env)),
-  webhookToken: new CachedSecret(
-    secretsManagerClient(),
-    requireEnv(ENV.webhookTokenSecretArn, env),
-    positiveIntEnv(ENV.secretMaxAgeSeconds, DEFAULTS.secretMaxAgeSeconds, env) * 1000,
-  ),
-  maxBodyBytes: positiveIntEnv(ENV.maxBodyBytes, DEFAULTS.maxBodyBytes, env),
-  log: logger,
-  now: () => new Date(),
-  newEventId: ulid,
-  leaseMs: DEFAULTS.leaseMs,
-});
+export const defaultDeps = (logger: Logger, env: NodeJS.ProcessEnv = process.env): IngestHandlerDeps => {
+  const store = new DynamoDbConnectionStore(dynamoDbClient(), requireEnv(ENV.tableName, env));
+  return {
+    store,
+    quarantine: store,
+    publisher: new SnsEventPublisher(snsClient(), requireEnv(ENV.topicArn, env)),
+    webhookToken: new CachedSecret(
+      secretsManagerClient(),
+      requireEnv(ENV.webhookTokenSecretArn, env),
+      positiveIntEnv(ENV.secretMaxAgeSeconds, DEFAULTS.secretMaxAgeSeconds, env) * 1000,
+    ),
+    maxBodyBytes: positiveIntEnv(ENV.maxBodyBytes, DEFAULTS.maxBodyBytes, env),
+    log: logger,
+    now: () => new Date(),
+    newEventId: ulid,
+    leaseMs: DEFAULTS.leaseMs,
+  };
+};

@@ -39,7 +39,8 @@ export const tokensMatch = (given: string, expected: string): boolean => {
   return timingSafeEqual(a, b) && expected.length > 0;
 };
 
-const header = (event: HttpEvent, name: string): string | undefined => {
+/** A request header by name, case-insensitively. */
+export const header = (event: HttpEvent, name: string): string | undefined => {
   const headers = event.headers ?? {};
   const direct = headers[name];
   if (direct !== undefined) return direct;
@@ -82,17 +83,22 @@ export const isJsonContentType = (value: string | undefined): boolean => {
   return mediaType === 'application/json' || /^application\/[\w.+-]+\+json$/.test(mediaType);
 };
 
+/** The body's bytes as the client sent them (API Gateway base64-encodes non-text bodies). */
+export const bodyBytes = (event: HttpEvent): Buffer =>
+  event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64') : Buffer.from(event.body ?? '', 'utf8');
+
 /** Reads a JSON body: content type, size limit, decoding and parsing, each with its own error. */
-export const readJsonBody = (event: HttpEvent, maxBytes: number): { json: unknown; raw: string } => {
+export const readJsonBody = (
+  event: HttpEvent,
+  maxBytes: number,
+  bytes: Buffer = bodyBytes(event),
+): { json: unknown; raw: string } => {
   const contentType = header(event, 'content-type');
   if (!isJsonContentType(contentType)) {
     throw new UnsupportedMediaTypeError(
       `Content type "${contentType}" is not supported; send application/json`,
     );
   }
-  const bytes = event.isBase64Encoded
-    ? Buffer.from(event.body ?? '', 'base64')
-    : Buffer.from(event.body ?? '', 'utf8');
   if (bytes.length > maxBytes) {
     throw new PayloadTooLargeError(`The body is ${bytes.length} bytes; the limit is ${maxBytes}`);
   }
@@ -133,6 +139,10 @@ const STATUS_OF: [new (...args: never[]) => PipelineError, number][] = [
 /** Seconds a client should wait before retrying a 409/503. */
 const RETRY_AFTER_SECONDS = '5';
 
+/** The HTTP status a typed error is answered with; undefined for anything else (a 500). */
+export const statusOf = (error: unknown): number | undefined =>
+  STATUS_OF.find(([type]) => error instanceof type)?.[1];
+
 export const errorResponse = (error: unknown, log: Log): HttpResult => {
   const match = STATUS_OF.find(([type]) => error instanceof type);
   if (!match) {
@@ -141,8 +151,9 @@ export const errorResponse = (error: unknown, log: Log): HttpResult => {
   }
   const [, status] = match;
   const typed = error as PipelineError;
-  const body =
-    typed.details === undefined ? { error: typed.message } : { error: typed.message, details: typed.details };
+  const body: Record<string, unknown> = { error: typed.message };
+  if (typed.details !== undefined) body.details = typed.details;
+  if (typed.quarantineId !== undefined) body.quarantineId = typed.quarantineId;
   if (status >= 500) {
     log.error(typed.message, { kind: typed.kind, cause: String((typed as Error).cause ?? '') });
   } else {

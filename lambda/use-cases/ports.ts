@@ -165,3 +165,50 @@ export interface EmailSender {
   /** Sends one email; resolves with the provider's message id. */
   send(email: OutgoingEmail): Promise<string>;
 }
+
+// ── quarantine ──
+
+/** Why a request was refused: the answer it got (status, error kind, message) and each problem. */
+export interface QuarantineReason {
+  status: number;
+  kind: string;
+  message: string;
+  problems: { path: string; message: string }[];
+}
+
+/** An authenticated request that failed validation, as kept so that nothing Leadsie sent is lost. */
+export interface NewQuarantineEntry {
+  /** Hex SHA-256 of the whole body as received: the same body sent again is the same entry. */
+  id: string;
+  /** ISO time this request arrived. */
+  receivedAt: string;
+  /** The request's content type, as sent (null when it sent none). */
+  contentType: string | null;
+  /** The body's bytes as received, cut at the kept limit (`bodyBytes` says how long it was). */
+  body: Uint8Array;
+  /** Size of the body as received, in bytes. */
+  bodyBytes: number;
+  reason: QuarantineReason;
+}
+
+/** A quarantined request as stored: first and last arrival, how often it came, whether it was resolved. */
+export interface QuarantineEntry extends NewQuarantineEntry {
+  firstReceivedAt: string;
+  /** Times this body arrived (Leadsie's retries and `quarantine retry` that failed again included). */
+  attempts: number;
+  /** Set once a retry was accepted: the eventId ingest answered with. */
+  resolvedEventId: string | null;
+  resolvedAt: string | null;
+}
+
+/** Where quarantined requests are kept; unresolved ones are listed through the `byState` index. */
+export interface QuarantineStore {
+  /** Records an arrival of a refused body (a new entry, or one more attempt of an existing one). */
+  quarantine(entry: NewQuarantineEntry): Promise<{ attempts: number }>;
+  /** Unresolved entries, oldest first arrival first. */
+  quarantined(): AsyncGenerator<QuarantineEntry>;
+  /** Marks an entry resolved (it leaves the unresolved list); false when there is no such entry. */
+  resolveQuarantined(id: string, eventId: string, resolvedAt: string): Promise<boolean>;
+  /** How many entries are unresolved. */
+  countQuarantined(): Promise<number>;
+}

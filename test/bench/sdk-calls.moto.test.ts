@@ -203,6 +203,7 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
     const ingestFn = withHttpMiddleware(
       makeIngest({
         store,
+        quarantine: store,
         publisher: new SnsEventPublisher(sns, topicArn),
         webhookToken: new CachedSecret(secrets, webhookSecretArn, maxAge),
         maxBodyBytes: DEFAULTS.maxBodyBytes,

@@ -3,6 +3,7 @@
  * middleware), with in-memory fakes of the store and the topic. Fixtures in; status, headers, body
  * and side effects (what was stored, what was published) out.
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { staticSecret } from '../../lambda/adapters/secrets.ts';
@@ -29,7 +30,13 @@ const LEASE_MS = 30_000;
 const logger = silentLogger();
 
 interface Answer extends HttpResult {
-  json: { error?: unknown; details?: unknown; eventId?: unknown; duplicate?: unknown };
+  json: {
+    error?: unknown;
+    details?: unknown;
+    eventId?: unknown;
+    duplicate?: unknown;
+    quarantineId?: unknown;
+  };
   headers: Record<string, string>;
 }
 
@@ -41,6 +48,7 @@ const setup = (overrides: Partial<IngestHandlerDeps> = {}) => {
   let ids = 0;
   const deps: IngestHandlerDeps = {
     store,
+    quarantine: store,
     publisher,
     webhookToken: staticSecret(TOKEN),
     maxBodyBytes: LIMIT,
@@ -73,7 +81,10 @@ const post = (
     base64: options.base64 ?? false,
   });
 
-/** What every error answer looks like: JSON, not cached, `{ error, details? }` and nothing else. */
+/**
+ * What every error answer looks like: JSON, not cached, `{ error, details?, quarantineId? }` and
+ * nothing else; a refused body (400, 413, 415) always names its quarantine entry, nothing else does.
+ */
 const expectErrorAnswer = (answer: Answer, status: number): void => {
   expect(answer.statusCode, answer.body).toBe(status);
   expect(answer.headers['content-type']).toMatch(/^application\/json\b/);
@@ -81,8 +92,12 @@ const expectErrorAnswer = (answer: Answer, status: number): void => {
   expect(answer.json).toEqual(expect.any(Object));
   expect(typeof answer.json.error).toBe('string');
   expect((answer.json.error as string).length).toBeGreaterThan(0);
-  for (const key of Object.keys(answer.json)) expect(['error', 'details']).toContain(key);
+  for (const key of Object.keys(answer.json)) expect(['error', 'details', 'quarantineId']).toContain(key);
+  if ([400, 413, 415].includes(status)) expect(answer.json.quarantineId).toMatch(/^[0-9a-f]{64}$/);
+  else expect(answer.json).not.toHaveProperty('quarantineId');
 };
+
+const sha256 = (body: string | Buffer): string => createHash('sha256').update(body).digest('hex');
 
 const VALID = fixture('v1-partial-success.json');
 
@@ -303,7 +318,7 @@ describe('ingest: 413 and 415', () => {
       expectErrorAnswer(answer, 415);
       expect(answer.json.error).toContain(type);
       expect(answer.json.error).toMatch(/application\/json/);
-      expect(store.calls).toEqual([]);
+      expect(store.calls).toEqual(['quarantine']);
       expect(publisher.attempts).toBe(0);
     },
   );
@@ -315,7 +330,7 @@ describe('ingest: 413 and 415', () => {
     expectErrorAnswer(answer, 413);
     expect(answer.json.error).toContain(String(LIMIT + 1));
     expect(answer.json.error).toContain(String(LIMIT));
-    expect(store.calls).toEqual([]);
+    expect(store.calls).toEqual(['quarantine']);
     expect(publisher.attempts).toBe(0);
   });
 
@@ -348,7 +363,7 @@ describe('ingest: 400 for bodies that are not a Leadsie payload', () => {
     expectErrorAnswer(answer, 400);
     expect(answer.json.error).toMatch(/UTF-8/);
     expect(answer.json.details).toEqual([{ path: '(root)', message: expect.stringMatching(/UTF-8/) }]);
-    expect(store.calls).toEqual([]);
+    expect(store.calls).toEqual(['quarantine']);
   });
 
   it.each([
@@ -361,7 +376,7 @@ describe('ingest: 400 for bodies that are not a Leadsie payload', () => {
     expectErrorAnswer(answer, 400);
     expect(answer.json.error).toMatch(/empty/);
     expect(answer.json.details).toEqual([{ path: '(root)', message: expect.any(String) }]);
-    expect(store.calls).toEqual([]);
+    expect(store.calls).toEqual(['quarantine']);
   });
 
   it.each([
@@ -376,7 +391,7 @@ describe('ingest: 400 for bodies that are not a Leadsie payload', () => {
     expect(answer.json.error).toMatch(/not valid JSON/);
     expect(answer.json.details).toEqual([{ path: '(root)', message: expect.any(String) }]);
     expect((answer.json.details as { message: string }[])[0]?.message.length).toBeGreaterThan(0);
-    expect(store.calls).toEqual([]);
+    expect(store.calls).toEqual(['quarantine']);
   });
 
   it.each([
@@ -389,7 +404,7 @@ describe('ingest: 400 for bodies that are not a Leadsie payload', () => {
     const answer = await call(post(body));
     expectErrorAnswer(answer, 400);
     expect(answer.json.details).toEqual([{ path: '(root)', message: expect.stringContaining(received) }]);
-    expect(store.calls).toEqual([]);
+    expect(store.calls).toEqual(['quarantine']);
   });
 
   it('answers 400 listing every schema problem with its path', async () => {
@@ -414,7 +429,7 @@ describe('ingest: 400 for bodies that are not a Leadsie payload', () => {
     );
     for (const detail of details) expect(detail.message).toEqual(expect.any(String));
     expect(details.find((d) => d.path === 'connectionAssets[0].id')?.message).toMatch(/missing/);
-    expect(store.calls).toEqual([]);
+    expect(store.calls).toEqual(['quarantine']);
     expect(publisher.attempts).toBe(0);
   });
 
@@ -427,7 +442,7 @@ describe('ingest: 400 for bodies that are not a Leadsie payload', () => {
     expect(Buffer.byteLength(body)).toBeLessThan(LIMIT);
     const answer = await call(post(body));
     expectErrorAnswer(answer, 400);
-    expect(store.calls).toEqual([]);
+    expect(store.calls).toEqual(['quarantine']);
   });
 
   it('answers 400 for a payload without connectionAssets, naming the field', async () => {
@@ -437,6 +452,120 @@ describe('ingest: 400 for bodies that are not a Leadsie payload', () => {
     const answer = await call(post(JSON.stringify(payload)));
     expectErrorAnswer(answer, 400);
     expect(answer.json.details).toEqual([{ path: 'connectionAssets', message: expect.any(String) }]);
+  });
+});
+
+describe('ingest: refused bodies are kept in quarantine', () => {
+  it('keeps a body that is not JSON: its bytes, content type and reason, under the hash of the body', async () => {
+    const { store, publisher, call } = setup();
+    const body = '{"user": "agency-7", truncated';
+    const answer = await call(post(body));
+    expectErrorAnswer(answer, 400);
+    expect(answer.json.quarantineId).toBe(sha256(body));
+    const [entry, ...others] = store.quarantineEntries();
+    expect(others).toEqual([]);
+    expect(entry).toMatchObject({
+      id: sha256(body),
+      receivedAt: new Date(NOW).toISOString(),
+      firstReceivedAt: new Date(NOW).toISOString(),
+      contentType: 'application/json',
+      bodyBytes: Buffer.byteLength(body),
+      attempts: 1,
+      reason: { status: 400, kind: 'invalid-payload', message: 'The body is not valid JSON' },
+      resolvedAt: null,
+    });
+    expect(Buffer.from(entry?.body ?? []).toString('utf8')).toBe(body);
+    expect(store.deliveries()).toEqual([]);
+    expect(publisher.attempts).toBe(0);
+  });
+
+  it('keeps the schema problems of a JSON body that is not a Leadsie payload', async () => {
+    const { store, call } = setup();
+    const body = JSON.stringify({ ...JSON.parse(VALID), connectionAssets: 'not a list' });
+    const answer = await call(post(body));
+    expectErrorAnswer(answer, 400);
+    const [entry] = store.quarantineEntries();
+    expect(entry?.reason.problems).toEqual(answer.json.details);
+    expect(entry?.reason.problems).toContainEqual(expect.objectContaining({ path: 'connectionAssets' }));
+  });
+
+  it('keeps a body sent with an unsupported content type, with that content type (415)', async () => {
+    const { store, call } = setup();
+    const answer = await call(post(VALID, { headers: { 'content-type': 'text/plain' } }));
+    expectErrorAnswer(answer, 415);
+    expect(store.quarantineEntries()).toMatchObject([
+      {
+        id: sha256(VALID),
+        contentType: 'text/plain',
+        reason: { status: 415, kind: 'unsupported-media-type' },
+      },
+    ]);
+  });
+
+  it('keeps a body over the size limit (413), with its full size', async () => {
+    const { store, call } = setup({ maxBodyBytes: 100 });
+    const answer = await call(post(VALID));
+    expectErrorAnswer(answer, 413);
+    const [entry] = store.quarantineEntries();
+    expect(entry).toMatchObject({
+      bodyBytes: Buffer.byteLength(VALID),
+      reason: { kind: 'payload-too-large' },
+    });
+    expect(Buffer.from(entry?.body ?? []).toString('utf8')).toBe(VALID);
+  });
+
+  it('keeps invalid UTF-8 byte for byte, and a body sent without a content type as such', async () => {
+    const { store, call } = setup();
+    const bytes = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0xff, 0xfe, 0x7d]);
+    const answer = await call(post(bytes, { base64: true, headers: {} }));
+    expectErrorAnswer(answer, 400);
+    const [entry] = store.quarantineEntries();
+    expect(entry?.id).toBe(sha256(bytes));
+    expect(entry?.contentType).toBeNull();
+    expect(Buffer.from(entry?.body ?? []).equals(bytes)).toBe(true);
+  });
+
+  it('counts the same body sent again as another attempt of one entry', async () => {
+    const { store, call, advance } = setup();
+    await call(post('nope'));
+    advance(60_000);
+    const again = await call(post('nope'));
+    expectErrorAnswer(again, 400);
+    expect(store.quarantineEntries()).toMatchObject([
+      {
+        attempts: 2,
+        firstReceivedAt: new Date(NOW).toISOString(),
+        receivedAt: new Date(NOW + 60_000).toISOString(),
+      },
+    ]);
+  });
+
+  it('answers 503 (so Leadsie sends it again) when the body cannot be kept, naming why it was refused', async () => {
+    const { store, publisher, call } = setup();
+    store.failOn('quarantine', new Error('ProvisionedThroughputExceeded: table internals'));
+    const answer = await call(post('not json'));
+    expectErrorAnswer(answer, 503);
+    expect(answer.headers['retry-after']).toMatch(/^\d+$/);
+    expect(answer.json.error).toMatch(
+      /refused \(The body is not valid JSON\) and could not be kept; retry later/,
+    );
+    expect(answer.body).not.toContain('table internals');
+    expect(publisher.attempts).toBe(0);
+  });
+
+  it('keeps nothing for a request without the right token, whatever its body', async () => {
+    const { store, call } = setup();
+    expectErrorAnswer(await call(post('not json', { query: { token: 'wrong' } })), 401);
+    expectErrorAnswer(await call(post(VALID, { query: {}, headers: { 'content-type': 'text/plain' } })), 401);
+    expect(store.calls).toEqual([]);
+    expect(store.quarantineEntries()).toEqual([]);
+  });
+
+  it('does not quarantine accepted deliveries or duplicates', async () => {
+    const { store, call } = setup();
+    expect((await call(post(VALID))).statusCode).toBe(200);
+    expect((await call(post(VALID))).statusCode).toBe(200);
+    expect(store.quarantineEntries()).toEqual([]);
   });
 });
 

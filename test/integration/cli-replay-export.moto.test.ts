@@ -8,12 +8,10 @@
  * so they reach moto with no injection at all.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -26,7 +24,7 @@ import { exportColumns, FIXED_COLUMNS } from '../../lambda/domain/csv-row.ts';
 import { type ConnectionEvent, envelopeSchema } from '../../lambda/domain/envelope.ts';
 import { compareConnections } from '../../lambda/use-cases/export-connections.ts';
 import type { StoredLatestConnection } from '../../lambda/use-cases/ports.ts';
-import { apiEvent } from '../support/api-event.ts';
+import { createFakeStack, type ServedHandler, serveHandler } from '../support/fake-deployment.ts';
 import { silentLogger } from '../support/logger.ts';
 import { type MotoServer, motoAvailable } from '../support/moto.ts';
 import {
@@ -85,7 +83,7 @@ describe.skipIf(!motoAvailable())('the CLI against a stack on moto', () => {
   let store: DynamoDbConnectionStore;
   let topicArn: string;
   let queueUrl: string;
-  let webhook: Server;
+  let webhook: ServedHandler;
   let webhookUrl: string;
   let tmp: string;
   /** The clock of the ingest handler: each delivery's receivedAt. */
@@ -176,43 +174,12 @@ describe.skipIf(!motoAvailable())('the CLI against a stack on moto', () => {
       newEventId: sequentialEventIds('01CLITEST', 8),
     });
 
-    // The webhook on loopback: API Gateway's part, handing the real ingest handler its event.
-    webhook = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', async () => {
-        const url = new URL(request.url ?? '/', 'http://localhost');
-        const result = await ingest(
-          apiEvent({
-            method: request.method ?? 'POST',
-            path: url.pathname,
-            query: Object.fromEntries(url.searchParams),
-            headers: Object.fromEntries(
-              Object.entries(request.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])),
-            ),
-            body: Buffer.concat(chunks),
-          }),
-        );
-        response.writeHead(result.statusCode ?? 500, (result.headers ?? {}) as Record<string, string>);
-        response.end(result.body ?? '');
-      });
-    });
-    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
-    webhookUrl = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/leadsie/webhook`;
+    webhook = await serveHandler(ingest);
+    webhookUrl = `${webhook.baseUrl}/leadsie/webhook`;
 
     // The "deployed" stack: one placeholder resource, and the outputs the CLI reads.
-    const stack = async (name: string, outputs: Record<string, string>) =>
-      cloudFormation.send(
-        new CreateStackCommand({
-          StackName: name,
-          TemplateBody: JSON.stringify({
-            Resources: { Placeholder: { Type: 'AWS::CloudFormation::WaitConditionHandle' } },
-            Outputs: Object.fromEntries(
-              Object.entries(outputs).map(([key, value]) => [key, { Value: value }]),
-            ),
-          }),
-        }),
-      );
+    const stack = (name: string, outputs: Record<string, string>) =>
+      createFakeStack(cloudFormation, name, outputs);
     const outputs = {
       WebhookUrl: webhookUrl,
       ConnectionsUrl: 'http://127.0.0.1:9/connections',
@@ -229,7 +196,7 @@ describe.skipIf(!motoAvailable())('the CLI against a stack on moto', () => {
   });
 
   afterAll(async () => {
-    await new Promise((resolve) => webhook?.close(resolve));
+    await webhook?.close();
     await moto?.stop();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });

@@ -295,9 +295,11 @@ describe('local mode: refused requests answer like the deployed API', () => {
   /** The deployed ingest handler (makeHandler in the house middleware) with in-memory fakes. */
   const deployed = async (event: HttpEvent): Promise<HttpResult> => {
     const logger = silentLogger();
+    const store = new InMemoryConnectionStore();
     const handler = withHttpMiddleware(
       makeIngest({
-        store: new InMemoryConnectionStore(),
+        store,
+        quarantine: store,
         publisher: new InMemoryEventPublisher(),
         webhookToken: staticSecret(WEBHOOK_TOKEN),
         maxBodyBytes: DEFAULTS.maxBodyBytes,

@@ -9,7 +9,9 @@
  *   `superseded` when a newer delivery (by `receivedAt#eventId`) is already the latest, and gives
  *   the same delivery its version back when it advances twice;
  * - a delivery is pending until `markPublished`; `recordPublishFailure` keeps the version and
- *   releases the lease.
+ *   releases the lease;
+ * - `quarantine` keeps one entry per body id (attempts counted, first arrival kept, a resolved entry
+ *   coming back unresolved); `resolveQuarantined` answers false for an unknown id.
  *
  * Every value goes in and out as a copy, so a caller can never change the stored state by mutating
  * what it passed or got back. Each call is recorded in `calls`; `failOn` makes a method throw.
@@ -22,11 +24,14 @@ import type {
   EventPublisher,
   LatestConnection,
   NewDelivery,
+  NewQuarantineEntry,
+  QuarantineEntry,
+  QuarantineStore,
   StoredDelivery,
   StoredLatestConnection,
 } from '../../lambda/use-cases/ports.ts';
 
-export type StoreMethod = keyof ConnectionStore;
+export type StoreMethod = keyof ConnectionStore | keyof QuarantineStore;
 
 const copy = <T>(value: T): T => structuredClone(value);
 
@@ -36,11 +41,12 @@ const orderOf = (item: { receivedAt: string; eventId: string }): string =>
 
 const latestKey = (user: string | null, requestUrl: string): string => JSON.stringify([user, requestUrl]);
 
-export class InMemoryConnectionStore implements ConnectionStore {
+export class InMemoryConnectionStore implements ConnectionStore, QuarantineStore {
   /** Every call, in order, by method name. */
   readonly calls: StoreMethod[] = [];
   private readonly deliveryItems = new Map<string, StoredDelivery>();
   private readonly latestItems = new Map<string, StoredLatestConnection>();
+  private readonly quarantineItems = new Map<string, QuarantineEntry>();
   private readonly failures = new Map<StoreMethod, Error>();
 
   /** Makes every later call of `method` reject with `error` (until `heal`). */
@@ -130,6 +136,41 @@ export class InMemoryConnectionStore implements ConnectionStore {
     return this.latestItems.get(latestKey(user, requestUrl))?.version ?? null;
   }
 
+  async quarantine(entry: NewQuarantineEntry): Promise<{ attempts: number }> {
+    this.enter('quarantine');
+    const current = this.quarantineItems.get(entry.id);
+    const attempts = (current?.attempts ?? 0) + 1;
+    this.quarantineItems.set(entry.id, {
+      ...copy(entry),
+      firstReceivedAt: current?.firstReceivedAt ?? entry.receivedAt,
+      attempts,
+      resolvedEventId: null,
+      resolvedAt: null,
+    });
+    return { attempts };
+  }
+
+  async *quarantined(): AsyncGenerator<QuarantineEntry> {
+    this.enter('quarantined');
+    const open = [...this.quarantineItems.values()].filter((entry) => entry.resolvedAt === null);
+    open.sort((a, b) => (a.firstReceivedAt < b.firstReceivedAt ? -1 : 1));
+    for (const entry of open) yield copy(entry);
+  }
+
+  async resolveQuarantined(id: string, eventId: string, resolvedAt: string): Promise<boolean> {
+    this.enter('resolveQuarantined');
+    const entry = this.quarantineItems.get(id);
+    if (!entry) return false;
+    entry.resolvedEventId = eventId;
+    entry.resolvedAt = resolvedAt;
+    return true;
+  }
+
+  async countQuarantined(): Promise<number> {
+    this.enter('countQuarantined');
+    return [...this.quarantineItems.values()].filter((entry) => entry.resolvedAt === null).length;
+  }
+
   // Inspection helpers for tests (not part of the port).
 
   /** Every recorded delivery, in insertion order. */
@@ -145,6 +186,11 @@ export class InMemoryConnectionStore implements ConnectionStore {
   /** Every latest item, in insertion order. */
   latest(): StoredLatestConnection[] {
     return [...this.latestItems.values()].map(copy);
+  }
+
+  /** Every quarantine entry, resolved ones included, in insertion order. */
+  quarantineEntries(): QuarantineEntry[] {
+    return [...this.quarantineItems.values()].map(copy);
   }
 }
 

@@ -19,7 +19,7 @@ import { SqsDeadLetterQueue, SqsMessageDelayer } from '../../lambda/adapters/sqs
 import { type IngestHandlerDeps, makeHandler as makeIngestHandler } from '../../lambda/handlers/ingest.ts';
 import type { HttpEvent, HttpResult } from '../../lambda/shared/http.ts';
 import { withHttpMiddleware } from '../../lambda/shared/middleware.ts';
-import type { Log } from '../../lambda/use-cases/ports.ts';
+import type { Log, QuarantineStore } from '../../lambda/use-cases/ports.ts';
 import { apiEvent } from './api-event.ts';
 import { type MotoServer, startMoto, useMotoEnvironment } from './moto.ts';
 import { queueArnOf } from './sqs-driver.ts';
@@ -150,11 +150,17 @@ export const consumerDeps = (sqs: SQSClient, name: string, queues: ConsumerQueue
 export type HttpHandler = (event: HttpEvent) => Promise<HttpResult>;
 
 /** The ingest deps a test gives: the handler's own, with defaults for the clock, body limit and lease. */
-export type IngestSetup = Omit<IngestHandlerDeps, 'now' | 'maxBodyBytes' | 'leaseMs' | 'log'> &
-  Partial<Pick<IngestHandlerDeps, 'now' | 'maxBodyBytes' | 'leaseMs'>> & {
+export type IngestSetup = Omit<IngestHandlerDeps, 'now' | 'maxBodyBytes' | 'leaseMs' | 'log' | 'quarantine'> &
+  Partial<Pick<IngestHandlerDeps, 'now' | 'maxBodyBytes' | 'leaseMs' | 'quarantine'>> & {
     /** A Powertools logger: the HTTP middleware logs with it too. */
     log: Logger;
   };
+
+/** The store's own quarantine, when the test did not give one (the DynamoDB store is both). */
+const quarantineOf = (store: IngestSetup['store']): QuarantineStore => {
+  if ('quarantine' in store && 'countQuarantined' in store) return store as unknown as QuarantineStore;
+  throw new Error('ingestHandler: this store keeps no quarantine; pass `quarantine`');
+};
 
 /**
  * The ingest function as Lambda runs it: `makeHandler` with the given adapters, wrapped in the HTTP
@@ -162,7 +168,13 @@ export type IngestSetup = Omit<IngestHandlerDeps, 'now' | 'maxBodyBytes' | 'leas
  */
 export const ingestHandler = (deps: IngestSetup): HttpHandler => {
   const handler = withHttpMiddleware(
-    makeIngestHandler({ now: () => new Date(), maxBodyBytes: 256 * 1024, leaseMs: 30_000, ...deps }),
+    makeIngestHandler({
+      now: () => new Date(),
+      maxBodyBytes: 256 * 1024,
+      leaseMs: 30_000,
+      ...deps,
+      quarantine: deps.quarantine ?? quarantineOf(deps.store),
+    }),
     deps.log,
   );
   return (event) => handler(event, {} as never) as Promise<HttpResult>;

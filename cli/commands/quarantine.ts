@@ -1,0 +1,242 @@
+/**
+ * `quarantine list | retry`: the authenticated requests ingest refused (not JSON, not a Leadsie
+ * payload, an unsupported content type, too large), which it kept instead of losing them (see
+ * lambda/use-cases/quarantine-request.ts).
+ *
+ *   list:  byState index, QUARANTINED partition → one line per entry (or JSON lines)
+ *   retry: entry's body → POST to the webhook, as Leadsie would → 2xx: entry marked resolved
+ *                                                              → 4xx: still refused (ingest counted
+ *                                                                     another attempt), reasons shown
+ */
+import type { QuarantineEntry } from '../../lambda/use-cases/ports.ts';
+import type { Command, CommandIo } from '../command.ts';
+import { CliError, UsageError } from '../errors.ts';
+import {
+  connectionStore,
+  describeStoreError,
+  TARGET_OPTIONS,
+  TARGET_USAGE,
+  type Target,
+  targetFromArgs,
+  targetLabel,
+  webhookUrl,
+} from '../target.ts';
+import { postWebhook } from '../webhook-post.ts';
+
+/** The shortest id prefix `retry` accepts. */
+const MIN_ID_PREFIX = 8;
+/** How much of an id the listing shows. */
+const SHORT_ID = 12;
+
+const field = (value: string | number | null): string =>
+  value === null ? '-' : String(value).replace(/[\t\r\n]+/g, ' ');
+
+const isTruncated = (entry: QuarantineEntry): boolean => entry.body.length < entry.bodyBytes;
+
+/** The first problem (or the message), clipped: what the listing's last column says. */
+const why = (entry: QuarantineEntry): string => {
+  const [first, ...rest] = entry.reason.problems;
+  const text = first ? `${first.path}: ${first.message}` : entry.reason.message;
+  const more = rest.length > 0 ? ` (+${rest.length} more)` : '';
+  return `${text.length > 120 ? `${text.slice(0, 119)}…` : text}${more}`;
+};
+
+/** One line of the listing: id, first and last arrival, attempts, status, kind, size, why (tab-separated). */
+export const quarantineLine = (entry: QuarantineEntry): string =>
+  [
+    entry.id.slice(0, SHORT_ID),
+    entry.firstReceivedAt,
+    entry.receivedAt,
+    entry.attempts,
+    entry.reason.status,
+    entry.reason.kind,
+    `${entry.bodyBytes}${isTruncated(entry) ? ` (kept ${entry.body.length})` : ''}`,
+    why(entry),
+  ]
+    .map(field)
+    .join('\t');
+
+/** An entry as one JSON line: the body as text when it is UTF-8, else as base64. */
+export const quarantineJson = (entry: QuarantineEntry): string => {
+  const bytes = Buffer.from(entry.body);
+  let body: { body: string } | { bodyBase64: string };
+  try {
+    body = { body: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    body = { bodyBase64: bytes.toString('base64') };
+  }
+  return JSON.stringify({
+    id: entry.id,
+    firstReceivedAt: entry.firstReceivedAt,
+    receivedAt: entry.receivedAt,
+    attempts: entry.attempts,
+    contentType: entry.contentType,
+    bodyBytes: entry.bodyBytes,
+    truncated: isTruncated(entry),
+    reason: entry.reason,
+    ...body,
+  });
+};
+
+const readAll = async (target: Target): Promise<QuarantineEntry[]> => {
+  const store = connectionStore(target);
+  const entries: QuarantineEntry[] = [];
+  try {
+    for await (const entry of store.quarantined()) entries.push(entry);
+  } catch (error) {
+    throw new CliError(describeStoreError(target, error, 'reading the quarantine'));
+  }
+  return entries;
+};
+
+/** The entries the ids name (each a full id or a unique prefix of at least 8 characters). */
+export const pickEntries = (entries: QuarantineEntry[], ids: string[]): QuarantineEntry[] =>
+  ids.map((given) => {
+    const id = given.trim().toLowerCase();
+    if (!/^[0-9a-f]+$/.test(id) || id.length < MIN_ID_PREFIX) {
+      throw new UsageError(`"${given}" is not a quarantine id (at least ${MIN_ID_PREFIX} hex characters)`);
+    }
+    const matches = entries.filter((entry) => entry.id.startsWith(id));
+    if (matches.length === 0) {
+      throw new CliError(`no unresolved quarantine entry has the id ${given} (see: cli quarantine list)`);
+    }
+    if (matches.length > 1)
+      throw new UsageError(`the id ${given} matches ${matches.length} entries; give more of it`);
+    return matches[0] as QuarantineEntry;
+  });
+
+const list = async (target: Target, json: boolean, io: CommandIo): Promise<number> => {
+  const entries = await readAll(target);
+  for (const entry of entries) io.stdout(`${json ? quarantineJson(entry) : quarantineLine(entry)}\n`);
+  io.stderr(
+    entries.length === 0
+      ? `nothing in quarantine on ${targetLabel(target)}\n`
+      : `${entries.length} quarantined request${entries.length === 1 ? '' : 's'} on ${targetLabel(target)}; ` +
+          'after a fix: cli quarantine retry ID (or --all)\n',
+  );
+  return 0;
+};
+
+const retry = async (
+  target: Target,
+  chosen: QuarantineEntry[],
+  options: { dryRun: boolean; contentType: string | undefined },
+  io: CommandIo,
+): Promise<number> => {
+  const store = connectionStore(target);
+  const url = await webhookUrl(target);
+  const now = io.now ?? (() => new Date());
+  let resolved = 0;
+  let failed = 0;
+  for (const entry of chosen) {
+    const short = entry.id.slice(0, SHORT_ID);
+    if (isTruncated(entry)) {
+      failed++;
+      io.stdout(
+        `${short}\tnot retried\tonly ${entry.body.length} of its ${entry.bodyBytes} bytes were kept; ask Leadsie to send it again\n`,
+      );
+      continue;
+    }
+    const contentType = options.contentType ?? entry.contentType;
+    if (options.dryRun) {
+      io.stdout(`${short}\twould send\t${entry.bodyBytes} bytes as ${contentType ?? '(no content type)'}\n`);
+      continue;
+    }
+    const answer = await postWebhook(url, entry.body, contentType);
+    const body = (answer.json ?? {}) as { eventId?: unknown; duplicate?: unknown; error?: unknown };
+    if (answer.ok && typeof body.eventId === 'string') {
+      try {
+        await store.resolveQuarantined(entry.id, body.eventId, now().toISOString());
+      } catch (error) {
+        throw new CliError(
+          describeStoreError(target, error, `ingested as ${body.eventId}, but marking ${short} resolved`),
+        );
+      }
+      resolved++;
+      io.stdout(
+        `${short}\tresolved\teventId ${body.eventId}${body.duplicate === true ? ' (already stored)' : ''}\n`,
+      );
+      continue;
+    }
+    failed++;
+    const error = typeof body.error === 'string' ? body.error : answer.text.slice(0, 200);
+    const still = answer.status >= 400 && answer.status < 500 ? 'still refused' : 'failed';
+    io.stdout(`${short}\t${still}\tHTTP ${answer.status}: ${error}\n`);
+  }
+  const verb = options.dryRun ? 'dry run, nothing was sent: would retry' : 'retried';
+  const count = options.dryRun ? chosen.length - failed : resolved + failed;
+  io.stderr(`${verb} ${count}; resolved ${resolved}, not resolved ${failed}\n`);
+  return failed === 0 ? 0 : 1;
+};
+
+export const quarantineCommand: Command = {
+  name: 'quarantine',
+  summary: 'List refused webhook requests kept in quarantine, or send them again after a fix',
+  usage: `Usage:
+  cli quarantine list [--json] [target options]
+  cli quarantine retry ID... [--content-type TYPE] [--dry-run] [target options]
+  cli quarantine retry --all [--content-type TYPE] [--dry-run] [target options]
+
+A request with the right token whose body ingest refused (400: not JSON or not a Leadsie payload;
+413: too large; 415: unsupported content type) is kept in the table with its reasons, so nothing
+Leadsie sent is lost. The same body sent again is the same entry (its attempts grow).
+
+list    one line per unresolved entry, oldest first, tab-separated: id (first ${SHORT_ID} characters),
+        first received, last received, attempts, HTTP status, error kind, body size in bytes, and
+        the first problem.
+  --json          one JSON object per line instead, with every problem and the body (as text when
+                  it is UTF-8, else as bodyBase64)
+
+retry   sends each entry's body to the webhook again, exactly as it came (same bytes, same content
+        type), as Leadsie would: after a fix is deployed, ingest accepts it, and the entry is marked
+        resolved with the eventId ingest answered. If ingest refuses it again, the entry stays (one
+        more attempt) and the new reason is printed.
+  ID              an id from the listing (a unique prefix of at least ${MIN_ID_PREFIX} characters will do)
+  --all           every unresolved entry
+  --content-type TYPE  send with this content type instead (for a 415 whose body is fine JSON)
+  --dry-run       say what would be sent, send nothing
+
+Standard output: one line per entry, tab-separated: id, outcome (resolved, still refused, failed,
+not retried, would send), detail. An entry kept cut short (a body larger than what is kept) is not
+retried. Exit status: 0 when every entry was resolved (or listed), 1 otherwise, 2 on a usage error.
+
+${TARGET_USAGE}`,
+  options: {
+    json: { type: 'boolean' },
+    all: { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
+    'content-type': { type: 'string' },
+    ...TARGET_OPTIONS,
+  },
+  run: async ({ values, positionals }, io) => {
+    const [action, ...ids] = positionals;
+    if (action === 'list') {
+      if (ids.length > 0) throw new UsageError(`quarantine list takes no ids (got "${ids[0]}")`);
+      for (const option of ['all', 'dry-run', 'content-type']) {
+        if (values[option] !== undefined)
+          throw new UsageError(`--${option} applies to quarantine retry only`);
+      }
+      return list(await targetFromArgs(values, io), values.json === true, io);
+    }
+    if (action === 'retry') {
+      if (values.json !== undefined) throw new UsageError('--json applies to quarantine list only');
+      const all = values.all === true;
+      if (all === ids.length > 0) throw new UsageError('give the ids to retry, or --all (not both)');
+      const contentType = typeof values['content-type'] === 'string' ? values['content-type'] : undefined;
+      if (contentType === '') throw new UsageError('--content-type needs a content type');
+      const target = await targetFromArgs(values, io);
+      const entries = await readAll(target);
+      const chosen = all ? entries : pickEntries(entries, ids);
+      if (chosen.length === 0) {
+        io.stderr(`nothing in quarantine on ${targetLabel(target)}\n`);
+        return 0;
+      }
+      return retry(target, chosen, { dryRun: values['dry-run'] === true, contentType }, io);
+    }
+    throw new UsageError(
+      action === undefined
+        ? 'say what to do: list or retry'
+        : `unknown action "${action}"; use list or retry`,
+    );
+  },
+};

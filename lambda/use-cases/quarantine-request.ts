@@ -1,0 +1,94 @@
+/**
+ * Quarantine: an authenticated request whose body cannot be ingested (not JSON, not a Leadsie
+ * payload, an unsupported content type, too large) is still kept, so a payload Leadsie changes
+ * tomorrow is never lost:
+ *
+ *   ingest refuses the body (4xx) → quarantineRequest keeps body + reasons → 4xx with quarantineId
+ *        └─ store unavailable → 503, so Leadsie retries and the body is kept on a later attempt
+ *
+ *   later: `cli quarantine list` shows it; after a fix, `cli quarantine retry` sends the body again
+ *   through the webhook and marks the entry resolved when ingest accepts it.
+ *
+ * Unauthenticated requests never get here: the token is checked before the body is read.
+ */
+import { createHash } from 'node:crypto';
+import {
+  DependencyUnavailableError,
+  InvalidPayloadError,
+  PayloadTooLargeError,
+  type PipelineError,
+  UnsupportedMediaTypeError,
+} from '../domain/errors.ts';
+import type { Log, QuarantineReason, QuarantineStore } from './ports.ts';
+
+/**
+ * Most body bytes kept per quarantined request: a DynamoDB item holds 400 KB, and the reasons
+ * need room too. A larger body is kept cut at this size and marked so (it cannot be retried).
+ */
+export const QUARANTINE_MAX_BODY_BYTES = 300 * 1024;
+
+/** The refusals a request is quarantined for: its body, not its credentials or the system, was wrong. */
+export const isQuarantinable = (
+  error: unknown,
+): error is InvalidPayloadError | UnsupportedMediaTypeError | PayloadTooLargeError =>
+  error instanceof InvalidPayloadError ||
+  error instanceof UnsupportedMediaTypeError ||
+  error instanceof PayloadTooLargeError;
+
+export interface QuarantineDeps {
+  quarantine: QuarantineStore;
+  log: Log;
+  now: () => Date;
+}
+
+export interface RefusedRequest {
+  /** The body's bytes, exactly as received. */
+  body: Uint8Array;
+  contentType: string | null;
+}
+
+/** Hex SHA-256 of a body: the id of its quarantine entry. */
+export const quarantineId = (body: Uint8Array): string => createHash('sha256').update(body).digest('hex');
+
+/**
+ * Keeps a refused request and returns its quarantine id. Throws DependencyUnavailableError when the
+ * store cannot keep it: the caller must then not answer 4xx, or the body would be lost.
+ */
+export const quarantineRequest = async (
+  deps: QuarantineDeps,
+  request: RefusedRequest,
+  error: PipelineError,
+  status: number,
+): Promise<string> => {
+  const id = quarantineId(request.body);
+  const reason: QuarantineReason = {
+    status,
+    kind: error.kind,
+    message: error.message,
+    problems: error instanceof InvalidPayloadError ? error.problems : [],
+  };
+  try {
+    const { attempts } = await deps.quarantine.quarantine({
+      id,
+      receivedAt: deps.now().toISOString(),
+      contentType: request.contentType,
+      body: request.body.subarray(0, QUARANTINE_MAX_BODY_BYTES),
+      bodyBytes: request.body.length,
+      reason,
+    });
+    // Ids and kinds only: the body may hold client and asset names.
+    deps.log.warn('request quarantined', { quarantineId: id, kind: error.kind, status, attempts });
+    return id;
+  } catch (storeError) {
+    deps.log.error('could not quarantine a refused request; answering 503 so it is sent again', {
+      quarantineId: id,
+      kind: error.kind,
+      error: storeError instanceof Error ? `${storeError.name}: ${storeError.message}` : String(storeError),
+    });
+    throw new DependencyUnavailableError(
+      `The request was refused (${error.message}) and could not be kept; retry later`,
+      'store',
+      { cause: storeError },
+    );
+  }
+};
