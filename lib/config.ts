@@ -585,6 +585,9 @@ const CONSUMER_OBJECT_KEYS = {
   emailClient: Object.keys(emailClientSchema.shape),
 } as const;
 
+/** Longest token rotation grace: a week; a leaked token should not stay valid longer than that. */
+export const MAX_TOKEN_ROTATION_GRACE_HOURS = 168;
+
 /** Largest reconciler batch: what its 60 s timeout can publish with room to spare. */
 export const MAX_RECONCILER_BATCH_LIMIT = 1000;
 
@@ -650,6 +653,13 @@ export const configSchema = z.object({
    * @default DEFAULTS.secretMaxAgeSeconds (300)
    */
   secretMaxAgeSeconds: int(1, 86_400).default(DEFAULTS.secretMaxAgeSeconds),
+  /**
+   * Hours after a token rotation (`cli rotate-token`) during which the HTTP functions still accept the
+   * previous webhook or read token beside the new one, so Leadsie keeps delivering until the new URL
+   * is pasted. Counted from the new value's creation; `rotate-token --revoke-previous` ends it early.
+   * @default DEFAULTS.tokenRotationGraceHours (24)
+   */
+  tokenRotationGraceHours: int(1, MAX_TOKEN_ROTATION_GRACE_HOURS).default(DEFAULTS.tokenRotationGraceHours),
   /**
    * Retention of every log group of the stack (functions and API access logs), in days. Must be a
    * value CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,

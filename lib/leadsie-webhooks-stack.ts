@@ -127,6 +127,7 @@ export class LeadsieWebhooksStack extends Stack {
       throttleBurstLimit: config.throttleBurstLimit,
       maxBodyBytes: config.maxBodyBytes,
       secretMaxAgeSeconds: config.secretMaxAgeSeconds,
+      tokenRotationGraceHours: config.tokenRotationGraceHours,
       memorySize: config.lambdaMemoryMb,
       logRetention: config.logRetentionDays,
       removalPolicy: config.removalPolicy,

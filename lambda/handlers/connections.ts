@@ -1,22 +1,17 @@
 import { DynamoDbConnectionStore } from '../adapters/dynamodb-connection-store.ts';
-import { CachedSecret, type SecretSource } from '../adapters/secrets.ts';
-import { DEFAULTS, ENV } from '../contract.ts';
+import type { TokenSource } from '../adapters/secrets.ts';
+import { ENV } from '../contract.ts';
 import { BadRequestError } from '../domain/errors.ts';
-import { dynamoDbClient, secretsManagerClient } from '../shared/clients.ts';
-import { positiveIntEnv, requireEnv } from '../shared/env.ts';
-import {
-  bearerToken,
-  type HttpEvent,
-  type HttpResult,
-  jsonResponse,
-  readToken,
-  requireToken,
-} from '../shared/http.ts';
+import { dynamoDbClient } from '../shared/clients.ts';
+import { requireEnv } from '../shared/env.ts';
+import { bearerToken, type HttpEvent, type HttpResult, jsonResponse } from '../shared/http.ts';
+import { rotatingTokenFromEnv } from '../shared/token-secrets.ts';
+import { requireAcceptedToken } from '../shared/tokens.ts';
 import type { ConnectionStore } from '../use-cases/ports.ts';
 
 export interface ConnectionsHandlerDeps {
   store: Pick<ConnectionStore, 'latestForUser'>;
-  readToken: SecretSource;
+  readToken: TokenSource;
 }
 
 /** Longest accepted `user` value; Leadsie's customUserId is a short identifier. */
@@ -25,7 +20,7 @@ const MAX_USER_LENGTH = 1024;
 export const makeHandler =
   (deps: ConnectionsHandlerDeps) =>
   async (event: HttpEvent): Promise<HttpResult> => {
-    requireToken([bearerToken(event)], await readToken(deps.readToken));
+    await requireAcceptedToken([bearerToken(event)], deps.readToken);
     const user = event.queryStringParameters?.user;
     if (user === undefined || user === '') {
       throw new BadRequestError('The query parameter "user" is required (the customUserId sent to Leadsie)');
@@ -40,9 +35,5 @@ export const makeHandler =
 
 export const defaultDeps = (env: NodeJS.ProcessEnv = process.env): ConnectionsHandlerDeps => ({
   store: new DynamoDbConnectionStore(dynamoDbClient(), requireEnv(ENV.tableName, env)),
-  readToken: new CachedSecret(
-    secretsManagerClient(),
-    requireEnv(ENV.readTokenSecretArn, env),
-    positiveIntEnv(ENV.secretMaxAgeSeconds, DEFAULTS.secretMaxAgeSeconds, env) * 1000,
-  ),
+  readToken: rotatingTokenFromEnv(ENV.readTokenSecretArn, env),
 });

@@ -14,10 +14,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { ulid } from 'ulid';
 import { DynamoDbConnectionStore } from '../adapters/dynamodb-connection-store.ts';
-import { CachedSecret, type SecretSource } from '../adapters/secrets.ts';
+import type { TokenSource } from '../adapters/secrets.ts';
 import { SnsEventPublisher } from '../adapters/sns-event-publisher.ts';
 import { DEFAULTS, ENV } from '../contract.ts';
-import { dynamoDbClient, secretsManagerClient, snsClient } from '../shared/clients.ts';
+import { dynamoDbClient, snsClient } from '../shared/clients.ts';
 import { positiveIntEnv, requireEnv } from '../shared/env.ts';
 import {
   bearerToken,
@@ -27,25 +27,22 @@ import {
   header,
   jsonResponse,
   readJsonBody,
-  readToken,
-  requireToken,
   statusOf,
 } from '../shared/http.ts';
+import { rotatingTokenFromEnv } from '../shared/token-secrets.ts';
+import { requireAcceptedToken } from '../shared/tokens.ts';
 import { type IngestDeps, ingestDelivery } from '../use-cases/ingest-delivery.ts';
 import { isQuarantinable, type QuarantineDeps, quarantineRequest } from '../use-cases/quarantine-request.ts';
 
 export interface IngestHandlerDeps extends IngestDeps, QuarantineDeps {
-  webhookToken: SecretSource;
+  webhookToken: TokenSource;
   maxBodyBytes: number;
 }
 
 export const makeHandler =
   (deps: IngestHandlerDeps) =>
   async (event: HttpEvent): Promise<HttpResult> => {
-    requireToken(
-      [bearerToken(event), event.queryStringParameters?.token],
-      await readToken(deps.webhookToken),
-    );
+    await requireAcceptedToken([bearerToken(event), event.queryStringParameters?.token], deps.webhookToken);
     // Authenticated from here on: a body that cannot be ingested is kept in quarantine.
     const bytes = bodyBytes(event);
     try {
@@ -67,11 +64,7 @@ export const defaultDeps = (logger: Logger, env: NodeJS.ProcessEnv = process.env
     store,
     quarantine: store,
     publisher: new SnsEventPublisher(snsClient(), requireEnv(ENV.topicArn, env)),
-    webhookToken: new CachedSecret(
-      secretsManagerClient(),
-      requireEnv(ENV.webhookTokenSecretArn, env),
-      positiveIntEnv(ENV.secretMaxAgeSeconds, DEFAULTS.secretMaxAgeSeconds, env) * 1000,
-    ),
+    webhookToken: rotatingTokenFromEnv(ENV.webhookTokenSecretArn, env),
     maxBodyBytes: positiveIntEnv(ENV.maxBodyBytes, DEFAULTS.maxBodyBytes, env),
     log: logger,
     now: () => new Date(),

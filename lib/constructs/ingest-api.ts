@@ -14,7 +14,8 @@
  * The tokens are checked inside the functions, not by an API Gateway authorizer: Leadsie cannot send
  * headers, so the webhook token travels in the query string, and an authorizer keyed on it would
  * cache the secret as its identity source. The functions get the secrets' ARNs, never
- * their values, and read them at run time.
+ * their values, and read them at run time: the current value, and for `tokenRotationGraceHours`
+ * after a rotation (`cli rotate-token`) the previous one (AWSPREVIOUS; GetSecretValue covers both).
  */
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
@@ -90,6 +91,12 @@ export interface IngestApiProps {
    */
   readonly secretMaxAgeSeconds?: number;
   /**
+   * Hours after a rotation during which the functions still accept the previous token
+   * (`ENV.tokenRotationGraceHours`).
+   * @default DEFAULTS.tokenRotationGraceHours
+   */
+  readonly tokenRotationGraceHours?: number;
+  /**
    * Memory of each function, in MB.
    * @default 512
    */
@@ -138,6 +145,7 @@ export class IngestApi extends Construct {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logRetention = props.logRetention ?? RetentionDays.THREE_MONTHS;
     const secretMaxAgeSeconds = String(props.secretMaxAgeSeconds ?? DEFAULTS.secretMaxAgeSeconds);
+    const graceHours = String(props.tokenRotationGraceHours ?? DEFAULTS.tokenRotationGraceHours);
     const { table } = props.store;
 
     this.webhookTokenSecret = this.tokenSecret(
@@ -187,7 +195,8 @@ export class IngestApi extends Construct {
         readSecretValue(fn, this.webhookTokenSecret),
       )
       .addEnv(ENV.maxBodyBytes, String(props.maxBodyBytes ?? DEFAULTS.maxBodyBytes))
-      .addEnv(ENV.secretMaxAgeSeconds, secretMaxAgeSeconds);
+      .addEnv(ENV.secretMaxAgeSeconds, secretMaxAgeSeconds)
+      .addEnv(ENV.tokenRotationGraceHours, graceHours);
 
     this.connectionsFunction = new HouseFunction(this, 'ConnectionsFunction', {
       handler: 'connections',
@@ -205,7 +214,8 @@ export class IngestApi extends Construct {
       .addEnv(ENV.readTokenSecretArn, this.readTokenSecret.secretArn, (fn) =>
         readSecretValue(fn, this.readTokenSecret),
       )
-      .addEnv(ENV.secretMaxAgeSeconds, secretMaxAgeSeconds);
+      .addEnv(ENV.secretMaxAgeSeconds, secretMaxAgeSeconds)
+      .addEnv(ENV.tokenRotationGraceHours, graceHours);
 
     this.httpApi = new HttpApi(this, 'HttpApi', {
       description: 'Receives Leadsie connection webhooks',
@@ -309,15 +319,15 @@ export class IngestApi extends Construct {
       id: 'AwsSolutions-SMG4',
       reason:
         "The webhook token is also pasted into Leadsie's webhook URL, which no AWS rotation can update: an automatic " +
-        'rotation would make every delivery fail until someone re-pastes it. Rotation is a manual operator step (a ' +
-        'rotate-token CLI command is planned); the ingest function re-reads the secret after SECRET_MAX_AGE_SECONDS.',
+        'rotation would make every delivery fail until someone re-pastes it. Rotation is an operator step (cli ' +
+        'rotate-token); the ingest function accepts the previous value too for TOKEN_ROTATION_GRACE_HOURS.',
     });
     Validations.of(this.readTokenSecret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
         'The read token is held by the operator and the scripts that call GET /connections, outside AWS: an automatic ' +
-        'rotation would lock them out without notice. Rotation is a manual operator step (a rotate-token CLI command ' +
-        'is planned); the connections function re-reads the secret after SECRET_MAX_AGE_SECONDS.',
+        'rotation would lock them out without notice. Rotation is an operator step (cli rotate-token --which read); ' +
+        'the connections function accepts the previous value too for TOKEN_ROTATION_GRACE_HOURS.',
     });
   }
 }

@@ -12,6 +12,7 @@ const { stack, template } = synthStack({
   throttleBurstLimit: '50',
   maxBodyBytes: '100000',
   secretMaxAgeSeconds: '60',
+  tokenRotationGraceHours: '2',
   logRetentionDays: '30',
   tableDeletionProtection: 'false',
   removalPolicy: 'destroy',
@@ -44,6 +45,15 @@ describe('a stack configured from the context', () => {
   it('passes maxBodyBytes and secretMaxAgeSeconds to the ingest function', () => {
     expect(ingestEnv.Variables[ENV.maxBodyBytes]).toBe('100000');
     expect(ingestEnv.Variables[ENV.secretMaxAgeSeconds]).toBe('60');
+  });
+
+  it('passes tokenRotationGraceHours to both HTTP functions', () => {
+    for (const fn of [stack.api.ingestFunction, stack.api.connectionsFunction]) {
+      const env = resourceById(template, logicalId(stack, fn.function)).Properties.Environment as {
+        Variables: Record<string, unknown>;
+      };
+      expect(env.Variables[ENV.tokenRotationGraceHours]).toBe('2');
+    }
   });
 
   it('keeps logs for logRetentionDays', () => {
