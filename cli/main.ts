@@ -7,6 +7,7 @@ import { exportCommand } from './commands/export.ts';
 import { flattenCommand } from './commands/flatten.ts';
 import { quarantineCommand } from './commands/quarantine.ts';
 import { replayCommand } from './commands/replay.ts';
+import { rotateTokenCommand } from './commands/rotate-token.ts';
 import { sendTestEventCommand } from './commands/send-test-event.ts';
 import { urlCommand } from './commands/url.ts';
 import { CliError, oneLine } from './errors.ts';
@@ -17,6 +18,7 @@ export const COMMANDS: Command[] = [
   sendTestEventCommand,
   replayCommand,
   exportCommand,
+  rotateTokenCommand,
   quarantineCommand,
 ];
 

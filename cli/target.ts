@@ -119,7 +119,8 @@ export const connectTarget = async (choice: TargetChoice): Promise<Target> => {
 export const targetFromArgs = (values: ParsedArgs['values'], io: CommandIo): Promise<Target> =>
   connectTarget(targetChoice(values, io.env));
 
-const withToken = (url: string, token: string): string =>
+/** `url` with `?token=<token>` (URL-encoded) appended. */
+export const withToken = (url: string, token: string): string =>
   `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
 
 /** The full webhook URL, token included: what is pasted into Leadsie. */
