@@ -51,6 +51,8 @@ export const ENV = {
   maxBodyBytes: 'MAX_BODY_BYTES',
   /** Seconds a secret value is cached per container before it is read again. */
   secretMaxAgeSeconds: 'SECRET_MAX_AGE_SECONDS',
+  /** Hours after a token rotation during which the previous webhook or read token is still accepted. */
+  tokenRotationGraceHours: 'TOKEN_ROTATION_GRACE_HOURS',
 
   /** Most pending deliveries the reconciler completes in one run. */
   reconcilerBatchLimit: 'RECONCILER_BATCH_LIMIT',
@@ -113,6 +115,7 @@ export type EnvName = (typeof ENV)[keyof typeof ENV];
 export const DEFAULTS = {
   maxBodyBytes: 256 * 1024,
   secretMaxAgeSeconds: 300,
+  tokenRotationGraceHours: 24,
   httpTimeoutMs: 8_000,
   hubspotBaseUrl: 'https://api.hubapi.com',
   hubspotIdProperty: 'leadsie_user_id',

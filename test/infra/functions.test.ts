@@ -168,6 +168,7 @@ describe('the ingest function', () => {
         ENV.webhookTokenSecretArn,
         ENV.maxBodyBytes,
         ENV.secretMaxAgeSeconds,
+        ENV.tokenRotationGraceHours,
       ].sort(),
     );
   });
@@ -178,6 +179,7 @@ describe('the ingest function', () => {
     [ENV.webhookTokenSecretArn, () => ref(ids.webhookSecret)],
     [ENV.maxBodyBytes, () => String(DEFAULTS.maxBodyBytes)],
     [ENV.secretMaxAgeSeconds, () => String(DEFAULTS.secretMaxAgeSeconds)],
+    [ENV.tokenRotationGraceHours, () => String(DEFAULTS.tokenRotationGraceHours)],
   ])('sets %s to the right value', (name, expected) => {
     expect(envOf(ids.ingest)[name]).toEqual(expected());
   });
@@ -210,6 +212,7 @@ describe('the connections function', () => {
         ENV.tableName,
         ENV.readTokenSecretArn,
         ENV.secretMaxAgeSeconds,
+        ENV.tokenRotationGraceHours,
       ].sort(),
     );
   });
@@ -218,6 +221,7 @@ describe('the connections function', () => {
     [ENV.tableName, () => ref(ids.table)],
     [ENV.readTokenSecretArn, () => ref(ids.readSecret)],
     [ENV.secretMaxAgeSeconds, () => String(DEFAULTS.secretMaxAgeSeconds)],
+    [ENV.tokenRotationGraceHours, () => String(DEFAULTS.tokenRotationGraceHours)],
   ])('sets %s to the right value', (name, expected) => {
     expect(envOf(ids.connections)[name]).toEqual(expected());
   });
