@@ -107,6 +107,12 @@ export const ENV = {
   emailClientAddresses: 'EMAIL_CLIENT_ADDRESSES',
   /** The client thank-you template (the agency's override), when configured. */
   emailClientTemplate: 'EMAIL_CLIENT_TEMPLATE',
+
+  // ── metrics (set on every function by the house function construct) ──
+  /** Namespace of the app's EMF metrics (Powertools Metrics reads it too): `METRICS_NAMESPACE`. */
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  /** Value of the `service` dimension of every metric: the stack's name (see `METRIC_DIMENSIONS`). */
+  metricsService: 'METRICS_SERVICE',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
@@ -173,11 +179,66 @@ export const TABLE = {
 /** Version of the event envelope published on the topic. Bumped only on a breaking change. */
 export const ENVELOPE_SCHEMA_VERSION = 1;
 
-/**
- * The message of the reconciler's summary log line; the stack turns its `backlog` field into the
- * `ReconcilerBacklog` metric (a metric filter), so the two must agree.
- */
+/** The message of the reconciler's summary log line (found, published, inFlight, failed, backlog). */
 export const RECONCILER_RUN_LOG_MESSAGE = 'reconciler run';
+
+/**
+ * The app's own CloudWatch metrics, all in one namespace. The functions write them as EMF log lines
+ * (through the `Metrics` port, `lambda/adapters/powertools-metrics.ts`); the API's throttled requests
+ * are read from its access log by a metric filter. The stack's dashboard and alarms read them by these
+ * names, so the two sides cannot drift.
+ *
+ *   ingest      WebhooksReceived, WebhooksRejected {reason}, WebhooksDuplicate, EventsPublished,
+ *               PublishFailures (and WebhooksQuarantined, once quarantine counts)
+ *   reconciler  EventsPublished, PublishFailures, ReconcilerBacklog
+ *   consumers   DeliveriesSucceeded, DeliveriesRetried, DeliveriesDeadLettered {consumer}
+ *   API log     ApiThrottledRequests {ApiId} (metric filter)
+ *
+ * Adding a metric is one line here; the use cases can count it at once (names are typed from this list).
+ */
+export const METRICS_NAMESPACE = 'LeadsieWebhooks';
+
+export const METRIC_NAMES = {
+  /** Every request that reached the ingest function (accepted or not). */
+  webhooksReceived: 'WebhooksReceived',
+  /** Requests answered with an error, by `reason`: the error's kind (`unauthorized`, `invalid-payload`, …). */
+  webhooksRejected: 'WebhooksRejected',
+  /** Redeliveries of a payload already stored (answered `duplicate: true`). */
+  webhooksDuplicate: 'WebhooksDuplicate',
+  /** Refused requests kept in quarantine. */
+  webhooksQuarantined: 'WebhooksQuarantined',
+  /** Events published to the topic (by ingest and by the reconciler). */
+  eventsPublished: 'EventsPublished',
+  /** Publishes that failed (the delivery stays pending for a redelivery or the reconciler). */
+  publishFailures: 'PublishFailures',
+  /** Deliveries still pending after a reconciler run, one value per run. */
+  reconcilerBacklog: 'ReconcilerBacklog',
+  /** Events a consumer delivered (or skipped on purpose: stale, not for it), by `consumer`. */
+  deliveriesSucceeded: 'DeliveriesSucceeded',
+  /** Deliveries a consumer failed and left to SQS to retry, by `consumer`. */
+  deliveriesRetried: 'DeliveriesRetried',
+  /** Messages a consumer sent to its dead-letter queue itself (poison, permanent failure), by `consumer`. */
+  deliveriesDeadLettered: 'DeliveriesDeadLettered',
+  /** Requests the HTTP API answered with 429 (a metric filter on its access log, dimension `ApiId`). */
+  apiThrottledRequests: 'ApiThrottledRequests',
+} as const;
+
+export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
+
+/**
+ * Dimensions of the EMF metrics. Every one has `service` = the stack's name (`ENV.metricsService`),
+ * so two stacks in one account (staging and production) never mix their values; a metric with more
+ * dimensions is a separate series, so the per-consumer and per-reason metrics are only ever read with
+ * theirs.
+ */
+export const METRIC_DIMENSIONS = {
+  service: 'service',
+  consumer: 'consumer',
+  reason: 'reason',
+} as const;
+
+/** The `reason` of a rejected request that failed with an error that has no kind (answered 500). */
+export const INTERNAL_ERROR_REASON = 'internal-error';
 
 /**
  * SNS message attributes set on every published envelope, for subscription filter policies.

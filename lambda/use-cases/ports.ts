@@ -2,6 +2,7 @@
  * What the use cases need from the outside world, as interfaces. `lambda/adapters/` implements
  * them with DynamoDB and SNS; tests and local mode plug in their own.
  */
+import type { MetricName } from '../contract.ts';
 import type { ConnectionEvent } from '../domain/envelope.ts';
 import type { FlatRecord } from '../domain/flatten.ts';
 
@@ -212,3 +213,21 @@ export interface QuarantineStore {
   /** How many entries are unresolved. */
   countQuarantined(): Promise<number>;
 }
+
+// ── metrics ──
+
+/** The extra dimension of a count, on top of the stack's `service`: its consumer, or why a request was refused. */
+export type MetricDimensions = { consumer: string } | { reason: string };
+
+/**
+ * The counts the app keeps (names from `METRIC_NAMES` in `lambda/contract.ts`). Deployed, they are
+ * CloudWatch EMF metrics (`lambda/adapters/powertools-metrics.ts`, flushed after each invocation by
+ * the house middleware); local mode counts nothing ({@link noMetrics}); tests keep a tally.
+ */
+export interface Metrics {
+  /** Adds `value` (default 1, unit Count) to the metric `name`, in the series of `dimensions` when given. */
+  count(name: MetricName, value?: number, dimensions?: MetricDimensions): void;
+}
+
+/** Counts nothing: what a use case counts with when its deps bring no metrics (local mode, most tests). */
+export const noMetrics: Metrics = { count: () => undefined };
