@@ -13,13 +13,17 @@
  *   Retry-After when it gave one: the message's visibility is extended to match); after the
  *   queue's max receive count, SQS moves it to the dead-letter queue;
  * - anything else: reported failed (retried, then dead-lettered by SQS).
+ *
+ * Each batch counts its outcomes per consumer (`DeliveriesSucceeded`, `DeliveriesRetried`,
+ * `DeliveriesDeadLettered`, dimension `consumer`): at most three EMF lines a batch.
  */
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { DeadLetterSink, MessageDelayer } from '../adapters/sqs-queues.ts';
+import { METRIC_NAMES, type MetricName } from '../contract.ts';
 import { type ConnectionEvent, envelopeSchema } from '../domain/envelope.ts';
 import { PermanentDeliveryError, RetryableDeliveryError } from '../domain/errors.ts';
 import { formatPath } from '../domain/payload.ts';
-import type { Log } from '../use-cases/ports.ts';
+import { type Log, type Metrics, noMetrics } from '../use-cases/ports.ts';
 
 export interface ConsumerDeps {
   /** The consumer's name in logs and dead letters. */
@@ -27,7 +31,18 @@ export interface ConsumerDeps {
   deadLetters: DeadLetterSink;
   delayer: MessageDelayer;
   log: Log;
+  /** Where the batch outcomes are counted; absent: nowhere (local mode). */
+  metrics?: Metrics;
 }
+
+/** What became of one record: done (delivered or skipped on purpose), or sent to the dead-letter queue. */
+type RecordOutcome = 'delivered' | 'dead-lettered';
+
+const OUTCOME_METRIC: Record<RecordOutcome | 'retried', MetricName> = {
+  delivered: METRIC_NAMES.deliveriesSucceeded,
+  'dead-lettered': METRIC_NAMES.deliveriesDeadLettered,
+  retried: METRIC_NAMES.deliveriesRetried,
+};
 
 /** What a consumer does with one event; it may return a word for the log (`updated`, `skipped-stale`). */
 export type Deliver = (event: ConnectionEvent, record: SQSRecord) => Promise<string | undefined>;
@@ -52,17 +67,18 @@ export const readEvent = (
 
 export const makeSqsConsumer = (deps: ConsumerDeps, deliver: Deliver) => {
   const { name, log } = deps;
+  const metrics = deps.metrics ?? noMetrics;
 
   const deadLetter = async (record: SQSRecord, reason: string): Promise<void> => {
     await deps.deadLetters.send({ body: record.body, reason, consumer: name, messageId: record.messageId });
     log.warn('sent to the dead-letter queue', { consumer: name, messageId: record.messageId, reason });
   };
 
-  const handleRecord = async (record: SQSRecord): Promise<void> => {
+  const handleRecord = async (record: SQSRecord): Promise<RecordOutcome> => {
     const read = readEvent(record.body);
     if (!read.ok) {
       await deadLetter(record, read.reason);
-      return;
+      return 'dead-lettered';
     }
     const { event } = read;
     try {
@@ -72,10 +88,11 @@ export const makeSqsConsumer = (deps: ConsumerDeps, deliver: Deliver) => {
         eventId: event.eventId,
         outcome: outcome ?? 'delivered',
       });
+      return 'delivered';
     } catch (error) {
       if (error instanceof PermanentDeliveryError) {
         await deadLetter(record, error.message);
-        return;
+        return 'dead-lettered';
       }
       if (error instanceof RetryableDeliveryError) {
         log.warn('delivery failed; will retry', {
@@ -105,15 +122,21 @@ export const makeSqsConsumer = (deps: ConsumerDeps, deliver: Deliver) => {
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     if (!Array.isArray(event?.Records)) throw new UnexpectedBatchTypeError();
     const batchItemFailures: SQSBatchItemFailure[] = [];
+    const tally = { delivered: 0, 'dead-lettered': 0, retried: 0 };
     await Promise.all(
       event.Records.map(async (record) => {
         try {
-          await handleRecord(record);
+          tally[await handleRecord(record)]++;
         } catch {
+          // Includes a dead letter that could not be sent: SQS gives the record back either way.
+          tally.retried++;
           batchItemFailures.push({ itemIdentifier: record.messageId });
         }
       }),
     );
+    for (const [outcome, count] of Object.entries(tally) as [keyof typeof tally, number][]) {
+      if (count > 0) metrics.count(OUTCOME_METRIC[outcome], count, { consumer: name });
+    }
     return { batchItemFailures };
   };
 };

@@ -9,9 +9,13 @@
  * The caller answers 2xx only when this returns, i.e. after the delivery is stored and published.
  * A delivery that was stored but not published (the topic failed, or the function died) stays in
  * the pending index; the next redelivery of the same payload resumes it from where it stopped.
+ *
+ * Counted (the `Metrics` port): `WebhooksDuplicate` for a payload already stored, `EventsPublished`
+ * and `PublishFailures` for each publish. Received and rejected requests are counted at the HTTP edge
+ * (`webhookRequestMetrics` in `lambda/shared/middleware.ts`), which sees the requests refused before this.
  */
 
-import { MESSAGE_ATTRIBUTES } from '../contract.ts';
+import { MESSAGE_ATTRIBUTES, METRIC_NAMES } from '../contract.ts';
 import {
   buildEnvelope,
   type ConnectionEvent,
@@ -27,7 +31,14 @@ import {
 import { fingerprint as fingerprintOf } from '../domain/fingerprint.ts';
 import { flatten } from '../domain/flatten.ts';
 import { type LeadsiePayload, parsePayload } from '../domain/payload.ts';
-import type { ConnectionStore, EventPublisher, Log, StoredDelivery } from './ports.ts';
+import {
+  type ConnectionStore,
+  type EventPublisher,
+  type Log,
+  type Metrics,
+  noMetrics,
+  type StoredDelivery,
+} from './ports.ts';
 
 /** SNS takes at most 256 KiB per message, body and attributes (names, types and values) together. */
 export const MAX_SNS_MESSAGE_BYTES = 256 * 1024;
@@ -51,6 +62,8 @@ export interface IngestDeps {
   newEventId: () => string;
   /** How long the request that records a delivery owns it before a redelivery may take over. */
   leaseMs: number;
+  /** Where duplicates, publishes and publish failures are counted; absent: nowhere (local mode). */
+  metrics?: Metrics;
 }
 
 export interface IngestInput {
@@ -114,6 +127,7 @@ export const ingestDelivery = async (deps: IngestDeps, input: IngestInput): Prom
 
   const existing = created.existing;
   if (existing.publishedAt !== null) {
+    (deps.metrics ?? noMetrics).count(METRIC_NAMES.webhooksDuplicate);
     deps.log.info('duplicate delivery', { eventId: existing.eventId, fingerprint });
     return { eventId: existing.eventId, duplicate: true };
   }
@@ -132,6 +146,7 @@ export const ingestDelivery = async (deps: IngestDeps, input: IngestInput): Prom
     );
   }
   deps.log.info('resuming unpublished delivery', { eventId: existing.eventId, fingerprint });
+  (deps.metrics ?? noMetrics).count(METRIC_NAMES.webhooksDuplicate);
   await completeDelivery(deps, existing, payload, flat);
   return { eventId: existing.eventId, duplicate: true };
 };
@@ -141,7 +156,7 @@ export const ingestDelivery = async (deps: IngestDeps, input: IngestInput): Prom
  * assigned), envelope, publish, mark published. Used for new deliveries and for resumed ones.
  */
 export const completeDelivery = async (
-  deps: Pick<IngestDeps, 'store' | 'publisher' | 'log'>,
+  deps: Pick<IngestDeps, 'store' | 'publisher' | 'log' | 'metrics'>,
   delivery: StoredDelivery,
   payload: LeadsiePayload,
   /** The payload's flat record, when the caller has already made it. */
@@ -183,9 +198,11 @@ export const completeDelivery = async (
     flat,
   });
 
+  const metrics = deps.metrics ?? noMetrics;
   try {
     await deps.publisher.publish(envelope);
   } catch (error) {
+    metrics.count(METRIC_NAMES.publishFailures);
     deps.log.error('publish failed; the delivery stays pending', {
       eventId: delivery.eventId,
       error: errorSummary(error),
@@ -202,6 +219,7 @@ export const completeDelivery = async (
       { cause: error },
     );
   }
+  metrics.count(METRIC_NAMES.eventsPublished);
 
   try {
     await deps.store.markPublished(delivery.fingerprint, version, new Date().toISOString());

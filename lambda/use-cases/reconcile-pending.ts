@@ -7,14 +7,19 @@
  *
  * It is the same path a redelivery takes, so a delivery is published with the same eventId and
  * version whichever of the two gets to it first, and the claim keeps them from racing.
+ *
+ * Counted: each publish and publish failure (in `completeDelivery`), and the run's backlog
+ * (`ReconcilerBacklog`, one value per run, 0 included: the backlog alarm reads its minimum).
  */
 
+import { METRIC_NAMES } from '../contract.ts';
 import { payloadOfDelivery } from './envelope-of-delivery.ts';
 import type { IngestDeps } from './ingest-delivery.ts';
 import { completeDelivery } from './ingest-delivery.ts';
-import type { PendingDeliveries } from './ports.ts';
+import { noMetrics, type PendingDeliveries } from './ports.ts';
 
-export interface ReconcileDeps extends Pick<IngestDeps, 'store' | 'publisher' | 'log' | 'now' | 'leaseMs'> {
+export interface ReconcileDeps
+  extends Pick<IngestDeps, 'store' | 'publisher' | 'log' | 'now' | 'leaseMs' | 'metrics'> {
   pending: PendingDeliveries;
 }
 
@@ -61,5 +66,6 @@ export const reconcilePending = async (deps: ReconcileDeps, limit: number): Prom
     }
   }
   summary.backlog = summary.found - summary.published;
+  (deps.metrics ?? noMetrics).count(METRIC_NAMES.reconcilerBacklog, summary.backlog);
   return summary;
 };

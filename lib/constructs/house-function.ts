@@ -9,6 +9,9 @@
  *
  * Environment variables are set only through {@link HouseFunction.addEnv}, which takes a name from
  * `ENV` in `lambda/contract.ts` and, in the same call, the IAM grant that makes the value usable.
+ * Every function also gets what its logs and EMF metrics need: `POWERTOOLS_SERVICE_NAME` (the
+ * `service` key of its log lines), the metrics namespace and the metrics `service` dimension (the
+ * stack's name: see `custom-metrics.ts`). Writing EMF metrics is writing log lines: no IAM needed.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +21,8 @@ import { Architecture, type CfnFunction, LoggingFormat, Runtime } from 'aws-cdk-
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { type EnvName, HANDLER_ENTRIES } from '../../lambda/contract.ts';
+import { ENV, type EnvName, HANDLER_ENTRIES, METRICS_NAMESPACE } from '../../lambda/contract.ts';
+import { metricsServiceOf } from './custom-metrics.ts';
 
 /** The repository root: `lib/constructs/` is two levels below it. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -67,7 +71,8 @@ export interface HouseFunctionProps {
    */
   readonly description?: string;
   /**
-   * `POWERTOOLS_SERVICE_NAME`: the `service` key of every log line and metric.
+   * `POWERTOOLS_SERVICE_NAME`: the `service` key of every log line. (The `service` dimension of the
+   * metrics is the stack's name, the same for every function: `ENV.metricsService`.)
    * @default `leadsie-webhooks-${handler}`
    */
   readonly serviceName?: string;
@@ -141,6 +146,8 @@ export class HouseFunction extends Construct implements IGrantable {
       loggingFormat: LoggingFormat.JSON,
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName ?? `leadsie-webhooks-${props.handler}`,
+        [ENV.metricsNamespace]: METRICS_NAMESPACE,
+        [ENV.metricsService]: metricsServiceOf(this),
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {

@@ -4,10 +4,15 @@
  *
  *   ingest function Errors ─────────┐
  *   API 5xx, API 429s (access log) ─┤
+ *   publish failures (EMF) ─────────┤
  *   each consumer: dead letters,    ├──▶ alarms ──ALARM / OK──▶ alarm topic (KMS, TLS only) ──▶ emails
  *     age of the oldest message     │                              └──▶ anything else the operator
  *   reconciler: backlog that stays, │                                   subscribes (chat, pager)
  *     Errors, failed schedule ──────┘
+ *
+ * The dashboard adds the app's own counts (EMF, `custom-metrics.ts`): webhooks received, rejected by
+ * reason, duplicates and quarantined; events published and publish failures; each consumer's
+ * deliveries, retries and dead letters.
  *
  * Alarm names start with the stack's name (`LeadsieWebhooks-ingest-errors`), so an email's subject says
  * which stack it is about; the alarm topic lets CloudWatch publish for those alarms only.
@@ -21,6 +26,7 @@ import {
   GraphWidget,
   type IMetric,
   type IWidget,
+  MathExpression,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -29,6 +35,8 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { METRIC_NAMES, type MetricName } from '../../lambda/contract.ts';
+import { appMetric, rejectedByReasonSearch } from './custom-metrics.ts';
 import type { IngestApi } from './ingest-api.ts';
 import type { Reconciler } from './reconciler.ts';
 import type { Subscriber } from './subscriber.ts';
@@ -70,6 +78,7 @@ export interface MonitoringAlarms {
   readonly ingestErrors: Alarm;
   readonly apiServerErrors: Alarm;
   readonly apiThrottled: Alarm;
+  readonly publishFailures: Alarm;
   readonly reconcilerBacklog: Alarm;
   readonly reconcilerErrors: Alarm;
   readonly reconcilerScheduleFailures: Alarm;
@@ -212,6 +221,20 @@ export class Monitoring extends Construct {
           'from elsewhere means the URL leaked (rotate the webhook token, re-paste the URL into Leadsie); real ' +
           'Leadsie traffic means the limits are too low for you (raise them in cdk.json and deploy).',
       }),
+      publishFailures: this.alarm(this, {
+        id: 'PublishFailuresAlarm',
+        name: 'publish-failures',
+        metric: appMetric(this, METRIC_NAMES.publishFailures, { period: ALARM_PERIOD }),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        description:
+          'An event was stored but could not be published to the connection events topic at least once in ' +
+          '5 minutes (by the ingest function, which answered 503 so Leadsie retries, or by the reconciler). ' +
+          'Nothing is lost: the delivery stays pending and the reconciler tries again every run. Do: read the ' +
+          'ingest and reconciler log groups for "publish failed" lines (their error names the cause: SNS, the ' +
+          "topic's KMS key, a permission), fix it, then check that reconciler-backlog returns to OK.",
+      }),
       reconcilerBacklog: this.alarm(this, {
         id: 'ReconcilerBacklogAlarm',
         name: 'reconciler-backlog',
@@ -325,8 +348,29 @@ export class Monitoring extends Construct {
     const ingest = api.ingestFunction.function;
     const graph = (title: string, left: IMetric[], right: IMetric[] = []) =>
       new GraphWidget({ title, left, right, width: 12, height: 6 });
+    const count = (name: MetricName, label: string) => appMetric(this, name, { label });
     const rows: IWidget[][] = [
       [new AlarmStatusWidget({ title: 'Alarms', alarms: [...this.made], width: 24, height: 4 })],
+      [
+        graph(
+          'Webhooks: received, duplicates, quarantined; events published and publish failures',
+          [
+            count(METRIC_NAMES.webhooksReceived, 'Received'),
+            count(METRIC_NAMES.webhooksDuplicate, 'Duplicates'),
+            count(METRIC_NAMES.webhooksQuarantined, 'Quarantined'),
+            count(METRIC_NAMES.eventsPublished, 'Published'),
+          ],
+          [count(METRIC_NAMES.publishFailures, 'Publish failures')],
+        ),
+        graph('Webhooks rejected, by reason', [
+          new MathExpression({
+            expression: rejectedByReasonSearch(this),
+            usingMetrics: {},
+            label: '',
+            period: ALARM_PERIOD,
+          }),
+        ]),
+      ],
       [
         graph('Ingest function: invocations and errors', [
           ingest.metricInvocations({ statistic: 'Sum', label: 'Invocations' }),
@@ -356,6 +400,17 @@ export class Monitoring extends Construct {
           'Consumers: messages in the dead-letter queue',
           consumers.map((c) => c.metricDeadLetters({ label: c.consumerName })),
         ),
+      ]);
+      const perConsumer = (name: MetricName, what: string) =>
+        consumers.map((c) =>
+          appMetric(this, name, { consumer: c.consumerName, label: `${c.consumerName} ${what}` }),
+        );
+      rows.push([
+        graph('Consumers: events delivered', perConsumer(METRIC_NAMES.deliveriesSucceeded, 'delivered')),
+        graph('Consumers: deliveries retried and dead-lettered', [
+          ...perConsumer(METRIC_NAMES.deliveriesRetried, 'retried'),
+          ...perConsumer(METRIC_NAMES.deliveriesDeadLettered, 'dead-lettered'),
+        ]),
       ]);
     }
     rows.push([

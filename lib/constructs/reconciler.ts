@@ -8,24 +8,24 @@
  *                                                          │ UpdateItem / GetItem on the table (claim,
  *                                                          │   advance latest, mark published)
  *                                                          └ sns:Publish on the topic (with its key)
- *   its log line {"message":"reconciler run","backlog":…} ──metric filter──▶ ReconcilerBacklog
+ *   each run counts its backlog ──EMF──▶ LeadsieWebhooks / ReconcilerBacklog {service: the stack}
  *
  * A failed run is not retried: the next scheduled run does the same work (it reads what is still
  * pending), so retries would only run it twice. Failures are seen through alarms instead (see
  * `Monitoring`): the function's errors, the rule's failed invocations, and a backlog that stays.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Metric, type MetricOptions, Unit } from 'aws-cdk-lib/aws-cloudwatch';
+import { Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { FilterPattern, MetricFilter, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { DEFAULTS, ENV, RECONCILER_RUN_LOG_MESSAGE } from '../../lambda/contract.ts';
+import { DEFAULTS, ENV, METRIC_NAMES, RECONCILER_RUN_LOG_MESSAGE } from '../../lambda/contract.ts';
 import type { ConnectionEvents } from './connection-events.ts';
 import type { ConnectionStore } from './connection-store.ts';
-import { CUSTOM_METRICS, CUSTOM_METRICS_NAMESPACE } from './custom-metrics.ts';
+import { appMetric } from './custom-metrics.ts';
 import { HouseFunction } from './house-function.ts';
 
 /** Timeout of one run: a batch of up to 1000 deliveries, four or five sequential calls each. */
@@ -70,14 +70,12 @@ export interface ReconcilerProps {
   readonly logRemovalPolicy?: RemovalPolicy;
 }
 
-/** The scheduled reconciler function, its rule, and the backlog metric read from its logs. */
+/** The scheduled reconciler function, its rule, and its metrics. */
 export class Reconciler extends Construct {
   /** The reconciler function. At most one run at a time (reserved concurrency 1). */
   public readonly fn: HouseFunction;
   /** The EventBridge rule that runs {@link fn} every `intervalMinutes`. */
   public readonly rule: Rule;
-  /** Turns each run's summary line into the `ReconcilerBacklog` metric. */
-  public readonly backlogFilter: MetricFilter;
   /** Minutes between two runs: the natural period of the backlog metric. */
   public readonly intervalMinutes: number;
 
@@ -149,28 +147,16 @@ export class Reconciler extends Construct {
         }),
       ],
     });
-
-    this.backlogFilter = new MetricFilter(this, 'BacklogMetricFilter', {
-      logGroup: this.fn.logGroup,
-      filterPattern: FilterPattern.stringValue('$.message', '=', RECONCILER_RUN_MESSAGE),
-      metricNamespace: CUSTOM_METRICS_NAMESPACE,
-      metricName: CUSTOM_METRICS.reconcilerBacklog,
-      metricValue: '$.backlog',
-      // The function's name, which Powertools' injectLambdaContext adds to every line: one series per stack.
-      dimensions: { FunctionName: '$.function_name' },
-      unit: Unit.COUNT,
-    });
   }
 
   /**
-   * Deliveries still pending after a run (`ReconcilerBacklog`, maximum per `intervalMinutes`, so one
-   * run per period): alarm when it stays above 0.
+   * Deliveries still pending after a run (`ReconcilerBacklog`, an EMF metric each run writes, maximum
+   * per `intervalMinutes`, so one run per period): alarm when it stays above 0.
    */
-  public metricBacklog(props?: MetricOptions): Metric {
-    return this.backlogFilter.metric({
+  public metricBacklog(props?: Omit<MetricOptions, 'dimensionsMap'>): Metric {
+    return appMetric(this, METRIC_NAMES.reconcilerBacklog, {
       statistic: 'Maximum',
       period: Duration.minutes(this.intervalMinutes),
-      dimensionsMap: { FunctionName: this.fn.function.functionName },
       ...props,
     });
   }

@@ -30,6 +30,8 @@ const PLACEHOLDERS: Record<string, string> = {
   [ENV.sheetsSheetName]: 'Connections',
   [ENV.emailFrom]: 'placeholder@example.com',
   [ENV.emailTeamRecipients]: '["team@example.com"]',
+  [ENV.metricsNamespace]: 'LeadsieWebhooks',
+  [ENV.metricsService]: 'PlaceholderStack',
 };
 
 describe('handler entries', () => {
@@ -107,6 +109,8 @@ describe('handler entries fail fast on missing configuration', () => {
     [ENV.tableName]: 'connections',
     [ENV.topicArn]: 'arn:aws:sns:us-east-1:000000000000:events',
     [ENV.webhookTokenSecretArn]: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:webhook',
+    [ENV.metricsNamespace]: 'LeadsieWebhooks',
+    [ENV.metricsService]: 'LeadsieWebhooks',
   };
   const without = (name: string) =>
     Object.fromEntries(Object.entries(ingestEnv).filter(([key]) => key !== name));
@@ -121,6 +125,12 @@ describe('handler entries fail fast on missing configuration', () => {
       HANDLER_ENTRIES.ingest,
       without(ENV.webhookTokenSecretArn),
       new RegExp(ENV.webhookTokenSecretArn),
+    ],
+    [
+      'ingest without the metrics service dimension',
+      HANDLER_ENTRIES.ingest,
+      without(ENV.metricsService),
+      new RegExp(ENV.metricsService),
     ],
     [
       'ingest with a malformed body limit',

@@ -453,6 +453,8 @@ describe('the slack function', () => {
       [
         'NODE_OPTIONS',
         'POWERTOOLS_SERVICE_NAME',
+        ENV.metricsNamespace,
+        ENV.metricsService,
         ENV.consumerName,
         ENV.queueUrl,
         ENV.deadLetterQueueUrl,
@@ -487,6 +489,8 @@ describe('the hubspot function', () => {
       [
         'NODE_OPTIONS',
         'POWERTOOLS_SERVICE_NAME',
+        ENV.metricsNamespace,
+        ENV.metricsService,
         ...CONSUMER_ENV,
         ENV.hubspotObjectType,
         ENV.hubspotIdProperty,
@@ -519,7 +523,14 @@ describe.each([
 ] as const)('the %s function', (name, format) => {
   it('sets exactly the contract variables it reads', () => {
     expect(Object.keys(envOf(name)).sort()).toEqual(
-      ['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', ...CONSUMER_ENV, ENV.forwardFormat].sort(),
+      [
+        'NODE_OPTIONS',
+        'POWERTOOLS_SERVICE_NAME',
+        ENV.metricsNamespace,
+        ENV.metricsService,
+        ...CONSUMER_ENV,
+        ENV.forwardFormat,
+      ].sort(),
     );
   });
 

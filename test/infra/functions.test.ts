@@ -163,6 +163,8 @@ describe('the ingest function', () => {
       [
         'NODE_OPTIONS',
         'POWERTOOLS_SERVICE_NAME',
+        ENV.metricsNamespace,
+        ENV.metricsService,
         ENV.tableName,
         ENV.topicArn,
         ENV.webhookTokenSecretArn,
@@ -209,6 +211,8 @@ describe('the connections function', () => {
       [
         'NODE_OPTIONS',
         'POWERTOOLS_SERVICE_NAME',
+        ENV.metricsNamespace,
+        ENV.metricsService,
         ENV.tableName,
         ENV.readTokenSecretArn,
         ENV.secretMaxAgeSeconds,

@@ -10,7 +10,7 @@ const { monitoring } = stack;
 const topicId = logicalId(stack, monitoring.alarmTopic);
 
 describe('monitoring of the default stack', () => {
-  it('has the six alarms of the stack and no consumer alarm', () => {
+  it('has the seven alarms of the stack and no consumer alarm', () => {
     const names = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
       (a) => a.Properties.AlarmName,
     );
@@ -19,6 +19,7 @@ describe('monitoring of the default stack', () => {
         'LeadsieWebhooks-ingest-errors',
         'LeadsieWebhooks-api-5xx',
         'LeadsieWebhooks-api-throttled',
+        'LeadsieWebhooks-publish-failures',
         'LeadsieWebhooks-reconciler-backlog',
         'LeadsieWebhooks-reconciler-errors',
         'LeadsieWebhooks-reconciler-schedule-failures',

@@ -5,7 +5,7 @@
  * what to do), and the dashboard's widgets and their metrics.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS } from '../../lambda/contract.ts';
+import { DEFAULTS, METRIC_NAMES, METRICS_NAMESPACE } from '../../lambda/contract.ts';
 import { CUSTOM_METRICS, CUSTOM_METRICS_NAMESPACE } from '../../lib/constructs/custom-metrics.ts';
 import {
   ALARM_PERIOD,
@@ -173,8 +173,8 @@ describe('the alarm email subscriptions', () => {
 });
 
 describe('the alarms', () => {
-  it('are six for the stack and two per consumer, each notifying the alarm topic on ALARM and on OK', () => {
-    expect(alarms).toHaveLength(6 + 2 * ALL_CONSUMER_NAMES.length);
+  it('are seven for the stack and two per consumer, each notifying the alarm topic on ALARM and on OK', () => {
+    expect(alarms).toHaveLength(7 + 2 * ALL_CONSUMER_NAMES.length);
     expect(monitoring.allAlarms).toHaveLength(alarms.length);
     for (const alarm of alarms) expect(alarm.Properties).toMatchObject(NOTIFIES_THE_ALARM_TOPIC);
   });
@@ -251,11 +251,27 @@ describe('the alarms', () => {
     });
   });
 
+  it('publish-failures: an event could not be published at least once in 5 minutes (the EMF count of ingest and the reconciler)', () => {
+    expect(alarmNamed('publish-failures')).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC_NAMES.publishFailures,
+      Dimensions: [{ Name: 'service', Value: stack.stackName }],
+      Statistic: 'Sum',
+      Period: ALARM_PERIOD.toSeconds(),
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      ...NOTIFIES_THE_ALARM_TOPIC,
+    });
+  });
+
   it(`reconciler-backlog: every run of ${RECONCILER_BACKLOG_RUNS} periods in a row left a backlog`, () => {
     expect(alarmNamed('reconciler-backlog')).toMatchObject({
       Namespace: CUSTOM_METRICS_NAMESPACE,
       MetricName: CUSTOM_METRICS.reconcilerBacklog,
-      Dimensions: [{ Name: 'FunctionName', Value: ref(ids.reconciler) }],
+      // The EMF metric the reconciler writes each run, in this stack's series.
+      Dimensions: [{ Name: 'service', Value: stack.stackName }],
       // The smallest backlog of a period of one run interval.
       Statistic: 'Minimum',
       Period: DEFAULTS.reconcilerIntervalMinutes * 60,
@@ -407,6 +423,10 @@ describe('the dashboard', () => {
         'Consumers: messages in the dead-letter queue',
         'Reconciler: backlog after each run',
         'Reconciler: errors and failed scheduled invocations',
+        'Webhooks: received, duplicates, quarantined; events published and publish failures',
+        'Webhooks rejected, by reason',
+        'Consumers: events delivered',
+        'Consumers: deliveries retried and dead-lettered',
       ].sort(),
     );
   });
@@ -443,12 +463,60 @@ describe('the dashboard', () => {
           (n) => `AWS/SQS/ApproximateNumberOfMessagesVisible ${queue(n, 'deadLetterQueue')}`,
         ),
     ],
-    ['Reconciler: backlog after each run', () => [`LeadsieWebhooks/ReconcilerBacklog ref:${ids.reconciler}`]],
+    ['Reconciler: backlog after each run', () => [`LeadsieWebhooks/ReconcilerBacklog ${stack.stackName}`]],
     [
       'Reconciler: errors and failed scheduled invocations',
       () => [`AWS/Lambda/Errors ref:${ids.reconciler}`, `AWS/Events/FailedInvocations ref:${ids.rule}`],
     ],
   ])('"%s" plots its metrics', (title, expected) => {
     expect(graphs[title]).toEqual(expected());
+  });
+  /** Each metric of a graph as `name {dimension=value,…}` (dimensions sorted): the series it reads. */
+  const seriesOf = (title: string): string[] => {
+    const widget = widgets.find((w) => w.properties.title === title);
+    return ((widget?.properties.metrics ?? []) as unknown[][]).map((m) => {
+      const [, name, ...rest] = m.filter((part) => typeof part === 'string') as string[];
+      const dims: string[] = [];
+      for (let i = 0; i + 1 < rest.length; i += 2) dims.push(`${rest[i]}=${rest[i + 1]}`);
+      return `${name} {${dims.sort().join(',')}}`;
+    });
+  };
+  const service = `service=${stack.stackName}`;
+
+  it('plots the webhook counts of this stack (EMF, dimension service = the stack name), publish failures on the right axis', () => {
+    const title = 'Webhooks: received, duplicates, quarantined; events published and publish failures';
+    expect(seriesOf(title)).toEqual([
+      `${METRIC_NAMES.webhooksReceived} {${service}}`,
+      `${METRIC_NAMES.webhooksDuplicate} {${service}}`,
+      `${METRIC_NAMES.webhooksQuarantined} {${service}}`,
+      `${METRIC_NAMES.eventsPublished} {${service}}`,
+      `${METRIC_NAMES.publishFailures} {${service}}`,
+    ]);
+    const widget = widgets.find((w) => w.properties.title === title);
+    const last = ((widget?.properties.metrics ?? []) as unknown[][]).at(-1)?.at(-1);
+    expect(last).toMatchObject({ yAxis: 'right' });
+  });
+
+  it('plots the rejected webhooks with one line per reason, found by a SEARCH of this stack’s series', () => {
+    const widget = widgets.find((w) => w.properties.title === 'Webhooks rejected, by reason');
+    expect(widget?.properties.metrics).toEqual([
+      [
+        expect.objectContaining({
+          expression: `SEARCH('{${METRICS_NAMESPACE},reason,service} MetricName="${METRIC_NAMES.webhooksRejected}" service="${stack.stackName}"', 'Sum', 300)`,
+        }),
+      ],
+    ]);
+  });
+
+  it.each([
+    ['Consumers: events delivered', [[METRIC_NAMES.deliveriesSucceeded]]],
+    [
+      'Consumers: deliveries retried and dead-lettered',
+      [[METRIC_NAMES.deliveriesRetried], [METRIC_NAMES.deliveriesDeadLettered]],
+    ],
+  ] as const)('"%s" plots each consumer’s own series (dimensions service and consumer)', (title, names) => {
+    expect(seriesOf(title)).toEqual(
+      names.flatMap(([name]) => ALL_CONSUMER_NAMES.map((c) => `${name} {consumer=${c},${service}}`)),
+    );
   });
 });

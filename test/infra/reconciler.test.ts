@@ -1,21 +1,24 @@
 /**
  * The reconciler, as the default stack deploys it: its schedule, its environment (names from the
  * contract), exactly the IAM permissions its store calls and publish need, one run at a time, how a
- * failed scheduled invocation is handled, and the backlog metric read from its summary log line.
+ * failed scheduled invocation is handled, and the backlog metric (EMF) its alarm reads.
  * (A configured interval and batch limit are asserted in `configured-stack.test.ts`.)
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, ENV, HANDLER_ENTRIES, TABLE } from '../../lambda/contract.ts';
+import {
+  DEFAULTS,
+  ENV,
+  HANDLER_ENTRIES,
+  METRIC_DIMENSIONS,
+  METRIC_NAMES,
+  METRICS_NAMESPACE,
+  TABLE,
+} from '../../lambda/contract.ts';
 import { ConnectionEvents } from '../../lib/constructs/connection-events.ts';
 import { ConnectionStore } from '../../lib/constructs/connection-store.ts';
-import { CUSTOM_METRICS, CUSTOM_METRICS_NAMESPACE } from '../../lib/constructs/custom-metrics.ts';
 import { handlerEntryPath } from '../../lib/constructs/house-function.ts';
-import {
-  RECONCILER_RULE_RETRY_ATTEMPTS,
-  RECONCILER_RUN_MESSAGE,
-  Reconciler,
-} from '../../lib/constructs/reconciler.ts';
+import { RECONCILER_RULE_RETRY_ATTEMPTS, Reconciler } from '../../lib/constructs/reconciler.ts';
 import {
   arnOf,
   logicalId,
@@ -68,6 +71,8 @@ describe('the reconciler function', () => {
       [
         'NODE_OPTIONS',
         'POWERTOOLS_SERVICE_NAME',
+        ENV.metricsNamespace,
+        ENV.metricsService,
         ENV.tableName,
         ENV.topicArn,
         ENV.reconcilerBatchLimit,
@@ -145,34 +150,23 @@ describe('the reconciler schedule', () => {
 });
 
 describe('the reconciler backlog metric', () => {
-  const filter = resourceById(template, logicalId(stack, reconciler.backlogFilter)).Properties;
-
-  it(`reads the summary line "${RECONCILER_RUN_MESSAGE}" of the function's own log group`, () => {
-    expect(filter.LogGroupName).toEqual(ref(ids.logs));
-    expect(filter.FilterPattern).toBe(`{ $.message = "${RECONCILER_RUN_MESSAGE}" }`);
+  it('is an EMF metric each run writes, so the stack makes no metric filter for it', () => {
+    const filters = Object.values(template.findResources('AWS::Logs::MetricFilter'));
+    expect(filters.map((f) => json(f.Properties.LogGroupName))).not.toContain(json(ref(ids.logs)));
   });
 
-  it('puts the line’s backlog into LeadsieWebhooks/ReconcilerBacklog, by function name', () => {
-    expect(filter.MetricTransformations).toEqual([
-      {
-        MetricNamespace: CUSTOM_METRICS_NAMESPACE,
-        MetricName: CUSTOM_METRICS.reconcilerBacklog,
-        MetricValue: '$.backlog',
-        Unit: 'Count',
-        Dimensions: [{ Key: 'FunctionName', Value: '$.function_name' }],
-      },
-    ]);
-  });
-
-  it('is what metricBacklog() reads: that metric, this function, one run interval per period', () => {
+  it(`is what metricBacklog() reads: ${METRICS_NAMESPACE}/${METRIC_NAMES.reconcilerBacklog} of this stack, one run interval per period`, () => {
     const metric = reconciler.metricBacklog();
     expect(metric).toMatchObject({
-      namespace: 'LeadsieWebhooks',
-      metricName: 'ReconcilerBacklog',
+      namespace: METRICS_NAMESPACE,
+      metricName: METRIC_NAMES.reconcilerBacklog,
       statistic: 'Maximum',
     });
     expect(metric.period.toMinutes()).toBe(DEFAULTS.reconcilerIntervalMinutes);
-    expect(stack.resolve(metric.dimensions)).toEqual({ FunctionName: ref(ids.fn) });
+    // The dimension the function writes: service = the stack's name (ENV.metricsService).
+    expect(stack.resolve(metric.dimensions)).toEqual({ [METRIC_DIMENSIONS.service]: stack.stackName });
+    expect(env[ENV.metricsService]).toBe(stack.stackName);
+    expect(env[ENV.metricsNamespace]).toBe(METRICS_NAMESPACE);
   });
 
   it('has the failed scheduled invocations of its rule next to it', () => {

@@ -60,6 +60,8 @@ const plainEnvOf = (name: 'sheets' | 'email'): Record<string, string> =>
 const SUBSCRIBER_ENV = [
   'NODE_OPTIONS',
   'POWERTOOLS_SERVICE_NAME',
+  ENV.metricsNamespace,
+  ENV.metricsService,
   ENV.consumerName,
   ENV.queueUrl,
   ENV.deadLetterQueueUrl,
