@@ -69,9 +69,15 @@ export const makeSqsConsumer = (deps: ConsumerDeps, deliver: Deliver) => {
   const { name, log } = deps;
   const metrics = deps.metrics ?? noMetrics;
 
-  const deadLetter = async (record: SQSRecord, reason: string): Promise<void> => {
+  /** `eventId` when the record is a connection event (a poison message has none). */
+  const deadLetter = async (record: SQSRecord, reason: string, eventId?: string): Promise<void> => {
     await deps.deadLetters.send({ body: record.body, reason, consumer: name, messageId: record.messageId });
-    log.warn('sent to the dead-letter queue', { consumer: name, messageId: record.messageId, reason });
+    log.warn('sent to the dead-letter queue', {
+      consumer: name,
+      eventId,
+      messageId: record.messageId,
+      reason,
+    });
   };
 
   const handleRecord = async (record: SQSRecord): Promise<RecordOutcome> => {
@@ -91,7 +97,7 @@ export const makeSqsConsumer = (deps: ConsumerDeps, deliver: Deliver) => {
       return 'delivered';
     } catch (error) {
       if (error instanceof PermanentDeliveryError) {
-        await deadLetter(record, error.message);
+        await deadLetter(record, error.message, event.eventId);
         return 'dead-lettered';
       }
       if (error instanceof RetryableDeliveryError) {
