@@ -43,13 +43,14 @@ import {
 } from '../lambda/contract.ts';
 import { DEFAULT_HUBSPOT_MAPPING } from '../lambda/domain/crm-mapping.ts';
 import { envelopeSchema } from '../lambda/domain/envelope.ts';
+import { tokensMatch } from '../lambda/domain/tokens.ts';
 import { makeHandler as makeConnections } from '../lambda/handlers/connections.ts';
 import { makeHandler as makeCrmUpdater } from '../lambda/handlers/crm-updater.ts';
 import { makeHandler as makeEmailNotifier, settingsFromEnv } from '../lambda/handlers/email-notifier.ts';
 import { makeHandler as makeIngest } from '../lambda/handlers/ingest.ts';
 import { makeHandler as makeSheetsAppender } from '../lambda/handlers/sheets-appender.ts';
 import { makeHandler as makeSlackNotifier } from '../lambda/handlers/slack-notifier.ts';
-import { bearerOf, type HttpEvent, type HttpResult, tokensMatch } from '../lambda/shared/http.ts';
+import { bearerOf, type HttpEvent, type HttpResult } from '../lambda/shared/http.ts';
 import { withHttpMiddleware } from '../lambda/shared/middleware.ts';
 import { DEFAULT_SHEET_LEASE_MS } from '../lambda/use-cases/append-sheet-row.ts';
 import type { CrmTarget, EmailSender, SheetsWriter } from '../lambda/use-cases/ports.ts';

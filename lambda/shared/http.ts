@@ -1,8 +1,8 @@
 /**
- * The HTTP edge shared by the API handlers: reading API Gateway HTTP API (payload v2) events,
- * checking tokens in constant time, and the one place typed errors become HTTP answers.
+ * The HTTP edge shared by the API handlers: reading API Gateway HTTP API (payload v2) events and
+ * their bodies, and the one place typed errors become HTTP answers (the token check is in
+ * `shared/tokens.ts`, the comparison in `domain/tokens.ts`).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
@@ -32,13 +32,6 @@ export const jsonResponse = (
   body: JSON.stringify(body),
 });
 
-/** Constant-time comparison: both sides are hashed first, so neither length nor prefix leaks. */
-export const tokensMatch = (given: string, expected: string): boolean => {
-  const a = createHash('sha256').update(given, 'utf8').digest();
-  const b = createHash('sha256').update(expected, 'utf8').digest();
-  return timingSafeEqual(a, b) && expected.length > 0;
-};
-
 /** A request header by name, case-insensitively. */
 export const header = (event: HttpEvent, name: string): string | undefined => {
   const headers = event.headers ?? {};
@@ -55,26 +48,6 @@ export const bearerToken = (event: HttpEvent): string | undefined => bearerOf(he
 /** The token of an `Authorization: Bearer <token>` header value. */
 export const bearerOf = (value: string | undefined): string | undefined =>
   value?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
-
-/** Reads a token; a Secrets Manager failure is a 503 (retry later), never a 500 or a 401. */
-export const readToken = async (source: { value(): Promise<string> }): Promise<string> => {
-  try {
-    return await source.value();
-  } catch (error) {
-    throw new DependencyUnavailableError('The token could not be read; retry later', 'secrets', {
-      cause: error,
-    });
-  }
-};
-
-/** Throws UnauthorizedError unless one of the presented tokens matches the expected one. */
-export const requireToken = (presented: (string | undefined)[], expected: string): void => {
-  const candidates = presented.filter((token): token is string => token !== undefined && token !== '');
-  if (candidates.length === 0) throw new UnauthorizedError('A token is required');
-  if (!candidates.some((token) => tokensMatch(token, expected))) {
-    throw new UnauthorizedError('The token is not valid');
-  }
-};
 
 /** `application/json`, `application/<anything>+json`, with or without parameters; absent is accepted too. */
 export const isJsonContentType = (value: string | undefined): boolean => {

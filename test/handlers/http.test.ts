@@ -18,8 +18,6 @@ import {
   isJsonContentType,
   jsonResponse,
   readJsonBody,
-  requireToken,
-  tokensMatch,
 } from '../../lambda/shared/http.ts';
 import type { Log } from '../../lambda/use-cases/ports.ts';
 import { apiEvent } from '../support/api-event.ts';
@@ -34,24 +32,6 @@ const recordingLog = () => {
   };
   return { log, lines };
 };
-
-describe('tokensMatch', () => {
-  it.each([
-    ['the same token', 'secret-token', 'secret-token', true],
-    ['a different token', 'other-token', 'secret-token', false],
-    ['another case', 'SECRET-TOKEN', 'secret-token', false],
-    ['a prefix', 'secret-toke', 'secret-token', false],
-    ['a longer token', 'secret-token-', 'secret-token', false],
-    ['a trailing space', 'secret-token ', 'secret-token', false],
-    ['an empty token', '', 'secret-token', false],
-    ['an empty token against an empty expected value', '', '', false],
-    ['any token against an empty expected value', 'x', '', false],
-    ['non-ASCII, the same', 'clé-ünïcode-🔑', 'clé-ünïcode-🔑', true],
-    ['non-ASCII, another normalisation', 'cle\u0301', 'cl\u00e9', false],
-  ])('%s → %s', (_name, given, expected, match) => {
-    expect(tokensMatch(given, expected)).toBe(match);
-  });
-});
 
 describe('bearerToken', () => {
   const withHeaders = (headers: Record<string, string>) => ({ ...apiEvent(), headers });
@@ -82,33 +62,6 @@ describe('bearerToken', () => {
   it('is undefined without an Authorization header, or without headers at all', () => {
     expect(bearerToken(withHeaders({ 'x-authorization': 'Bearer abc' }))).toBeUndefined();
     expect(bearerToken({ ...apiEvent(), headers: undefined as never })).toBeUndefined();
-  });
-});
-
-describe('requireToken', () => {
-  it('passes when any presented token matches', () => {
-    expect(() => requireToken(['right'], 'right')).not.toThrow();
-    expect(() => requireToken([undefined, 'wrong', 'right'], 'right')).not.toThrow();
-  });
-
-  it.each([
-    ['nothing presented', [], /required/],
-    ['only undefined and empty tokens', [undefined, ''], /required/],
-    ['only wrong tokens', ['wrong', 'right '], /not valid/],
-  ])('throws UnauthorizedError for %s', (_name, presented, message) => {
-    let thrown: unknown;
-    try {
-      requireToken(presented, 'right');
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(UnauthorizedError);
-    expect((thrown as Error).message).toMatch(message);
-    expect((thrown as Error).message).not.toContain('right');
-  });
-
-  it('refuses every token when the expected value is empty', () => {
-    expect(() => requireToken(['', 'x'], '')).toThrow(UnauthorizedError);
   });
 });
 

@@ -4,13 +4,18 @@ import { anyTokenMatches, tokensMatch } from '../../lambda/domain/tokens.ts';
 
 describe('tokensMatch', () => {
   it.each([
-    ['abc', 'abc', true],
-    ['abc', 'abd', false],
-    ['abc', 'ABC', false],
-    ['abc', 'abcd', false],
-    ['', '', false],
-    ['x', '', false],
-  ])('%j against %j: %s', (given, expected, match) => {
+    ['the same token', 'secret-token', 'secret-token', true],
+    ['a different token', 'other-token', 'secret-token', false],
+    ['another case', 'SECRET-TOKEN', 'secret-token', false],
+    ['a prefix', 'secret-toke', 'secret-token', false],
+    ['a longer token', 'secret-token-', 'secret-token', false],
+    ['a trailing space', 'secret-token ', 'secret-token', false],
+    ['an empty token', '', 'secret-token', false],
+    ['an empty token against an empty expected value', '', '', false],
+    ['any token against an empty expected value', 'x', '', false],
+    ['non-ASCII, the same', 'clé-ünïcode-🔑', 'clé-ünïcode-🔑', true],
+    ['non-ASCII, another normalisation', 'cle\u0301', 'cl\u00e9', false],
+  ])('%s → %s', (_name, given, expected, match) => {
     expect(tokensMatch(given, expected)).toBe(match);
   });
 });
