@@ -189,8 +189,8 @@ export const RECONCILER_RUN_LOG_MESSAGE = 'reconciler run';
  * names, so the two sides cannot drift.
  *
  *   ingest      WebhooksReceived, WebhooksRejected {reason}, WebhooksDuplicate, EventsPublished,
- *               PublishFailures (and WebhooksQuarantined, once quarantine counts)
- *   reconciler  EventsPublished, PublishFailures, ReconcilerBacklog
+ *               PublishFailures, WebhooksQuarantined
+ *   reconciler  EventsPublished, PublishFailures, ReconcilerBacklog, QuarantinedRequests
  *   consumers   DeliveriesSucceeded, DeliveriesRetried, DeliveriesDeadLettered {consumer}
  *   API log     ApiThrottledRequests {ApiId} (metric filter)
  *
@@ -205,8 +205,10 @@ export const METRIC_NAMES = {
   webhooksRejected: 'WebhooksRejected',
   /** Redeliveries of a payload already stored (answered `duplicate: true`). */
   webhooksDuplicate: 'WebhooksDuplicate',
-  /** Refused requests kept in quarantine. */
+  /** Refused requests kept in quarantine (each arrival, a body sent again included). */
   webhooksQuarantined: 'WebhooksQuarantined',
+  /** Quarantine entries not yet resolved, counted by each reconciler run (0 included). */
+  quarantinedRequests: 'QuarantinedRequests',
   /** Events published to the topic (by ingest and by the reconciler). */
   eventsPublished: 'EventsPublished',
   /** Publishes that failed (the delivery stays pending for a redelivery or the reconciler). */

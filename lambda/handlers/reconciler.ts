@@ -30,6 +30,7 @@ export const defaultDeps = (logger: Logger, env: NodeJS.ProcessEnv = process.env
   return {
     store,
     pending: store,
+    quarantine: store,
     publisher: new SnsEventPublisher(snsClient(), requireEnv(ENV.topicArn, env)),
     log: logger,
     now: () => new Date(),

@@ -12,6 +12,7 @@
  * Unauthenticated requests never get here: the token is checked before the body is read.
  */
 import { createHash } from 'node:crypto';
+import { METRIC_NAMES } from '../contract.ts';
 import {
   DependencyUnavailableError,
   InvalidPayloadError,
@@ -19,7 +20,7 @@ import {
   type PipelineError,
   UnsupportedMediaTypeError,
 } from '../domain/errors.ts';
-import type { Log, QuarantineReason, QuarantineStore } from './ports.ts';
+import { type Log, type Metrics, noMetrics, type QuarantineReason, type QuarantineStore } from './ports.ts';
 
 /**
  * Most body bytes kept per quarantined request: a DynamoDB item holds 400 KB, and the reasons
@@ -39,6 +40,8 @@ export interface QuarantineDeps {
   quarantine: QuarantineStore;
   log: Log;
   now: () => Date;
+  /** Counts `WebhooksQuarantined`; nothing is counted without it. */
+  metrics?: Metrics;
 }
 
 export interface RefusedRequest {
@@ -78,6 +81,7 @@ export const quarantineRequest = async (
     });
     // Ids and kinds only: the body may hold client and asset names.
     deps.log.warn('request quarantined', { quarantineId: id, kind: error.kind, status, attempts });
+    (deps.metrics ?? noMetrics).count(METRIC_NAMES.webhooksQuarantined);
     return id;
   } catch (storeError) {
     deps.log.error('could not quarantine a refused request; answering 503 so it is sent again', {

@@ -79,6 +79,7 @@ export interface MonitoringAlarms {
   readonly apiServerErrors: Alarm;
   readonly apiThrottled: Alarm;
   readonly publishFailures: Alarm;
+  readonly quarantined: Alarm;
   readonly reconcilerBacklog: Alarm;
   readonly reconcilerErrors: Alarm;
   readonly reconcilerScheduleFailures: Alarm;
@@ -234,6 +235,24 @@ export class Monitoring extends Construct {
           'Nothing is lost: the delivery stays pending and the reconciler tries again every run. Do: read the ' +
           'ingest and reconciler log groups for "publish failed" lines (their error names the cause: SNS, the ' +
           "topic's KMS key, a permission), fix it, then check that reconciler-backlog returns to OK.",
+      }),
+      quarantined: this.alarm(this, {
+        id: 'QuarantinedAlarm',
+        name: 'quarantined',
+        // Counted by every reconciler run: the alarm stays in ALARM until every entry is resolved.
+        metric: reconciler.metricQuarantined(),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        // A run that could not count (or a gap between runs) keeps the state it had.
+        treatMissingData: TreatMissingData.IGNORE,
+        description:
+          'At least one webhook request with the right token was refused (400 not JSON or not a Leadsie ' +
+          'payload, 413 too large, 415 content type) and is kept in quarantine, not ingested: consumers have ' +
+          'not seen it. Do: `npm run --silent cli -- quarantine list` (add --json for every reason and the ' +
+          'body). If Leadsie changed its payload, fix the schema and deploy; if the body is fine but was sent ' +
+          'as another content type, retry with --content-type application/json; then `cli quarantine retry ' +
+          '--all`. Junk from elsewhere means the webhook URL leaked: rotate the token. The alarm returns to ' +
+          'OK once no entry is unresolved (after the next reconciler run).',
       }),
       reconcilerBacklog: this.alarm(this, {
         id: 'ReconcilerBacklogAlarm',
@@ -414,7 +433,10 @@ export class Monitoring extends Construct {
       ]);
     }
     rows.push([
-      graph('Reconciler: backlog after each run', [reconciler.metricBacklog({ label: 'Backlog' })]),
+      graph('Reconciler: backlog and unresolved quarantined requests after each run', [
+        reconciler.metricBacklog({ label: 'Backlog' }),
+        reconciler.metricQuarantined({ label: 'Quarantined (unresolved)' }),
+      ]),
       graph('Reconciler: errors and failed scheduled invocations', [
         reconciler.metricErrors({ label: 'Errors' }),
         reconciler.metricFailedInvocations({ label: 'Failed scheduled invocations' }),

@@ -4,11 +4,13 @@
  * half-way), so every stored delivery reaches the topic.
  *
  *   EventBridge rule rate(N minutes) ──async invoke──▶ reconciler function (one at a time)
- *                                                          │ Query byState index (pending, oldest first)
+ *                                                          │ Query byState index (pending, oldest first;
+ *                                                          │   then a count of the QUARANTINED entries)
  *                                                          │ UpdateItem / GetItem on the table (claim,
  *                                                          │   advance latest, mark published)
  *                                                          └ sns:Publish on the topic (with its key)
  *   each run counts its backlog ──EMF──▶ LeadsieWebhooks / ReconcilerBacklog {service: the stack}
+ *   and the unresolved quarantine ──EMF──▶ LeadsieWebhooks / QuarantinedRequests {service: the stack}
  *
  * A failed run is not retried: the next scheduled run does the same work (it reads what is still
  * pending), so retries would only run it twice. Failures are seen through alarms instead (see
@@ -101,7 +103,8 @@ export class Reconciler extends Construct {
       logRemovalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     })
       .addEnv(ENV.tableName, table.tableName, (fn) => [
-        // The pending deliveries: a query of the sparse `byState` index, not of the table.
+        // The pending deliveries and the count of quarantined requests: queries of the sparse
+        // `byState` index, not of the table.
         Grant.addToPrincipal({
           grantee: fn,
           actions: ['dynamodb:Query'],
@@ -155,6 +158,18 @@ export class Reconciler extends Construct {
    */
   public metricBacklog(props?: Omit<MetricOptions, 'dimensionsMap'>): Metric {
     return appMetric(this, METRIC_NAMES.reconcilerBacklog, {
+      statistic: 'Maximum',
+      period: Duration.minutes(this.intervalMinutes),
+      ...props,
+    });
+  }
+
+  /**
+   * Unresolved quarantine entries (`QuarantinedRequests`, an EMF metric each run writes, maximum per
+   * `intervalMinutes`): alarm while it is above 0.
+   */
+  public metricQuarantined(props?: Omit<MetricOptions, 'dimensionsMap'>): Metric {
+    return appMetric(this, METRIC_NAMES.quarantinedRequests, {
       statistic: 'Maximum',
       period: Duration.minutes(this.intervalMinutes),
       ...props,

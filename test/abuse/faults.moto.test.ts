@@ -111,6 +111,7 @@ describe.skipIf(!motoAvailable())('faults (moto)', () => {
     makeReconciler({
       store,
       pending: store,
+      quarantine: store,
       publisher: new SnsEventPublisher(sns, topicArn),
       log,
       now,
@@ -312,6 +313,7 @@ describe.skipIf(!motoAvailable())('faults (moto)', () => {
         inFlight: 0,
         failed: 0,
         backlog: 0,
+        quarantined: 0,
       });
       expect(await store.pendingDeliveries(100)).toEqual([]);
       const after = envelopes(await takeAll(sqs, allQueueUrl));

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { staticSecret } from '../../lambda/adapters/secrets.ts';
-import { DEFAULTS } from '../../lambda/contract.ts';
+import { DEFAULTS, METRIC_NAMES } from '../../lambda/contract.ts';
 import { envelopeSchema } from '../../lambda/domain/envelope.ts';
 import { fingerprint } from '../../lambda/domain/fingerprint.ts';
 import { type IngestHandlerDeps, makeHandler } from '../../lambda/handlers/ingest.ts';
@@ -16,6 +16,7 @@ import { withHttpMiddleware } from '../../lambda/shared/middleware.ts';
 import { apiEvent } from '../support/api-event.ts';
 import { InMemoryConnectionStore, InMemoryEventPublisher } from '../support/fakes.ts';
 import { silentLogger } from '../support/logger.ts';
+import { InMemoryMetrics } from '../support/metrics.ts';
 
 const PAYLOADS = new URL('../fixtures/payloads/', import.meta.url);
 const FIXTURES = readdirSync(PAYLOADS)
@@ -523,6 +524,15 @@ describe('ingest: refused bodies are kept in quarantine', () => {
     expect(entry?.id).toBe(sha256(bytes));
     expect(entry?.contentType).toBeNull();
     expect(Buffer.from(entry?.body ?? []).equals(bytes)).toBe(true);
+  });
+
+  it('counts each quarantined arrival as WebhooksQuarantined, and nothing for a 401', async () => {
+    const metrics = new InMemoryMetrics();
+    const { call } = setup({ metrics });
+    await call(post('nope'));
+    await call(post('nope'));
+    await call(post('nope', { query: { token: 'wrong' } }));
+    expect(metrics.total(METRIC_NAMES.webhooksQuarantined)).toBe(2);
   });
 
   it('counts the same body sent again as another attempt of one entry', async () => {

@@ -93,7 +93,7 @@ describe('cdk-nag AWS Solutions checks with everything on (every consumer, Googl
     expect(stack.consumers.sheets).toBeDefined();
     expect(stack.consumers.email).toBeDefined();
     expect(stack.reconciler.fn).toBeDefined();
-    expect(stack.monitoring.allAlarms).toHaveLength(7 + 2 * ALL_CONSUMER_NAMES.length);
+    expect(stack.monitoring.allAlarms).toHaveLength(8 + 2 * ALL_CONSUMER_NAMES.length);
     expect(stack.monitoring.alarmTopic.node.findAll().some((c) => c.node.id === 'ops@example.com')).toBe(
       true,
     );

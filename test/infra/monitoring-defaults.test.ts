@@ -10,7 +10,7 @@ const { monitoring } = stack;
 const topicId = logicalId(stack, monitoring.alarmTopic);
 
 describe('monitoring of the default stack', () => {
-  it('has the seven alarms of the stack and no consumer alarm', () => {
+  it('has the eight alarms of the stack and no consumer alarm', () => {
     const names = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
       (a) => a.Properties.AlarmName,
     );
@@ -20,6 +20,7 @@ describe('monitoring of the default stack', () => {
         'LeadsieWebhooks-api-5xx',
         'LeadsieWebhooks-api-throttled',
         'LeadsieWebhooks-publish-failures',
+        'LeadsieWebhooks-quarantined',
         'LeadsieWebhooks-reconciler-backlog',
         'LeadsieWebhooks-reconciler-errors',
         'LeadsieWebhooks-reconciler-schedule-failures',

@@ -173,8 +173,8 @@ describe('the alarm email subscriptions', () => {
 });
 
 describe('the alarms', () => {
-  it('are seven for the stack and two per consumer, each notifying the alarm topic on ALARM and on OK', () => {
-    expect(alarms).toHaveLength(7 + 2 * ALL_CONSUMER_NAMES.length);
+  it('are eight for the stack and two per consumer, each notifying the alarm topic on ALARM and on OK', () => {
+    expect(alarms).toHaveLength(8 + 2 * ALL_CONSUMER_NAMES.length);
     expect(monitoring.allAlarms).toHaveLength(alarms.length);
     for (const alarm of alarms) expect(alarm.Properties).toMatchObject(NOTIFIES_THE_ALARM_TOPIC);
   });
@@ -264,6 +264,24 @@ describe('the alarms', () => {
       TreatMissingData: 'notBreaching',
       ...NOTIFIES_THE_ALARM_TOPIC,
     });
+  });
+
+  it('quarantined: a reconciler run counted at least one unresolved quarantined request', () => {
+    expect(alarmNamed('quarantined')).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC_NAMES.quarantinedRequests,
+      Dimensions: [{ Name: 'service', Value: stack.stackName }],
+      Statistic: 'Maximum',
+      Period: DEFAULTS.reconcilerIntervalMinutes * 60,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      // Between runs (or when a run could not count) the alarm keeps its state.
+      TreatMissingData: 'ignore',
+      ...NOTIFIES_THE_ALARM_TOPIC,
+    });
+    expect(json(alarmNamed('quarantined').AlarmDescription)).toContain('cli quarantine retry');
   });
 
   it(`reconciler-backlog: every run of ${RECONCILER_BACKLOG_RUNS} periods in a row left a backlog`, () => {
@@ -421,7 +439,7 @@ describe('the dashboard', () => {
         'API: latency p99',
         'Consumers: age of the oldest queued message (s)',
         'Consumers: messages in the dead-letter queue',
-        'Reconciler: backlog after each run',
+        'Reconciler: backlog and unresolved quarantined requests after each run',
         'Reconciler: errors and failed scheduled invocations',
         'Webhooks: received, duplicates, quarantined; events published and publish failures',
         'Webhooks rejected, by reason',
@@ -463,7 +481,13 @@ describe('the dashboard', () => {
           (n) => `AWS/SQS/ApproximateNumberOfMessagesVisible ${queue(n, 'deadLetterQueue')}`,
         ),
     ],
-    ['Reconciler: backlog after each run', () => [`LeadsieWebhooks/ReconcilerBacklog ${stack.stackName}`]],
+    [
+      'Reconciler: backlog and unresolved quarantined requests after each run',
+      () => [
+        `LeadsieWebhooks/ReconcilerBacklog ${stack.stackName}`,
+        `LeadsieWebhooks/QuarantinedRequests ${stack.stackName}`,
+      ],
+    ],
     [
       'Reconciler: errors and failed scheduled invocations',
       () => [`AWS/Lambda/Errors ref:${ids.reconciler}`, `AWS/Events/FailedInvocations ref:${ids.rule}`],

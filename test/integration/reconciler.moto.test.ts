@@ -10,10 +10,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
 import { staticSecret } from '../../lambda/adapters/secrets.ts';
 import { SnsEventPublisher } from '../../lambda/adapters/sns-event-publisher.ts';
+import { METRIC_NAMES } from '../../lambda/contract.ts';
 import { envelopeSchema } from '../../lambda/domain/envelope.ts';
 import { fingerprint } from '../../lambda/domain/fingerprint.ts';
 import { makeHandler as makeReconciler } from '../../lambda/handlers/reconciler.ts';
 import { silentLogger } from '../support/logger.ts';
+import { InMemoryMetrics } from '../support/metrics.ts';
 import { type MotoServer, motoAvailable } from '../support/moto.ts';
 import {
   createConnectionsTable,
@@ -50,15 +52,17 @@ describe.skipIf(!motoAvailable())('reconciler against moto', () => {
     })(webhookPost(body, { token: TOKEN }));
 
   /** One reconciler run, publishing to `topic` (the live topic unless a test says otherwise). */
-  const reconcile = (now = () => new Date(), topic = topicArn) =>
+  const reconcile = (now = () => new Date(), topic = topicArn, metrics = new InMemoryMetrics()) =>
     makeReconciler({
       store,
       pending: store,
+      quarantine: store,
       publisher: new SnsEventPublisher(sns, topic),
       log,
       now,
       leaseMs: 30_000,
       limit: 100,
+      metrics,
     })();
 
   beforeAll(async () => {
@@ -87,7 +91,7 @@ describe.skipIf(!motoAvailable())('reconciler against moto', () => {
     expect(await takeAll(sqs, queueUrl)).toEqual([]);
 
     const summary = await reconcile();
-    expect(summary).toEqual({ found: 3, published: 3, inFlight: 0, failed: 0, backlog: 0 });
+    expect(summary).toEqual({ found: 3, published: 3, inFlight: 0, failed: 0, backlog: 0, quarantined: 0 });
     const envelopes = (await takeAll(sqs, queueUrl)).map((m) =>
       envelopeSchema.parse(JSON.parse(m.Body ?? '')),
     );
@@ -163,5 +167,27 @@ describe.skipIf(!motoAvailable())('reconciler against moto', () => {
     expect(await store.pendingDeliveries(10)).toHaveLength(1);
     // The failed attempt released its lease: the next run (topic back) publishes it.
     expect(await reconcile()).toMatchObject({ published: 1, backlog: 0 });
+  });
+
+  it('counts the unresolved quarantined requests every run (the quarantined alarm reads it), 0 included', async () => {
+    const counted = async () => {
+      const metrics = new InMemoryMetrics();
+      const summary = await reconcile(() => new Date(), topicArn, metrics);
+      return { summary: summary.quarantined, metric: metrics.total(METRIC_NAMES.quarantinedRequests) };
+    };
+    expect(await counted()).toEqual({ summary: 0, metric: 0 });
+
+    expect((await ingest('{"not": "a Leadsie payload"}', topicArn)).statusCode).toBe(400);
+    expect((await ingest('not even JSON', topicArn)).statusCode).toBe(400);
+    expect((await ingest('not even JSON', topicArn)).statusCode).toBe(400);
+    expect(await counted()).toEqual({ summary: 2, metric: 2 });
+
+    const { value: first } = await store.quarantined().next();
+    expect(await store.resolveQuarantined(first?.id ?? '', '01RESOLVED', new Date().toISOString())).toBe(
+      true,
+    );
+    expect(await counted()).toEqual({ summary: 1, metric: 1 });
+    // Quarantined requests are not deliveries: nothing for the reconciler to publish.
+    expect(await takeAll(sqs, queueUrl)).toEqual([]);
   });
 });
