@@ -572,6 +572,9 @@ const CASES: Case[] = [
 ];
 
 /** Fails with the case's name and what came back unless the answer is exactly the documented one. */
+/** Every quarantineId a refused request was answered with. */
+const quarantineIds = new Set<string>();
+
 const expectDocumented = (testCase: Case, answer: RawAnswer): void => {
   const what = `${testCase.name}: ${answer.status} ${answer.text.slice(0, 300)}`;
   expect(answer.status, what).toBeLessThan(500);
@@ -589,6 +592,9 @@ const expectDocumented = (testCase: Case, answer: RawAnswer): void => {
     expect(paths, what).toContain(testCase.expected.path);
   }
   if (answer.status === 401) expect(answer.headers['www-authenticate'], what).toBe('Bearer');
+  // A request without the right token keeps nothing; a refused body with it is kept in quarantine.
+  if (answer.status === 401) expect(json, what).not.toHaveProperty('quarantineId');
+  if (typeof json?.quarantineId === 'string') quarantineIds.add(json.quarantineId);
   // Never an echo of the token (it travels in URLs and could land in a log or a proxy's cache).
   expect(answer.text, what).not.toContain(WEBHOOK_TOKEN);
 };
@@ -598,7 +604,7 @@ describe('bad input over HTTP (local mode)', () => {
   let local: AbuseLocal;
   const statuses: number[] = [];
   /** What the bad requests left behind, counted before the valid webhook at the end. */
-  const leftBehind = { published: -1, stored: -1 };
+  const leftBehind = { published: -1, stored: -1, quarantined: -1 };
   const prototypeBefore = Object.getOwnPropertyNames(Object.prototype).sort();
 
   beforeAll(async () => {
@@ -633,7 +639,16 @@ describe('bad input over HTTP (local mode)', () => {
     expect(({} as Record<string, unknown>).type).toBeUndefined();
   });
 
-  it('published nothing, stored nothing, and no consumer wrote a line', async () => {
+  it('kept every refused body that came with the token in quarantine, one entry per distinct body', async () => {
+    const kept: string[] = [];
+    for await (const entry of local.server.store.quarantined()) kept.push(entry.id);
+    leftBehind.quarantined = kept.length;
+    expect(quarantineIds.size).toBeGreaterThanOrEqual(40);
+    expect(new Set(kept)).toEqual(quarantineIds);
+    expect(kept).toHaveLength(quarantineIds.size);
+  });
+
+  it('published nothing, stored no delivery, and no consumer wrote a line', async () => {
     leftBehind.published = local.published.length;
     leftBehind.stored = (await local.storedDeliveries()).length;
     expect(local.published).toEqual([]);
@@ -700,7 +715,7 @@ describe('bad input over HTTP (local mode)', () => {
     console.log(
       `bad input: ${CASES.length} cases, ${statuses.length} requests (each case alone, then all at once, then the 2 huge-array cases), ` +
         `${fourXx} answered 4xx, ${fiveXx} answered 5xx, ${leftBehind.published} published, ` +
-        `${leftBehind.stored} stored; then a valid webhook: 200, published once; ` +
+        `${leftBehind.stored} stored, ${leftBehind.quarantined} distinct bodies quarantined; then a valid webhook: 200, published once; ` +
         `by status: ${Object.entries(counts)
           .map(([status, n]) => `${status}×${n}`)
           .join(', ')}`,
