@@ -7,6 +7,7 @@
  *   deployed: DescribeStacks(--stack) → outputs → secret / table / topic  (SDK default chains)
  *   local:    <data dir>/server.json + tokens.json → base URL / embedded store / admin endpoint
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbConnectionStore } from '../lambda/adapters/dynamodb-connection-store.ts';
@@ -44,7 +45,8 @@ export const TARGET_OPTIONS = {
 } as const;
 
 export const TARGET_USAGE = `Target (default: the deployed stack, with AWS credentials from the default chain):
-  --stack NAME        the CloudFormation stack to read outputs from (default: ${DEFAULT_STACK_NAME})
+  --stack NAME        the CloudFormation stack to read outputs from (default: the stackName of
+                      cdk.json's context, as cdk deploy uses it, else ${DEFAULT_STACK_NAME})
   --region REGION     its AWS region (default: AWS_REGION, else your AWS profile's)
   --local             the local server (npm start) instead of the deployed stack
   --data-dir DIR      local mode's data directory (default: $LOCAL_DATA_DIR, else .local)`;
@@ -58,8 +60,34 @@ const stringOption = (values: ParsedArgs['values'], name: string): string | unde
   return typeof value === 'string' ? value : undefined;
 };
 
+/**
+ * The stack `cdk deploy` makes from this directory: cdk.json's `context.stackName` when it sets one,
+ * else the default. A cdk.json that is not JSON is an error (cdk would refuse it too).
+ */
+export const defaultStackName = (cdkJsonPath: string = path.resolve('cdk.json')): string => {
+  let text: string;
+  try {
+    text = readFileSync(cdkJsonPath, 'utf8');
+  } catch {
+    return DEFAULT_STACK_NAME;
+  }
+  let name: unknown;
+  try {
+    name = (JSON.parse(text) as { context?: { stackName?: unknown } } | null)?.context?.stackName;
+  } catch (error) {
+    throw new CliError(
+      `${cdkJsonPath} is not valid JSON (${(error as Error).message}); fix it or pass --stack`,
+    );
+  }
+  return typeof name === 'string' && name.trim() !== '' ? name : DEFAULT_STACK_NAME;
+};
+
 /** The target the options name; deployed and local options do not mix. */
-export const targetChoice = (values: ParsedArgs['values'], env: NodeJS.ProcessEnv): TargetChoice => {
+export const targetChoice = (
+  values: ParsedArgs['values'],
+  env: NodeJS.ProcessEnv,
+  cdkJsonPath?: string,
+): TargetChoice => {
   const stack = stringOption(values, 'stack');
   const region = stringOption(values, 'region');
   const dataDir = stringOption(values, 'data-dir');
@@ -73,7 +101,7 @@ export const targetChoice = (values: ParsedArgs['values'], env: NodeJS.ProcessEn
   if (dataDir !== undefined) throw new UsageError('--data-dir applies to --local only');
   if (stack === '') throw new UsageError('--stack needs a stack name');
   if (region === '') throw new UsageError('--region needs a region name');
-  return { kind: 'deployed', stackName: stack ?? DEFAULT_STACK_NAME, region };
+  return { kind: 'deployed', stackName: stack ?? defaultStackName(cdkJsonPath), region };
 };
 
 export interface DeployedTarget {

@@ -2,6 +2,9 @@
  * The CLI's own helpers: time options, progress output, the samples, the stack output names (kept
  * equal to the stack's), the target options, and AWS errors as one line.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_STACK_NAME, describeAwsError, STACK_OUTPUTS } from '../../cli/aws.ts';
 import { listingLine, summaryLine } from '../../cli/commands/replay.ts';
@@ -15,7 +18,7 @@ import {
   SAMPLE_NAMES,
   SAMPLES,
 } from '../../cli/samples.ts';
-import { targetChoice } from '../../cli/target.ts';
+import { defaultStackName, targetChoice } from '../../cli/target.ts';
 import { parseIsoTime, timeOption } from '../../cli/times.ts';
 import { buildEnvelope } from '../../lambda/domain/envelope.ts';
 import { parsePayload } from '../../lambda/domain/payload.ts';
@@ -175,6 +178,28 @@ describe('stack outputs and target options', () => {
       dataDir: '/tmp/y',
     });
     expect(targetChoice({ local: true }, {})).toMatchObject({ dataDir: expect.stringMatching(/\/\.local$/) });
+  });
+
+  it("defaults to the stackName of cdk.json's context, as cdk deploy does, else LeadsieWebhooks", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cdk-json-'));
+    try {
+      const file = join(dir, 'cdk.json');
+      expect(defaultStackName(file)).toBe(DEFAULT_STACK_NAME); // no cdk.json
+      writeFileSync(file, JSON.stringify({ app: 'x', context: { stackName: 'AgencyProd' } }));
+      expect(defaultStackName(file)).toBe('AgencyProd');
+      expect(targetChoice({}, {}, file)).toMatchObject({ stackName: 'AgencyProd' });
+      expect(targetChoice({ stack: 'Other' }, {}, file)).toMatchObject({ stackName: 'Other' });
+      writeFileSync(file, JSON.stringify({ app: 'x', context: { stackName: '  ' } }));
+      expect(defaultStackName(file)).toBe(DEFAULT_STACK_NAME);
+      writeFileSync(file, JSON.stringify({ app: 'x' }));
+      expect(defaultStackName(file)).toBe(DEFAULT_STACK_NAME);
+      writeFileSync(file, '{ "app": ');
+      expect(() => defaultStackName(file)).toThrow(/cdk\.json is not valid JSON .*pass --stack/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // The repository's own cdk.json sets no stackName.
+    expect(defaultStackName()).toBe(DEFAULT_STACK_NAME);
   });
 
   it.each([
