@@ -130,7 +130,8 @@ export const escapeMrkdwn = (text: string): string =>
 const CONTROL_OR_BIDI = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu;
 
 /** A user-provided value on one line: whitespace runs become one space, control characters go. */
-const oneLine = (text: string): string => text.replace(/\s+/gu, ' ').replace(CONTROL_OR_BIDI, '').trim();
+export const oneLine = (text: string): string =>
+  text.replace(/\s+/gu, ' ').replace(CONTROL_OR_BIDI, '').trim();
 
 /** A user-provided value, ready for mrkdwn: one line, clipped, escaped. */
 const md = (text: string, max: number): string => escapeMrkdwn(truncate(oneLine(text), max));
