@@ -8,7 +8,7 @@
 
 /**
  * Lambda entry files, relative to the repository root; the stack bundles these (the consumer entries
- * only when a consumer that uses them is configured). Each is a
+ * only when a consumer that uses them is configured, the alarm notifier only with `alarmSlack`). Each is a
  * few lines that build `makeHandler(defaultDeps())` of its handler in `lambda/handlers/`.
  */
 export const HANDLER_ENTRIES = {
@@ -19,6 +19,7 @@ export const HANDLER_ENTRIES = {
   sheetsAppender: 'lambda/entries/sheets-appender.ts',
   emailNotifier: 'lambda/entries/email-notifier.ts',
   reconciler: 'lambda/entries/reconciler.ts',
+  alarmNotifier: 'lambda/entries/alarm-notifier.ts',
 } as const;
 
 /**
@@ -107,6 +108,13 @@ export const ENV = {
   emailClientAddresses: 'EMAIL_CLIENT_ADDRESSES',
   /** The client thank-you template (the agency's override), when configured. */
   emailClientTemplate: 'EMAIL_CLIENT_TEMPLATE',
+
+  // ── alarm notifier (subscribed to the alarm topic when `alarmSlack` is configured) ──
+  /**
+   * Name of the Secrets Manager secret holding the Slack Incoming Webhook URL alarms are posted to
+   * (with `SECRET_MAX_AGE_SECONDS` and `HTTP_TIMEOUT_MS`, as the consumers read them).
+   */
+  alarmSlackSecretId: 'ALARM_SLACK_SECRET_ID',
 
   // ── metrics (set on every function by the house function construct) ──
   /** Namespace of the app's EMF metrics (Powertools Metrics reads it too): `METRICS_NAMESPACE`. */

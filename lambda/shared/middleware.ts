@@ -13,7 +13,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SNSEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { PowertoolsMetrics } from '../adapters/powertools-metrics.ts';
 import { INTERNAL_ERROR_REASON, METRIC_NAMES } from '../contract.ts';
 import { PipelineError } from '../domain/errors.ts';
@@ -71,3 +71,10 @@ export const withScheduledMiddleware = <TResult>(
   const handler = middy<unknown, TResult>(fn).use(injectLambdaContext(logger));
   return metrics === undefined ? handler : handler.use(logMetrics(metrics.powertools));
 };
+
+/**
+ * The house middleware for functions SNS invokes (the alarm notifier): Lambda context in every log
+ * line. An error it throws reaches Lambda, which retries the asynchronous invocation.
+ */
+export const withSnsMiddleware = (fn: (event: SNSEvent) => Promise<void>, logger: Logger) =>
+  middy<SNSEvent, void>(fn).use(injectLambdaContext(logger));

@@ -30,6 +30,7 @@ const PLACEHOLDERS: Record<string, string> = {
   [ENV.sheetsSheetName]: 'Connections',
   [ENV.emailFrom]: 'placeholder@example.com',
   [ENV.emailTeamRecipients]: '["team@example.com"]',
+  [ENV.alarmSlackSecretId]: 'placeholder-alarm-slack-secret',
   [ENV.metricsNamespace]: 'LeadsieWebhooks',
   [ENV.metricsService]: 'PlaceholderStack',
 };
@@ -139,6 +140,18 @@ describe('handler entries fail fast on missing configuration', () => {
       new RegExp(`${ENV.maxBodyBytes}.*"lots"`),
     ],
     ['connections without any variable', HANDLER_ENTRIES.connections, {}, new RegExp(ENV.tableName)],
+    [
+      'the alarm notifier with its secret set',
+      HANDLER_ENTRIES.alarmNotifier,
+      { [ENV.alarmSlackSecretId]: 'leadsie-webhooks/alarm-slack-webhook-url' },
+      null,
+    ],
+    [
+      'the alarm notifier without its secret',
+      HANDLER_ENTRIES.alarmNotifier,
+      {},
+      new RegExp(ENV.alarmSlackSecretId),
+    ],
     [
       'connections without the read token secret',
       HANDLER_ENTRIES.connections,
