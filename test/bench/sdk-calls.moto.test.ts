@@ -24,11 +24,12 @@ import { failedWriteUnits, type IndexKeys, readUnits, writeUnits } from '../../b
 import { connectionsTableDefinition } from '../../lambda/adapters/connections-table-definition.ts';
 import { WebhookForwarder } from '../../lambda/adapters/crm/webhook-forwarder.ts';
 import { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
+import { PowertoolsMetrics } from '../../lambda/adapters/powertools-metrics.ts';
 import { CachedSecret } from '../../lambda/adapters/secrets.ts';
 import { SlackWebhook } from '../../lambda/adapters/slack-webhook.ts';
 import { SnsEventPublisher } from '../../lambda/adapters/sns-event-publisher.ts';
 import { SqsDeadLetterQueue, SqsMessageDelayer } from '../../lambda/adapters/sqs-queues.ts';
-import { DEFAULTS, TABLE } from '../../lambda/contract.ts';
+import { DEFAULTS, METRICS_NAMESPACE, TABLE } from '../../lambda/contract.ts';
 import { makeHandler as makeCrmUpdater } from '../../lambda/handlers/crm-updater.ts';
 import { makeHandler as makeIngest } from '../../lambda/handlers/ingest.ts';
 import { makeHandler as makeSlackNotifier } from '../../lambda/handlers/slack-notifier.ts';
@@ -200,6 +201,10 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
     let id = 0;
 
     const ingestLog = logger('ingest');
+    // As the entries wire them: the EMF lines each invocation writes count in its log bytes.
+    const metricsFor = (log: Logger) =>
+      new PowertoolsMetrics({ namespace: METRICS_NAMESPACE, service: 'LeadsieWebhooks', log });
+    const ingestMetrics = metricsFor(ingestLog);
     const ingestFn = withHttpMiddleware(
       makeIngest({
         store,
@@ -214,8 +219,10 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
         },
         newEventId: () => `01KBENCHEVENT${String(++id).padStart(13, '0')}`,
         leaseMs: DEFAULTS.leaseMs,
+        metrics: ingestMetrics,
       }),
       ingestLog,
+      ingestMetrics,
     );
     ingest = (event) => ingestFn(event, lambdaContext('Ingest')) as Promise<HttpResult>;
 
@@ -224,17 +231,21 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
       delayer: new SqsMessageDelayer(sqs, queueUrl),
     };
     const slackLog = logger('slack');
+    const slackMetrics = metricsFor(slackLog);
     const slackFn = withSqsMiddleware(
       makeSlackNotifier({
         name: 'slack',
         slack: new SlackWebhook(new CachedSecret(secrets, slackSecretArn, maxAge), 5000),
         log: slackLog,
+        metrics: slackMetrics,
         ...queues,
       }),
       slackLog,
+      slackMetrics,
     );
     slack = (event) => slackFn(event, lambdaContext('Slack'));
     const crmLog = logger('forward');
+    const crmMetrics = metricsFor(crmLog);
     const crmFn = withSqsMiddleware(
       makeCrmUpdater({
         name: 'forward-zapier',
@@ -246,9 +257,11 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
         }),
         versions: store,
         log: crmLog,
+        metrics: crmMetrics,
         ...queues,
       }),
       crmLog,
+      crmMetrics,
     );
     crm = (event) => crmFn(event, lambdaContext('ForwardZapier'));
 
