@@ -3,14 +3,15 @@
  * local esbuild), into a temporary cloud assembly under `cdk.out/` (git-ignored, and inside the
  * repository so the bundles' external `@aws-sdk/*` imports resolve from node_modules, as Lambda
  * resolves them from its runtime). Every consumer is switched on (the infrastructure tests'
- * `ALL_CONSUMERS`), so every function the stack can deploy is bundled.
+ * `ALL_CONSUMERS`), and so is the alarm notifier (`ALARM_SLACK`), so every function the stack can
+ * deploy is bundled and measured.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { HANDLER_ENTRIES } from '../lambda/contract.ts';
 import { REPO_ROOT } from '../lib/constructs/house-function.ts';
-import { ALL_CONSUMERS } from '../test/infra/support.ts';
+import { ALARM_SLACK, ALL_CONSUMERS } from '../test/infra/support.ts';
 
 export type HandlerName = keyof typeof HANDLER_ENTRIES;
 
@@ -62,10 +63,22 @@ export const synthesize = (log: (line: string) => void): Synthesized => {
   mkdirSync(path.join(REPO_ROOT, 'cdk.out'), { recursive: true });
   const outdir = mkdtempSync(path.join(REPO_ROOT, 'cdk.out', 'bench-'));
   const started = performance.now();
-  log(`synthesizing the app with every consumer on into ${path.relative(REPO_ROOT, outdir)} …`);
+  log(
+    `synthesizing the app with every consumer and the alarm notifier on into ${path.relative(REPO_ROOT, outdir)} …`,
+  );
   const result = spawnSync(
     path.join(REPO_ROOT, 'node_modules', '.bin', 'cdk'),
-    ['synth', '--no-notices', '--quiet', '-o', outdir, '-c', `consumers=${JSON.stringify(ALL_CONSUMERS)}`],
+    [
+      'synth',
+      '--no-notices',
+      '--quiet',
+      '-o',
+      outdir,
+      '-c',
+      `consumers=${JSON.stringify(ALL_CONSUMERS)}`,
+      '-c',
+      `alarmSlack=${JSON.stringify(ALARM_SLACK)}`,
+    ],
     { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, CDK_DISABLE_VERSION_CHECK: 'true' } },
   );
   if (result.status !== 0) {

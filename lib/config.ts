@@ -16,6 +16,7 @@
  * template file is read here, at synth, and travels in the function's environment, which Lambda caps
  * at 4 KB: an email configuration that would not fit is refused here too. `alarmEmails` is a list
  * of email addresses (or a string holding one: JSON, or addresses separated by commas), each checked.
+ * `alarmSlack` is `{"secretName": "…"}` (or its JSON), checked strictly like `consumers`.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -585,6 +586,9 @@ const CONSUMER_OBJECT_KEYS = {
   emailClient: Object.keys(emailClientSchema.shape),
 } as const;
 
+/** The keys `alarmSlack` accepts, for "unknown key" messages. */
+const ALARM_SLACK_KEYS = ['secretName'] as const;
+
 /** Longest token rotation grace: a week; a leaked token should not stay valid longer than that. */
 export const MAX_TOKEN_ROTATION_GRACE_HOURS = 168;
 
@@ -617,6 +621,32 @@ export const alarmEmailsSchema = z.preprocess(
       (list) => new Set(list.map((address) => address.toLowerCase())).size === list.length,
       'an address is listed twice',
     ),
+);
+
+/**
+ * Where the alarm notifier posts: the secret holding a Slack Incoming Webhook URL (the same kind of
+ * secret as the Slack consumer's; the same one, or a webhook of another channel).
+ */
+export const alarmSlackSchema = z.preprocess(
+  (value, ctx) => {
+    // `-c alarmSlack=name` (a bare secret name) is the likely slip: say what shape is wanted.
+    if (typeof value === 'string' && !value.trim().startsWith('{')) {
+      ctx.addIssue({
+        code: 'custom',
+        input: value,
+        message: `expected an object such as {"secretName": "${value}"} (on the command line: -c alarmSlack='{"secretName":"…"}')`,
+      });
+      return z.NEVER;
+    }
+    return jsonFromContext(value, ctx);
+  },
+  z.strictObject(
+    {
+      /** Secret holding the Slack Incoming Webhook URL alarms are posted to, as a plain string. */
+      secretName: secretName('the Slack Incoming Webhook URL alarms are posted to'),
+    },
+    { error: 'expected an object such as {"secretName": "leadsie-webhooks/alarm-slack-webhook-url"}' },
+  ),
 );
 
 /** The context schema. Each key's TSDoc says what it sets; `.default()` is the value used when unset. */
@@ -730,6 +760,13 @@ export const configSchema = z.object({
    * @default [] (subscribe to the AlarmTopicArn output yourself)
    */
   alarmEmails: alarmEmailsSchema.default([]),
+  /**
+   * Post every alarm notification (ALARM and OK) to Slack: a function subscribed to the alarm topic
+   * reads the Incoming Webhook URL from this Secrets Manager secret (made by the operator, not the
+   * stack). On the command line: `-c alarmSlack='{"secretName":"leadsie-webhooks/alarm-slack-webhook-url"}'`.
+   * @default - none: no function is subscribed
+   */
+  alarmSlack: alarmSlackSchema.optional(),
 });
 
 /** The validated configuration. */
@@ -853,6 +890,7 @@ const closestKey = (key: string, known: readonly string[]): string | undefined =
 
 /** The keys the object at `path` accepts (`['consumers']`, `['consumers', 'slack']`, …). */
 const knownKeysAt = (path: readonly PropertyKey[]): readonly string[] => {
+  if (path[0] === 'alarmSlack') return ALARM_SLACK_KEYS;
   if (path.length === 1) return CONSUMER_OBJECT_KEYS.consumers;
   const consumer = path[1];
   if (consumer === 'email' && path[2] === 'client') return CONSUMER_OBJECT_KEYS.emailClient;

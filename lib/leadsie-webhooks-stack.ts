@@ -12,7 +12,7 @@
  *                                                              └──▶ email:          queue ─▶ emailNotifier ──▶ SES (sender only)
  *                                                                   sheets: one at a time; both: once-only records in the table
  *   Reconciler (every N minutes): pending deliveries in the store ──publish──▶ ConnectionEvents
- *   Monitoring: alarms on all of the above ──▶ alarm topic (emails); one dashboard
+ *   Monitoring: alarms on all of the above ──▶ alarm topic (emails; Slack with alarmSlack); one dashboard
  */
 import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
@@ -46,6 +46,14 @@ export { STACK_OUTPUTS };
 export const MONITORING_OUTPUTS = {
   alarmTopicArn: 'AlarmTopicArn',
   dashboardName: 'DashboardName',
+} as const;
+
+/**
+ * Logical ids of the outputs the stack has only with `alarmSlack`: the queue of alarm notifications
+ * that could not be posted to Slack.
+ */
+export const ALARM_SLACK_OUTPUTS = {
+  deadLetterQueueUrl: 'AlarmSlackDeadLetterQueueUrl',
 } as const;
 
 /** `forward-zapier` → `ForwardZapier`: a consumer name as a construct id and output name part. */
@@ -221,6 +229,17 @@ export class LeadsieWebhooksStack extends Stack {
       reconciler: this.reconciler,
       consumers,
       alarmEmails: config.alarmEmails,
+      ...(config.alarmSlack === undefined
+        ? {}
+        : {
+            alarmSlack: {
+              secretName: config.alarmSlack.secretName,
+              secretMaxAgeSeconds: config.secretMaxAgeSeconds,
+              memorySize: config.backgroundMemoryMb,
+              logRetention: config.logRetentionDays,
+              logRemovalPolicy: config.removalPolicy,
+            },
+          }),
       keyRemovalPolicy: config.removalPolicy,
     });
     new CfnOutput(this, MONITORING_OUTPUTS.alarmTopicArn, {
@@ -228,6 +247,13 @@ export class LeadsieWebhooksStack extends Stack {
         'SNS topic every alarm notifies (on ALARM and on OK): subscribe email, chat or paging to it',
       value: this.monitoring.alarmTopic.topicArn,
     });
+    if (this.monitoring.alarmSlack !== undefined) {
+      new CfnOutput(this, ALARM_SLACK_OUTPUTS.deadLetterQueueUrl, {
+        description:
+          'Dead-letter queue of the alarm notifier: alarm notifications it could not post to Slack',
+        value: this.monitoring.alarmSlack.deadLetterQueue.queueUrl,
+      });
+    }
     new CfnOutput(this, MONITORING_OUTPUTS.dashboardName, {
       description: 'CloudWatch dashboard of the webhooks: ingest, API, consumers, reconciler and every alarm',
       value: this.monitoring.dashboard.dashboardName,

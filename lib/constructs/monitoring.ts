@@ -1,14 +1,16 @@
 /**
  * Every failure is seen: CloudWatch alarms on each place an event can stop, an encrypted alarm
- * topic they all notify (on ALARM and on OK), optional email subscriptions, and one dashboard.
+ * topic they all notify (on ALARM and on OK), optional email subscriptions, an optional Slack
+ * notifier (`alarm-slack-notifier.ts`), and one dashboard.
  *
  *   ingest function Errors ─────────┐
  *   API 5xx, API 429s (access log) ─┤
  *   publish failures (EMF) ─────────┤
  *   each consumer: dead letters,    ├──▶ alarms ──ALARM / OK──▶ alarm topic (KMS, TLS only) ──▶ emails
- *     age of the oldest message     │                              └──▶ anything else the operator
- *   reconciler: backlog that stays, │                                   subscribes (chat, pager)
- *     Errors, failed schedule ──────┘
+ *     age of the oldest message     │                              ├──▶ alarm notifier ──▶ Slack
+ *   reconciler: backlog that stays, │                              │    (alarmSlack; its own DLQ alarm)
+ *     Errors, failed schedule ──────┘                              └──▶ anything else the operator
+ *                                                                       subscribes (pager)
  *
  * The dashboard adds the app's own counts (EMF, `custom-metrics.ts`): webhooks received, rejected by
  * reason, duplicates and quarantined; events published and publish failures; each consumer's
@@ -36,6 +38,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { METRIC_NAMES, type MetricName } from '../../lambda/contract.ts';
+import { AlarmSlackNotifier, type AlarmSlackNotifierProps } from './alarm-slack-notifier.ts';
 import { appMetric, rejectedByReasonSearch } from './custom-metrics.ts';
 import type { IngestApi } from './ingest-api.ts';
 import type { Reconciler } from './reconciler.ts';
@@ -67,6 +70,12 @@ export interface MonitoringProps {
    */
   readonly alarmEmails?: readonly string[];
   /**
+   * Post every notification of the alarm topic to Slack: a function subscribed to the topic, reading
+   * the Incoming Webhook URL from the named secret, with a dead-letter queue and an alarm on it.
+   * @default - no Slack notifier
+   */
+  readonly alarmSlack?: Omit<AlarmSlackNotifierProps, 'topic'>;
+  /**
    * What CloudFormation does with the alarm topic's KMS key when it leaves the stack.
    * @default RemovalPolicy.RETAIN
    */
@@ -85,6 +94,8 @@ export interface MonitoringAlarms {
   readonly reconcilerScheduleFailures: Alarm;
   readonly deadLetters: Readonly<Record<string, Alarm>>;
   readonly queueAge: Readonly<Record<string, Alarm>>;
+  /** Notifications the Slack notifier could not post; only with `alarmSlack`. */
+  readonly alarmSlackDeadLetters?: Alarm;
 }
 
 /** How an alarm reads its metric: what breaches, over how many periods, and what missing data means. */
@@ -115,6 +126,8 @@ export class Monitoring extends Construct {
   public readonly dashboard: Dashboard;
   /** The prefix of every alarm name (the stack name). */
   public readonly alarmNamePrefix: string;
+  /** The function posting alarm notifications to Slack, when `alarmSlack` is configured. */
+  public readonly alarmSlack?: AlarmSlackNotifier;
 
   private readonly action: SnsAction;
   private readonly made: Alarm[] = [];
@@ -175,6 +188,12 @@ export class Monitoring extends Construct {
       this.alarmTopic.addSubscription(new EmailSubscription(address));
     }
     this.action = new SnsAction(this.alarmTopic);
+    if (props.alarmSlack !== undefined) {
+      this.alarmSlack = new AlarmSlackNotifier(this, 'AlarmSlack', {
+        ...props.alarmSlack,
+        topic: this.alarmTopic,
+      });
+    }
 
     const ingest = api.ingestFunction.function;
     const deadLetters: Record<string, Alarm> = {};
@@ -299,6 +318,9 @@ export class Monitoring extends Construct {
       }),
       deadLetters,
       queueAge,
+      ...(this.alarmSlack === undefined
+        ? {}
+        : { alarmSlackDeadLetters: this.alarmSlackAlarm(this.alarmSlack) }),
     };
 
     for (const consumer of consumers) {
@@ -340,6 +362,32 @@ export class Monitoring extends Construct {
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: this.alarmNamePrefix,
       widgets: this.widgets(props, consumers),
+    });
+  }
+
+  /**
+   * The alarm on the Slack notifier's dead-letter queue. It notifies the alarm topic too: email
+   * subscribers get it, and so does Slack once it works again (no loop: an alarm notifies once per
+   * state change).
+   */
+  private alarmSlackAlarm(notifier: AlarmSlackNotifier): Alarm {
+    return this.alarm(notifier, {
+      id: 'DeadLettersAlarm',
+      name: 'alarm-slack-dead-letters',
+      metric: notifier.metricDeadLetters({ period: ALARM_PERIOD }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      // SQS stops publishing metrics of a queue idle for hours: keep the state until it says otherwise.
+      treatMissingData: TreatMissingData.IGNORE,
+      description:
+        'At least one alarm notification could not be posted to Slack and is in the dead-letter queue ' +
+        `${notifier.deadLetterQueue.queueName} (kept 14 days). The alarms still work (their states are in ` +
+        'the CloudWatch console; email subscribers got them); Slack missed these. Do: read the messages ' +
+        "(queue URL: stack output AlarmSlackDeadLetterQueueUrl). A Lambda record's responsePayload names " +
+        'the error: Slack 403/404/410 is a revoked webhook or archived channel (put a new webhook URL into ' +
+        'the alarmSlack secret); 5xx or timeouts, a Slack outage; a Secrets Manager error, a missing or ' +
+        'empty secret. A bare alarm message means SNS could not invoke the function: redeploy. Then check ' +
+        'the alarm states in CloudWatch and purge the queue; this alarm returns to OK when it is empty.',
     });
   }
 

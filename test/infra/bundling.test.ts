@@ -2,8 +2,8 @@
  * SLOW (about 10-20 s): the one infrastructure test that bundles the functions for real with the
  * local esbuild, as `cdk synth` and `cdk deploy` do, then loads each bundle in a plain Node process
  * the way the Lambda runtime does (ESM `import`, `handler` export), with the environment the stack
- * gives that function. Every consumer is on (Google Sheets and email included), so every handler of
- * `HANDLER_ENTRIES` is bundled, the reconciler's too.
+ * gives that function. Every consumer is on (Google Sheets and email included), and so is the alarm
+ * notifier (`alarmSlack`), so every handler of `HANDLER_ENTRIES` is bundled, the reconciler's too.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -17,7 +17,7 @@ import {
   handlerEntryPath,
   REPO_ROOT,
 } from '../../lib/constructs/house-function.ts';
-import { ALL_CONSUMERS, logicalId, synthStack } from './support.ts';
+import { ALARM_SLACK, ALL_CONSUMERS, logicalId, synthStack } from './support.ts';
 
 // Inside the repository (cdk.out/ is git-ignored) so the bundles resolve the external `@aws-sdk/*`
 // packages from node_modules when loaded, as Lambda resolves them from the runtime.
@@ -25,7 +25,10 @@ mkdirSync(path.join(REPO_ROOT, 'cdk.out'), { recursive: true });
 const outdir = mkdtempSync(path.join(REPO_ROOT, 'cdk.out', 'bundling-test-'));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-const { stack, template } = synthStack({ consumers: ALL_CONSUMERS }, { bundling: true, outdir });
+const { stack, template } = synthStack(
+  { consumers: ALL_CONSUMERS, alarmSlack: ALARM_SLACK },
+  { bundling: true, outdir },
+);
 const houseFunctions = stack.node.findAll().filter((c): c is HouseFunction => c instanceof HouseFunction);
 
 /** Every function of the stack, by its construct path, with the handler it bundles. */

@@ -8,7 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.ts';
 import { LeadsieWebhooksStack } from '../../lib/leadsie-webhooks-stack.ts';
-import { ALL_CONSUMER_NAMES, ALL_CONSUMERS, NO_BUNDLING, projectContext } from './support.ts';
+import { ALARM_SLACK, ALL_CONSUMER_NAMES, ALL_CONSUMERS, NO_BUNDLING, projectContext } from './support.ts';
 
 /** The app of `bin/leadsie-webhooks.ts`, with `extra` resources added before the checks run. */
 const buildApp = (extra?: (stack: Stack) => void, context: Record<string, unknown> = {}) => {
@@ -82,10 +82,11 @@ describe('cdk-nag AWS Solutions checks', () => {
   });
 });
 
-describe('cdk-nag AWS Solutions checks with everything on (every consumer, Google Sheets and email included, alarm emails)', () => {
+describe('cdk-nag AWS Solutions checks with everything on (every consumer, Google Sheets and email included, alarm emails and Slack)', () => {
   const { app, stack, checks } = buildApp(undefined, {
     consumers: ALL_CONSUMERS,
     alarmEmails: ['ops@example.com'],
+    alarmSlack: ALARM_SLACK,
   });
 
   it('check the consumers (Google Sheets and email too), the reconciler, the alarms and the alarm subscriptions (the stack has them)', () => {
@@ -93,7 +94,8 @@ describe('cdk-nag AWS Solutions checks with everything on (every consumer, Googl
     expect(stack.consumers.sheets).toBeDefined();
     expect(stack.consumers.email).toBeDefined();
     expect(stack.reconciler.fn).toBeDefined();
-    expect(stack.monitoring.allAlarms).toHaveLength(8 + 2 * ALL_CONSUMER_NAMES.length);
+    expect(stack.monitoring.alarmSlack).toBeDefined();
+    expect(stack.monitoring.allAlarms).toHaveLength(8 + 2 * ALL_CONSUMER_NAMES.length + 1);
     expect(stack.monitoring.alarmTopic.node.findAll().some((c) => c.node.id === 'ops@example.com')).toBe(
       true,
     );
@@ -103,12 +105,17 @@ describe('cdk-nag AWS Solutions checks with everything on (every consumer, Googl
     expect(findings(checks, app)).toEqual([]);
   });
 
-  it('need no acknowledgement beyond those of the default stack', () => {
+  it("need no acknowledgement beyond those of the default stack but SQS3 on the alarm notifier's dead-letter queue (cdk-nag sees only queue redrive policies)", () => {
     expect(
       acknowledgements(app)
         .map(({ path, id }) => `${id} at ${path}`)
         .sort(),
-    ).toEqual(EXPECTED_ACKNOWLEDGEMENTS);
+    ).toEqual(
+      [
+        ...EXPECTED_ACKNOWLEDGEMENTS,
+        'AwsSolutions-SQS3 at LeadsieWebhooks/Monitoring/AlarmSlack/DeadLetterQueue',
+      ].sort(),
+    );
   });
 
   it('let the app synthesize', () => {

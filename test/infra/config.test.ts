@@ -203,6 +203,60 @@ describe('loadConfig: alarmEmails', () => {
   });
 });
 
+describe('loadConfig: alarmSlack', () => {
+  it('is off unless set', () => {
+    expect(loadConfig({}).alarmSlack).toBeUndefined();
+  });
+
+  it.each<[string, unknown]>([
+    ['an object', { secretName: 'leadsie-webhooks/alarm-slack-webhook-url' }],
+    [
+      "the JSON string -c alarmSlack='{…}' gives",
+      '{"secretName":"leadsie-webhooks/alarm-slack-webhook-url"}',
+    ],
+  ])('takes %s', (_case, alarmSlack) => {
+    expect(loadConfig({ alarmSlack }).alarmSlack).toEqual({
+      secretName: 'leadsie-webhooks/alarm-slack-webhook-url',
+    });
+  });
+
+  it.each<[string, unknown, string]>([
+    [
+      'a bare secret name, saying what shape is wanted',
+      'ops/slack',
+      `'alarmSlack' = "ops/slack": expected an object such as {"secretName": "ops/slack"}`,
+    ],
+    [
+      'a JSON string that is not JSON',
+      '{"secretName":',
+      `'alarmSlack' = "{\\"secretName\\":": not valid JSON`,
+    ],
+    ['a list', ['ops/slack'], `'alarmSlack' = ["ops/slack"]: expected an object such as {"secretName": "`],
+    [
+      'no secret name',
+      {},
+      "'alarmSlack.secretName' = undefined: required: the name of the Secrets Manager secret holding the Slack Incoming Webhook URL",
+    ],
+    [
+      'an ARN instead of a name',
+      { secretName: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:x' },
+      `'alarmSlack.secretName' = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x": a Secrets Manager secret name`,
+    ],
+    [
+      'a secret name that is not a string',
+      { secretName: 42 },
+      `'alarmSlack.secretName' = 42: expected the name`,
+    ],
+    [
+      'a misspelt key',
+      { secretName: 'x', secretNmae: 'y' },
+      `'alarmSlack.secretNmae' = "y": unknown key, did you mean 'secretName'? (known: secretName)`,
+    ],
+  ])('rejects %s, naming the path and the value', (_case, alarmSlack, expected) => {
+    expect(errorFor({ alarmSlack }).message).toContain(expected);
+  });
+});
+
 describe('loadConfig: consumers', () => {
   const knobs = { maxReceiveCount: 5, maxConcurrency: 2, batchSize: 10 };
   const slack = { secretName: 'leadsie-webhooks/slack-webhook-url' };

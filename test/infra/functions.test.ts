@@ -67,6 +67,14 @@ describe('every function', () => {
     expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('ses:');
   });
 
+  it('leaves the alarm notifier out until alarmSlack is configured', () => {
+    expect(houseFunctions.map((f) => f.entry)).not.toContain(
+      path.join(REPO_ROOT, HANDLER_ENTRIES.alarmNotifier),
+    );
+    expect(stack.monitoring.alarmSlack).toBeUndefined();
+    expect(Object.keys(template.toJSON().Outputs)).not.toContain('AlarmSlackDeadLetterQueueUrl');
+  });
+
   it('bundles a handler entry of the contract, and that file exists', () => {
     const entries = Object.values(HANDLER_ENTRIES).map((entry) => path.join(REPO_ROOT, entry));
     for (const houseFunction of houseFunctions) {

@@ -156,6 +156,9 @@ export const ALL_CONSUMERS = {
   },
 } as const;
 
+/** An `alarmSlack` context value: the alarm notifier on, posting with this secret's webhook URL. */
+export const ALARM_SLACK = { secretName: 'leadsie-webhooks/alarm-slack-webhook-url' } as const;
+
 /** The consumer names {@link ALL_CONSUMERS} deploys. */
 export const ALL_CONSUMER_NAMES = [
   'slack',
