@@ -118,7 +118,7 @@ hours after the rotation, so deliveries keep arriving until the new URL is in Le
 Standard output has the URL (or token) and nothing else, so it can be captured:
 URL=$(npm run --silent cli -- rotate-token). Treat it as a secret. What to do next goes to
 standard error. Rotating again within the grace replaces the previous token: the one before it
-stops working at once.
+stops working once the functions' cached values expire (within the secret cache age).
 
 Local mode (npm start) keeps its tokens in <data dir>/tokens.json and has no grace: --local
 explains how to change them.

@@ -112,7 +112,7 @@ interface Versions {
  *        │ no match
  *        ├─▶ in grace: AWSPREVIOUS (read once per cached current, then cached with it) ── match ─▶ accepted
  *        │ no match
- *        └─▶ last read ≥ cooldown ago: read the secret again (a rotation this container has not seen yet) ── match ─▶ accepted
+ *        └─▶ last re-read ≥ cooldown ago: read the secret again (a rotation this container has not seen yet) ── match ─▶ accepted
  *                                                                                              otherwise ─▶ refused
  *
  * AWSPREVIOUS is read only when a token did not match the current one, so a container whose callers
@@ -124,8 +124,12 @@ interface Versions {
 export class RotatingSecret implements AcceptedTokens {
   private versions: Versions | undefined;
   private currentRead: Promise<Versions> | undefined;
-  /** When the current value was last asked for (successfully or not): the cooldown runs from here. */
-  private lastReadAttemptAt = Number.NEGATIVE_INFINITY;
+  /**
+   * When an unknown token last made this container read the secret again: the cooldown runs from
+   * here. Not from the routine reads (every max age), or a token rotated just after one would be
+   * refused for a whole cooldown, and a 401 keeps nothing.
+   */
+  private lastRecheckAt = Number.NEGATIVE_INFINITY;
   private readonly maxAgeMs: number;
   private readonly graceMs: number;
   private readonly cooldownMs: number;
@@ -145,10 +149,13 @@ export class RotatingSecret implements AcceptedTokens {
   async accepts(presented: readonly string[]): Promise<boolean> {
     if (presented.length === 0) return false;
     const cached = this.versions;
-    let versions = cached && cached.readAt + this.maxAgeMs > this.now() ? cached : await this.readCurrent();
+    const fresh = !(cached && cached.readAt + this.maxAgeMs > this.now());
+    let versions = fresh ? await this.readCurrent() : cached;
     if (await this.matches(presented, versions)) return true;
-    // Unknown token: perhaps a rotation this container has not seen yet. Read again, not too often.
-    if (this.now() - this.lastReadAttemptAt < this.cooldownMs) return false;
+    // Unknown token: perhaps a rotation this container has not seen yet. Read again (unless the
+    // value was just read for this very request), at most once per cooldown.
+    if (fresh || this.now() - this.lastRecheckAt < this.cooldownMs) return false;
+    this.lastRecheckAt = this.now();
     versions = await this.readCurrent();
     return this.matches(presented, versions);
   }
@@ -181,7 +188,6 @@ export class RotatingSecret implements AcceptedTokens {
   }
 
   private async getCurrent(): Promise<Versions> {
-    this.lastReadAttemptAt = this.now();
     const result = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }));
     const current = stringValue(result.SecretString, this.secretId);
     // Without a creation date (Secrets Manager always sends one) no grace can be proven: none is given.
