@@ -125,6 +125,13 @@ export const ENV = {
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 
+/**
+ * The largest body the table keeps in one item (a delivery's raw body, a quarantined request's body):
+ * DynamoDB items hold 400 KB, and the rest of the item needs room. `maxBodyBytes` cannot be set
+ * higher, so every accepted body can be stored and every refused one kept whole up to the limit.
+ */
+export const MAX_KEPT_BODY_BYTES = 300 * 1024;
+
 /** Defaults shared by the stack and the handlers. */
 export const DEFAULTS = {
   maxBodyBytes: 256 * 1024,

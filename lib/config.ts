@@ -31,6 +31,7 @@ import {
   DEFAULTS,
   ENV,
   type EnvName,
+  MAX_KEPT_BODY_BYTES,
 } from '../lambda/contract.ts';
 import {
   HUBSPOT_PROPERTY_NAME,
@@ -61,8 +62,12 @@ export const LOG_RETENTION_DAYS: readonly number[] = Object.values(RetentionDays
   (value): value is number => typeof value === 'number' && value !== RetentionDays.INFINITE,
 );
 
-/** Largest body the stack lets you configure: Lambda's 6 MB synchronous payload, less base64 growth. */
-export const MAX_BODY_BYTES_LIMIT = 4 * 1024 * 1024;
+/**
+ * Largest body the stack lets you configure: what one table item keeps (`MAX_KEPT_BODY_BYTES`, 300
+ * KiB). A larger accepted body could not be stored (DynamoDB's 400 KB item limit: a 503 on every
+ * redelivery), nor a larger refused one kept whole in quarantine.
+ */
+export const MAX_BODY_BYTES_LIMIT = MAX_KEPT_BODY_BYTES;
 
 /**
  * Turns a string into the JSON it holds, as `-c consumers='{"slack":…}'` gives it; a string that is

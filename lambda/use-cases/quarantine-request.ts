@@ -12,7 +12,7 @@
  * Unauthenticated requests never get here: the token is checked before the body is read.
  */
 import { createHash } from 'node:crypto';
-import { METRIC_NAMES } from '../contract.ts';
+import { MAX_KEPT_BODY_BYTES, METRIC_NAMES } from '../contract.ts';
 import {
   DependencyUnavailableError,
   InvalidPayloadError,
@@ -23,10 +23,11 @@ import {
 import { type Log, type Metrics, noMetrics, type QuarantineReason, type QuarantineStore } from './ports.ts';
 
 /**
- * Most body bytes kept per quarantined request: a DynamoDB item holds 400 KB, and the reasons
- * need room too. A larger body is kept cut at this size and marked so (it cannot be retried).
+ * Most body bytes kept per quarantined request (a DynamoDB item holds 400 KB, and the reasons need
+ * room too): `maxBodyBytes` is at most this, so only a body over the limit (a 413) can be longer;
+ * it is kept cut at this size and marked so (it cannot be retried).
  */
-export const QUARANTINE_MAX_BODY_BYTES = 300 * 1024;
+export const QUARANTINE_MAX_BODY_BYTES = MAX_KEPT_BODY_BYTES;
 
 /** The refusals a request is quarantined for: its body, not its credentials or the system, was wrong. */
 export const isQuarantinable = (

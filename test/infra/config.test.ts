@@ -107,6 +107,7 @@ describe('loadConfig', () => {
     ['throttleBurstLimit', 2.5],
     ['throttleBurstLimit', 0],
     ['maxBodyBytes', 64 * 1024 * 1024],
+    ['maxBodyBytes', 300 * 1024 + 1],
     ['secretMaxAgeSeconds', 0],
     ['tokenRotationGraceHours', 0],
     ['tokenRotationGraceHours', MAX_TOKEN_ROTATION_GRACE_HOURS + 1],
