@@ -7,6 +7,8 @@
  *   retry: entry's body → POST to the webhook, as Leadsie would → 2xx: entry marked resolved
  *                                                              → 4xx: still refused (ingest counted
  *                                                                     another attempt), reasons shown
+ *   discard: entry marked resolved without ingesting it (junk, a test body, a body kept cut short),
+ *            so it leaves the list and the `quarantined` alarm
  */
 import type { QuarantineEntry } from '../../lambda/use-cases/ports.ts';
 import type { Command, CommandIo } from '../command.ts';
@@ -117,6 +119,39 @@ const list = async (target: Target, json: boolean, io: CommandIo): Promise<numbe
   return 0;
 };
 
+const discard = async (
+  target: Target,
+  chosen: QuarantineEntry[],
+  dryRun: boolean,
+  io: CommandIo,
+): Promise<number> => {
+  const store = connectionStore(target);
+  const now = io.now ?? (() => new Date());
+  let discarded = 0;
+  for (const entry of chosen) {
+    const short = entry.id.slice(0, SHORT_ID);
+    const what = `${entry.reason.status} ${entry.reason.kind}, ${entry.bodyBytes} bytes`;
+    if (dryRun) {
+      io.stdout(`${short}\twould discard\t${what}\n`);
+      continue;
+    }
+    let found: boolean;
+    try {
+      found = await store.discardQuarantined(entry.id, now().toISOString());
+    } catch (error) {
+      throw new CliError(describeStoreError(target, error, `discarding ${short}`));
+    }
+    if (found) discarded++;
+    io.stdout(`${short}\t${found ? 'discarded' : 'gone'}\t${what}\n`);
+  }
+  io.stderr(
+    dryRun
+      ? `dry run, nothing was changed: would discard ${chosen.length}\n`
+      : `discarded ${discarded} of ${chosen.length}; each stays in the table, resolved, and is quarantined again if its body comes again\n`,
+  );
+  return 0;
+};
+
 const retry = async (
   target: Target,
   chosen: QuarantineEntry[],
@@ -171,11 +206,12 @@ const retry = async (
 
 export const quarantineCommand: Command = {
   name: 'quarantine',
-  summary: 'List refused webhook requests kept in quarantine, or send them again after a fix',
+  summary: 'List refused webhook requests kept in quarantine; send them again after a fix, or discard them',
   usage: `Usage:
   cli quarantine list [--json] [target options]
   cli quarantine retry ID... [--content-type TYPE] [--dry-run] [target options]
   cli quarantine retry --all [--content-type TYPE] [--dry-run] [target options]
+  cli quarantine discard ID...|--all [--dry-run] [target options]
 
 A request with the right token whose body ingest refused (400: not JSON or not a Leadsie payload;
 413: too large; 415: unsupported content type) is kept in the table with its reasons, so nothing
@@ -196,9 +232,17 @@ retry   sends each entry's body to the webhook again, exactly as it came (same b
   --content-type TYPE  send with this content type instead (for a 415 whose body is fine JSON)
   --dry-run       say what would be sent, send nothing
 
+discard marks entries resolved without ingesting them: junk sent with a leaked token, a test body, a
+        body kept cut short. They leave the list, and the quarantined alarm returns to OK after the
+        next reconciler run once none is left. The item stays in the table; the same body sent
+        again is quarantined again.
+  ID | --all       as for retry
+  --dry-run       say what would be discarded, change nothing
+
 Standard output: one line per entry, tab-separated: id, outcome (resolved, still refused, failed,
-not retried, would send), detail. An entry kept cut short (a body larger than what is kept) is not
-retried. Exit status: 0 when every entry was resolved (or listed), 1 otherwise, 2 on a usage error.
+not retried, would send; discarded, would discard), detail. An entry kept cut short (a body larger
+than what is kept) is not retried. Exit status: 0 when every entry was resolved (list, discard and
+--dry-run: when they ran), 1 otherwise, 2 on a usage error.
 
 ${TARGET_USAGE}`,
   options: {
@@ -212,16 +256,23 @@ ${TARGET_USAGE}`,
     const [action, ...ids] = positionals;
     if (action === 'list') {
       if (ids.length > 0) throw new UsageError(`quarantine list takes no ids (got "${ids[0]}")`);
-      for (const option of ['all', 'dry-run', 'content-type']) {
-        if (values[option] !== undefined)
-          throw new UsageError(`--${option} applies to quarantine retry only`);
+      for (const option of ['all', 'dry-run']) {
+        if (values[option] !== undefined) {
+          throw new UsageError(`--${option} applies to quarantine retry and discard only`);
+        }
+      }
+      if (values['content-type'] !== undefined) {
+        throw new UsageError('--content-type applies to quarantine retry only');
       }
       return list(await targetFromArgs(values, io), values.json === true, io);
     }
-    if (action === 'retry') {
+    if (action === 'retry' || action === 'discard') {
       if (values.json !== undefined) throw new UsageError('--json applies to quarantine list only');
+      if (action === 'discard' && values['content-type'] !== undefined) {
+        throw new UsageError('--content-type applies to quarantine retry only');
+      }
       const all = values.all === true;
-      if (all === ids.length > 0) throw new UsageError('give the ids to retry, or --all (not both)');
+      if (all === ids.length > 0) throw new UsageError(`give the ids to ${action}, or --all (not both)`);
       const contentType = typeof values['content-type'] === 'string' ? values['content-type'] : undefined;
       if (contentType === '') throw new UsageError('--content-type needs a content type');
       const target = await targetFromArgs(values, io);
@@ -231,12 +282,14 @@ ${TARGET_USAGE}`,
         io.stderr(`nothing in quarantine on ${targetLabel(target)}\n`);
         return 0;
       }
-      return retry(target, chosen, { dryRun: values['dry-run'] === true, contentType }, io);
+      const dryRun = values['dry-run'] === true;
+      if (action === 'discard') return discard(target, chosen, dryRun, io);
+      return retry(target, chosen, { dryRun, contentType }, io);
     }
     throw new UsageError(
       action === undefined
-        ? 'say what to do: list or retry'
-        : `unknown action "${action}"; use list or retry`,
+        ? 'say what to do: list, retry or discard'
+        : `unknown action "${action}"; use list, retry or discard`,
     );
   },
 };

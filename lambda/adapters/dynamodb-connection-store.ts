@@ -367,10 +367,11 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
         TableName: this.tableName,
         Key: keys.quarantine(entry.id),
         UpdateExpression: [
-          'SET #type = :type, id = :id, receivedAt = :at, contentType = :contentType, body = :body,',
-          'bodyBytes = :bodyBytes, reason = :reason, #statePk = :quarantined,',
-          'firstReceivedAt = if_not_exists(firstReceivedAt, :at), #stateSk = if_not_exists(#stateSk, :order)',
-          'REMOVE resolvedAt, resolvedEventId ADD attempts :one',
+          'SET #type = :type, id = :id, receivedAt = :at, body = :body, bodyBytes = :bodyBytes,',
+          'reason = :reason, #statePk = :quarantined, firstReceivedAt = if_not_exists(firstReceivedAt, :at),',
+          // The content type Leadsie sent, not one a `quarantine retry --content-type` sent later.
+          'contentType = if_not_exists(contentType, :contentType), #stateSk = if_not_exists(#stateSk, :order)',
+          'REMOVE resolvedAt, resolvedEventId, resolution ADD attempts :one',
         ].join(' '),
         ExpressionAttributeNames: {
           '#type': 'type',
@@ -414,20 +415,35 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
   }
 
   async resolveQuarantined(id: string, eventId: string, resolvedAt: string): Promise<boolean> {
+    return this.closeQuarantined(id, { resolvedAt, resolvedEventId: eventId, resolution: 'ingested' });
+  }
+
+  async discardQuarantined(id: string, discardedAt: string): Promise<boolean> {
+    return this.closeQuarantined(id, { resolvedAt: discardedAt, resolution: 'discarded' });
+  }
+
+  /** Sets `fields` on an entry and takes it out of the unresolved list; false when there is none. */
+  private async closeQuarantined(id: string, fields: Record<string, string>): Promise<boolean> {
+    const names: Record<string, string> = {
+      '#pk': PK,
+      '#statePk': indexes.byState.partitionKey,
+      '#stateSk': indexes.byState.sortKey,
+    };
+    const values: Record<string, string> = {};
+    const sets = Object.entries(fields).map(([name, value], index) => {
+      names[`#f${index}`] = name;
+      values[`:f${index}`] = value;
+      return `#f${index} = :f${index}`;
+    });
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.quarantine(id),
-          UpdateExpression:
-            'SET resolvedAt = :resolvedAt, resolvedEventId = :eventId REMOVE #statePk, #stateSk',
+          UpdateExpression: `SET ${sets.join(', ')} REMOVE #statePk, #stateSk`,
           ConditionExpression: 'attribute_exists(#pk)',
-          ExpressionAttributeNames: {
-            '#pk': PK,
-            '#statePk': indexes.byState.partitionKey,
-            '#stateSk': indexes.byState.sortKey,
-          },
-          ExpressionAttributeValues: { ':resolvedAt': resolvedAt, ':eventId': eventId },
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
         }),
       );
       return true;

@@ -210,6 +210,12 @@ export interface QuarantineStore {
   quarantined(): AsyncGenerator<QuarantineEntry>;
   /** Marks an entry resolved (it leaves the unresolved list); false when there is no such entry. */
   resolveQuarantined(id: string, eventId: string, resolvedAt: string): Promise<boolean>;
+  /**
+   * Marks an entry discarded: resolved without being ingested (junk, a test body, a body kept cut
+   * short), so it leaves the list and the alarm; false when there is no such entry. The same body
+   * arriving again is quarantined again.
+   */
+  discardQuarantined(id: string, discardedAt: string): Promise<boolean>;
   /** How many entries are unresolved. */
   countQuarantined(): Promise<number>;
 }

@@ -270,8 +270,10 @@ export class Monitoring extends Construct {
           'not seen it. Do: `npm run --silent cli -- quarantine list` (add --json for every reason and the ' +
           'body). If Leadsie changed its payload, fix the schema and deploy; if the body is fine but was sent ' +
           'as another content type, retry with --content-type application/json; then `cli quarantine retry ' +
-          '--all`. Junk from elsewhere means the webhook URL leaked: rotate the token. The alarm returns to ' +
-          'OK once no entry is unresolved (after the next reconciler run).',
+          '--all`. Junk from elsewhere means the webhook URL leaked: rotate the token, then `cli quarantine ' +
+          'discard --all` (so does a test body, or one kept cut short). The alarm returns to OK once no entry ' +
+          'is unresolved (after the next reconciler run); while it stays in ALARM, new arrivals show on the ' +
+          'dashboard (WebhooksQuarantined).',
       }),
       reconcilerBacklog: this.alarm(this, {
         id: 'ReconcilerBacklogAlarm',

@@ -265,12 +265,53 @@ describe.skipIf(!motoAvailable())('quarantine on moto: kept, listed, retried', (
     ]);
   });
 
+  it('a retry with another content type that is refused again keeps the content type Leadsie sent', async () => {
+    const run = await cli(['quarantine', 'retry', sha256(NOT_JSON), '--content-type', 'text/plain']);
+    expect(run.lines).toEqual([expect.stringMatching(/\tstill refused\tHTTP 415: /)]);
+    const entry = (await cli(['quarantine', 'list', '--json'])).lines
+      .map((line) => JSON.parse(line) as { id: string; contentType: string; reason: { status: number } })
+      .find((e) => e.id === sha256(NOT_JSON));
+    expect(entry).toMatchObject({ contentType: 'application/json', reason: { status: 415 } });
+  });
+
+  it('discard takes entries off the list (and the alarm count) without ingesting them; the same body sent again comes back', async () => {
+    const before = await store.countQuarantined();
+    const dry = await cli(['quarantine', 'discard', sha256(NOT_LEADSIE), sha256(INVALID_UTF8), '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.lines).toEqual([
+      expect.stringMatching(/\twould discard\t400 invalid-payload, \d+ bytes$/),
+      expect.stringMatching(/\twould discard\t400 invalid-payload, \d+ bytes$/),
+    ]);
+    expect(await store.countQuarantined()).toBe(before);
+
+    const run = await cli(['quarantine', 'discard', sha256(NOT_LEADSIE).slice(0, 9), sha256(INVALID_UTF8)]);
+    expect(run.code, run.err).toBe(0);
+    expect(run.lines.map((line) => line.split('\t').slice(0, 2))).toEqual([
+      [sha256(NOT_LEADSIE).slice(0, 12), 'discarded'],
+      [sha256(INVALID_UTF8).slice(0, 12), 'discarded'],
+    ]);
+    expect(run.err).toMatch(/^discarded 2 of 2;/);
+    expect(await store.countQuarantined()).toBe(before - 2);
+    expect(await quarantinedIds()).not.toContain(sha256(NOT_LEADSIE));
+    expect(await receiveAll(sqs, queueUrl)).toEqual([]);
+
+    expect((await post(NOT_LEADSIE)).status).toBe(400);
+    expect(await quarantinedIds()).toContain(sha256(NOT_LEADSIE));
+    expect(await store.countQuarantined()).toBe(before - 1);
+  });
+
   it.each([
-    [['quarantine'], /say what to do: list or retry/],
+    [['quarantine'], /say what to do: list, retry or discard/],
     [['quarantine', 'purge'], /unknown action "purge"/],
     [['quarantine', 'retry'], /give the ids to retry, or --all/],
+    [['quarantine', 'discard', 'abcdef0123', '--all'], /give the ids to discard, or --all \(not both\)/],
     [['quarantine', 'retry', 'abc'], /"abc" is not a quarantine id/],
-    [['quarantine', 'list', '--all'], /--all applies to quarantine retry only/],
+    [['quarantine', 'list', '--all'], /--all applies to quarantine retry and discard only/],
+    [['quarantine', 'list', '--content-type', 'x'], /--content-type applies to quarantine retry only/],
+    [
+      ['quarantine', 'discard', '--all', '--content-type', 'x'],
+      /--content-type applies to quarantine retry only/,
+    ],
     [['quarantine', 'retry', '--all', '--json'], /--json applies to quarantine list only/],
   ])('usage errors exit 2: %j', async (args, message) => {
     const run = await cli(args);

@@ -142,6 +142,8 @@ export class InMemoryConnectionStore implements ConnectionStore, QuarantineStore
     const attempts = (current?.attempts ?? 0) + 1;
     this.quarantineItems.set(entry.id, {
       ...copy(entry),
+      // The first arrival's content type is kept, as the DynamoDB store does.
+      contentType: current ? current.contentType : entry.contentType,
       firstReceivedAt: current?.firstReceivedAt ?? entry.receivedAt,
       attempts,
       resolvedEventId: null,
@@ -163,6 +165,14 @@ export class InMemoryConnectionStore implements ConnectionStore, QuarantineStore
     if (!entry) return false;
     entry.resolvedEventId = eventId;
     entry.resolvedAt = resolvedAt;
+    return true;
+  }
+
+  async discardQuarantined(id: string, discardedAt: string): Promise<boolean> {
+    this.enter('discardQuarantined');
+    const entry = this.quarantineItems.get(id);
+    if (!entry) return false;
+    entry.resolvedAt = discardedAt;
     return true;
   }
 
