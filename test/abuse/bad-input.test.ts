@@ -5,6 +5,7 @@
  * reaches a function), never a 5xx. Then: nothing was published or stored, Object.prototype is
  * untouched, and a valid webhook still answers 200 and reaches every consumer.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS, ROUTES } from '../../lambda/contract.ts';
 import { MAX_NESTING_DEPTH } from '../../lambda/domain/payload.ts';
@@ -595,6 +596,13 @@ const expectDocumented = (testCase: Case, answer: RawAnswer): void => {
   // A request without the right token keeps nothing; a refused body with it is kept in quarantine.
   if (answer.status === 401) expect(json, what).not.toHaveProperty('quarantineId');
   if (typeof json?.quarantineId === 'string') quarantineIds.add(json.quarantineId);
+  // Every body a function refused on the webhook route (the token was right, or it would be 401) is
+  // kept, under the SHA-256 of its bytes exactly as sent.
+  const request = testCase.request;
+  if ([400, 413, 415].includes(answer.status) && request.path.startsWith(WEBHOOK)) {
+    const bytes = request.body === undefined ? Buffer.alloc(0) : Buffer.from(request.body);
+    expect(json?.quarantineId, what).toBe(createHash('sha256').update(bytes).digest('hex'));
+  }
   // Never an echo of the token (it travels in URLs and could land in a log or a proxy's cache).
   expect(answer.text, what).not.toContain(WEBHOOK_TOKEN);
 };
