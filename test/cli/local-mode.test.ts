@@ -8,37 +8,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/main.ts';
 import type { ConnectionEvent } from '../../lambda/domain/envelope.ts';
 import { type LocalServer, startLocal } from '../../local/server.ts';
 import { paths, writeServerState } from '../../local/state.ts';
+import { type CliRun, lines, runCliCaptured } from '../support/cli-run.ts';
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCliCaptured(args, { env });
 
-const cli = async (args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> => {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, {
-    stdin: Readable.from([]),
-    stdout: (text) => {
-      out += text;
-    },
-    stderr: (text) => {
-      err += text;
-    },
-    env,
-  });
-  return { code, out, err };
-};
-
-const lines = (text: string) => text.split('\n').filter((line) => line !== '');
-const answerOf = (run: Run) => JSON.parse(lines(run.out).slice(1).join('\n')) as { eventId: string };
+const answerOf = (run: CliRun) => JSON.parse(lines(run.out).slice(1).join('\n')) as { eventId: string };
 
 describe('--local against the local server', () => {
   let dataDir: string;

@@ -10,13 +10,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { exportObject } from '../../cli/commands/export.ts';
-import { runCli } from '../../cli/main.ts';
 import type { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
 import { CachedSecret } from '../../lambda/adapters/secrets.ts';
 import { SnsEventPublisher } from '../../lambda/adapters/sns-event-publisher.ts';
@@ -24,6 +22,7 @@ import { exportColumns, FIXED_COLUMNS } from '../../lambda/domain/csv-row.ts';
 import { type ConnectionEvent, envelopeSchema } from '../../lambda/domain/envelope.ts';
 import { compareConnections } from '../../lambda/use-cases/export-connections.ts';
 import type { StoredLatestConnection } from '../../lambda/use-cases/ports.ts';
+import { lines, runCliCaptured } from '../support/cli-run.ts';
 import { createFakeStack, type ServedHandler, serveHandler } from '../support/fake-deployment.ts';
 import { silentLogger } from '../support/logger.ts';
 import { type MotoServer, motoAvailable } from '../support/moto.ts';
@@ -47,35 +46,12 @@ const READ_TOKEN = 'read-token-0123456789abcdefghijklmnopqrstuvwxyz';
 /** "Now" for the CLI: after every stored delivery. */
 const NOW = new Date('2026-04-01T00:00:00.000Z');
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
 /** The CLI in-process, as `npm run --silent cli -- …` runs it. */
-const cli = async (args: string[], options: { tty?: boolean } = {}): Promise<Run> => {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, {
-    stdin: Readable.from([]),
-    stdout: (text) => {
-      out += text;
-    },
-    stderr: (text) => {
-      err += text;
-    },
-    env: process.env,
-    stderrIsTTY: options.tty === true,
-    now: () => NOW,
-  });
-  return { code, out, err };
-};
+const cli = (args: string[], options: { tty?: boolean } = {}) =>
+  runCliCaptured(args, { tty: options.tty === true, now: () => NOW });
 
 /** The escape character of the terminal's clear-line sequence. */
 const ESC = '\x1b';
-
-const lines = (text: string) => text.split('\n').filter((line) => line !== '');
 
 describe.skipIf(!motoAvailable())('the CLI against a stack on moto', () => {
   let moto: MotoServer;

@@ -5,7 +5,6 @@
  * RotatingSecret on the same secret, and the connections handler answering the old and new read
  * tokens.
  */
-import { Readable } from 'node:stream';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import {
   CreateSecretCommand,
@@ -15,12 +14,12 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { newToken, TOKEN_LENGTH } from '../../cli/commands/rotate-token.ts';
-import { runCli } from '../../cli/main.ts';
 import { RotatingSecret } from '../../lambda/adapters/secrets.ts';
 import { STACK_OUTPUTS } from '../../lambda/contract.ts';
 import { UnauthorizedError } from '../../lambda/domain/errors.ts';
 import { makeHandler as makeConnections } from '../../lambda/handlers/connections.ts';
 import { apiEvent } from '../support/api-event.ts';
+import { runCliCaptured } from '../support/cli-run.ts';
 import { type MotoServer, motoAvailable, startMoto, useMotoEnvironment } from '../support/moto.ts';
 
 const WEBHOOK_URL = 'https://abc123.execute-api.us-east-1.amazonaws.com/leadsie/webhook';
@@ -28,27 +27,7 @@ const OLD_WEBHOOK = 'OldWebhookToken0123456789abcdefghijklmnopqrstuv';
 const OLD_READ = 'OldReadToken0123456789abcdefghijklmnopqrstuvwxyz';
 const HOUR_MS = 3_600_000;
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-const cli = async (args: string[]): Promise<Run> => {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, {
-    stdin: Readable.from([]),
-    stdout: (text) => {
-      out += text;
-    },
-    stderr: (text) => {
-      err += text;
-    },
-    env: process.env,
-  });
-  return { code, out, err };
-};
+const cli = (args: string[]) => runCliCaptured(args);
 
 describe('newToken', () => {
   it('makes 48 letters and digits, different each time', () => {

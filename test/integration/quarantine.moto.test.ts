@@ -6,17 +6,16 @@
  * The webhook is the real ingest handler on loopback; the CLI finds it by the stack's outputs.
  */
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/main.ts';
 import type { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
 import { staticSecret } from '../../lambda/adapters/secrets.ts';
 import { SnsEventPublisher } from '../../lambda/adapters/sns-event-publisher.ts';
 import { envelopeSchema } from '../../lambda/domain/envelope.ts';
 import { QUARANTINE_MAX_BODY_BYTES } from '../../lambda/use-cases/quarantine-request.ts';
+import { lines, runCliCaptured } from '../support/cli-run.ts';
 import { createFakeStack, type ServedHandler, serveHandler } from '../support/fake-deployment.ts';
 import { silentLogger } from '../support/logger.ts';
 import { type MotoServer, motoAvailable } from '../support/moto.ts';
@@ -37,20 +36,8 @@ const SMALL_LIMIT = 2_000;
 const sha256 = (body: string | Buffer): string => createHash('sha256').update(body).digest('hex');
 
 const cli = async (args: string[]) => {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, {
-    stdin: Readable.from([]),
-    stdout: (text) => {
-      out += text;
-    },
-    stderr: (text) => {
-      err += text;
-    },
-    env: process.env,
-    now: () => new Date('2026-11-26T12:00:00.000Z'),
-  });
-  return { code, out, err, lines: out.split('\n').filter((line) => line !== '') };
+  const run = await runCliCaptured(args, { now: () => new Date('2026-11-26T12:00:00.000Z') });
+  return { ...run, lines: lines(run.out) };
 };
 
 describe.skipIf(!motoAvailable())('quarantine on moto: kept, listed, retried', () => {
