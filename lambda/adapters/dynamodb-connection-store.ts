@@ -397,6 +397,13 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
   }
 
   async *quarantined(): AsyncGenerator<QuarantineEntry> {
+    for await (const page of this.quarantinePages()) {
+      for (const item of page.Items ?? []) yield toQuarantineEntry(item);
+    }
+  }
+
+  /** The pages of the `byState` index's QUARANTINED partition; `COUNT`: counts only, no items read. */
+  private async *quarantinePages(select?: 'COUNT') {
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
@@ -406,10 +413,11 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
           KeyConditionExpression: '#statePk = :quarantined',
           ExpressionAttributeNames: { '#statePk': indexes.byState.partitionKey },
           ExpressionAttributeValues: { ':quarantined': QUARANTINED },
+          Select: select,
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) yield toQuarantineEntry(item);
+      yield page;
       startKey = page.LastEvaluatedKey;
     } while (startKey);
   }
@@ -455,22 +463,7 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
 
   async countQuarantined(): Promise<number> {
     let count = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: indexes.byState.name,
-          KeyConditionExpression: '#statePk = :quarantined',
-          ExpressionAttributeNames: { '#statePk': indexes.byState.partitionKey },
-          ExpressionAttributeValues: { ':quarantined': QUARANTINED },
-          Select: 'COUNT',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      count += page.Count ?? 0;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    for await (const page of this.quarantinePages('COUNT')) count += page.Count ?? 0;
     return count;
   }
 
