@@ -163,6 +163,13 @@ const retry = async (
   const now = io.now ?? (() => new Date());
   let resolved = 0;
   let failed = 0;
+  const summary = () => {
+    const verb = options.dryRun ? 'dry run, nothing was sent: would retry' : 'retried';
+    const count = options.dryRun ? chosen.length - failed : resolved + failed;
+    const left = chosen.length - (options.dryRun ? chosen.length : resolved + failed);
+    const stopped = left > 0 ? `; stopped with ${left} not tried` : '';
+    io.stderr(`${verb} ${count}; resolved ${resolved}, not resolved ${failed}${stopped}\n`);
+  };
   for (const entry of chosen) {
     const short = entry.id.slice(0, SHORT_ID);
     if (isTruncated(entry)) {
@@ -177,12 +184,17 @@ const retry = async (
       io.stdout(`${short}\twould send\t${entry.bodyBytes} bytes as ${contentType ?? '(no content type)'}\n`);
       continue;
     }
-    const answer = await postWebhook(url, entry.body, contentType);
+    // An unreachable webhook stops the run: every other entry would fail the same way.
+    const answer = await postWebhook(url, entry.body, contentType).catch((error: unknown) => {
+      summary();
+      throw error;
+    });
     const body = (answer.json ?? {}) as { eventId?: unknown; duplicate?: unknown; error?: unknown };
     if (answer.ok && typeof body.eventId === 'string') {
       try {
         await store.resolveQuarantined(entry.id, body.eventId, now().toISOString());
       } catch (error) {
+        summary();
         throw new CliError(
           describeStoreError(target, error, `ingested as ${body.eventId}, but marking ${short} resolved`),
         );
@@ -198,9 +210,7 @@ const retry = async (
     const still = answer.status >= 400 && answer.status < 500 ? 'still refused' : 'failed';
     io.stdout(`${short}\t${still}\tHTTP ${answer.status}: ${error}\n`);
   }
-  const verb = options.dryRun ? 'dry run, nothing was sent: would retry' : 'retried';
-  const count = options.dryRun ? chosen.length - failed : resolved + failed;
-  io.stderr(`${verb} ${count}; resolved ${resolved}, not resolved ${failed}\n`);
+  summary();
   return failed === 0 ? 0 : 1;
 };
 

@@ -93,13 +93,20 @@ describe.skipIf(!motoAvailable())('quarantine on moto: kept, listed, retried', (
     ingest = makeIngest(SMALL_LIMIT);
     served = await serveHandler((event) => ingest(event));
     webhookUrl = `${served.baseUrl}/leadsie/webhook`;
-    await createFakeStack(new CloudFormationClient(config), 'LeadsieWebhooks', {
+    const outputs = {
       WebhookUrl: webhookUrl,
       ConnectionsUrl: `${served.baseUrl}/connections`,
       ConnectionEventsTopicArn: topicArn,
       TableName: 'connections',
       WebhookTokenSecretArn: secretArn,
       ReadTokenSecretArn: secretArn,
+    };
+    const cloudFormation = new CloudFormationClient(config);
+    await createFakeStack(cloudFormation, 'LeadsieWebhooks', outputs);
+    // The same table, its webhook gone (nothing listens on port 9).
+    await createFakeStack(cloudFormation, 'DeadWebhook', {
+      ...outputs,
+      WebhookUrl: 'http://127.0.0.1:9/leadsie/webhook',
     });
   });
 
@@ -304,6 +311,17 @@ describe.skipIf(!motoAvailable())('quarantine on moto: kept, listed, retried', (
     const run = await cli(args);
     expect(run.code).toBe(2);
     expect(run.err).toMatch(message);
+  });
+
+  it('retry stops at an unreachable webhook, saying how far it got; nothing is resolved', async () => {
+    const before = await store.countQuarantined();
+    const run = await cli(['quarantine', 'retry', '--all', '--stack', 'DeadWebhook']);
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/^retried \d+; resolved 0, not resolved \d+; stopped with [1-9]\d* not tried\n/);
+    expect(run.err).toMatch(
+      /cannot reach the webhook at http:\/\/127\.0\.0\.1:9\/leadsie\/webhook\?token=\*\*\*/,
+    );
+    expect(await store.countQuarantined()).toBe(before);
   });
 
   it('an id nobody has is an error (exit 1) naming the listing', async () => {
