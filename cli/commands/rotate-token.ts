@@ -16,6 +16,7 @@ import {
   PutSecretValueCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { PREVIOUS_STAGE } from '../../lambda/adapters/secrets.ts';
 import { DEFAULTS } from '../../lambda/contract.ts';
 import { paths } from '../../local/state.ts';
 import { describeAwsError, STACK_OUTPUTS } from '../aws.ts';
@@ -46,8 +47,6 @@ export const newToken = (random: (size: number) => Buffer = randomBytes): string
   }
   return token;
 };
-
-const PREVIOUS_STAGE = 'AWSPREVIOUS';
 
 const WHICH = {
   webhook: { secretOutput: STACK_OUTPUTS.webhookTokenSecretArn, what: 'webhook token' },

@@ -68,7 +68,8 @@ export class CachedSecret implements SecretSource {
 }
 
 /** The version stage Secrets Manager gives the value a `PutSecretValue` replaced. */
-const PREVIOUS_STAGE = 'AWSPREVIOUS';
+/** The staging label Secrets Manager moves the replaced value to on PutSecretValue. */
+export const PREVIOUS_STAGE = 'AWSPREVIOUS';
 
 /** Shortest time between two reads a presented-but-unknown token may cause, per container. */
 export const DEFAULT_RECHECK_COOLDOWN_MS = 30_000;

@@ -22,12 +22,6 @@ import {
   type MetricName,
 } from '../../lambda/contract.ts';
 
-/** Namespace of every custom metric of the app. */
-export const CUSTOM_METRICS_NAMESPACE = METRICS_NAMESPACE;
-
-/** Names of the custom metrics. */
-export const CUSTOM_METRICS = METRIC_NAMES;
-
 /** The value of the `service` dimension of this stack's EMF metrics: the stack's name. */
 export const metricsServiceOf = (scope: IConstruct): string => Stack.of(scope).stackName;
 

@@ -32,10 +32,10 @@ import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { FilterPattern, LogGroup, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { DEFAULTS, ENV, ROUTES } from '../../lambda/contract.ts';
+import { DEFAULTS, ENV, METRIC_NAMES, METRICS_NAMESPACE, ROUTES } from '../../lambda/contract.ts';
 import type { ConnectionEvents } from './connection-events.ts';
 import type { ConnectionStore } from './connection-store.ts';
-import { CUSTOM_METRICS, CUSTOM_METRICS_NAMESPACE } from './custom-metrics.ts';
+
 import { HouseFunction } from './house-function.ts';
 
 /**
@@ -255,8 +255,8 @@ export class IngestApi extends Construct {
     this.throttledRequestsFilter = new MetricFilter(this, 'ThrottledRequestsMetricFilter', {
       logGroup: this.accessLogGroup,
       filterPattern: FilterPattern.stringValue('$.status', '=', '429'),
-      metricNamespace: CUSTOM_METRICS_NAMESPACE,
-      metricName: CUSTOM_METRICS.apiThrottledRequests,
+      metricNamespace: METRICS_NAMESPACE,
+      metricName: METRIC_NAMES.apiThrottledRequests,
       metricValue: '1',
       unit: Unit.COUNT,
       dimensions: { ApiId: '$.apiId' },

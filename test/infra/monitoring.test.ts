@@ -6,7 +6,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, METRIC_NAMES, METRICS_NAMESPACE } from '../../lambda/contract.ts';
-import { CUSTOM_METRICS, CUSTOM_METRICS_NAMESPACE } from '../../lib/constructs/custom-metrics.ts';
 import {
   ALARM_PERIOD,
   QUEUE_AGE_ALARM_THRESHOLD,
@@ -222,8 +221,8 @@ describe('the alarms', () => {
 
   it('api-throttled: at least one 429 in the access log in 5 minutes (HTTP APIs publish no throttle metric)', () => {
     expect(alarmNamed('api-throttled')).toMatchObject({
-      Namespace: CUSTOM_METRICS_NAMESPACE,
-      MetricName: CUSTOM_METRICS.apiThrottledRequests,
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC_NAMES.apiThrottledRequests,
       Dimensions: [{ Name: 'ApiId', Value: ref(ids.httpApi) }],
       Statistic: 'Sum',
       Period: 300,
@@ -241,8 +240,8 @@ describe('the alarms', () => {
       FilterPattern: '{ $.status = "429" }',
       MetricTransformations: [
         {
-          MetricNamespace: CUSTOM_METRICS_NAMESPACE,
-          MetricName: CUSTOM_METRICS.apiThrottledRequests,
+          MetricNamespace: METRICS_NAMESPACE,
+          MetricName: METRIC_NAMES.apiThrottledRequests,
           MetricValue: '1',
           Unit: 'Count',
           Dimensions: [{ Key: 'ApiId', Value: '$.apiId' }],
@@ -286,8 +285,8 @@ describe('the alarms', () => {
 
   it(`reconciler-backlog: every run of ${RECONCILER_BACKLOG_RUNS} periods in a row left a backlog`, () => {
     expect(alarmNamed('reconciler-backlog')).toMatchObject({
-      Namespace: CUSTOM_METRICS_NAMESPACE,
-      MetricName: CUSTOM_METRICS.reconcilerBacklog,
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC_NAMES.reconcilerBacklog,
       // The EMF metric the reconciler writes each run, in this stack's series.
       Dimensions: [{ Name: 'service', Value: stack.stackName }],
       // The smallest backlog of a period of one run interval.
