@@ -184,11 +184,70 @@ export const ROUTES = {
 export const TABLE = {
   partitionKey: 'pk',
   sortKey: 'sk',
+  /**
+   * The table's one TTL attribute (epoch seconds): DynamoDB allows a single one per table, and renaming
+   * it takes two deploys. Every item that may expire sets it: consumer outcome records, resolved
+   * quarantine entries, history past its retention. Items without it never expire.
+   */
+  ttlAttribute: 'expiresAt',
   indexes: {
     history: { name: 'history', partitionKey: 'historyPk', sortKey: 'historySk' },
     byTime: { name: 'byTime', partitionKey: 'timePk', sortKey: 'timeSk' },
     byState: { name: 'byState', partitionKey: 'statePk', sortKey: 'stateSk' },
   },
+} as const;
+
+/**
+ * The index layout the table moves to (agreed between the ingest/store and the delivery-engine work;
+ * the store switches to it, the stack creates it one index per deploy, see docs/storage). New names,
+ * because CloudFormation cannot change a projection in place. Each index carries only what its readers
+ * filter or sort on; readers fetch whole items with BatchGetItem. An update that touches no projected
+ * attribute writes nothing to an index, so `version` and `publishedAt` are projected nowhere.
+ *
+ * - `historyV2`: one (user, request), newest first; the console's client page lists these fields.
+ * - `byTimeV2`: deliveries by month bucket; the console's events page filters on these fields.
+ * - `byStateV2`: keys only. Sparse partitions: `PENDING` sorted by the next attempt time
+ *   (`<nextAttemptAt ISO>#<eventId>`, so deliveries in backoff are not read before they are due),
+ *   `QUARANTINED`, and `DEADLETTERED#<consumer>` (unresolved dead-lettered outcome records).
+ *
+ * Outcome records of the consumers need no index: `OUTCOME#<consumer>#<yyyy-mm-dd of the eventId>` /
+ * `<eventId>#<version>`, so listing a day is a Query and one event's outcome a GetItem.
+ */
+export const NEXT_TABLE_INDEXES = {
+  history: {
+    name: 'historyV2',
+    partitionKey: 'historyPk',
+    sortKey: 'historySk',
+    projection: ['eventId', 'fingerprint', 'receivedAt', 'status', 'accessLevel', 'isTest', 'clientName'],
+  },
+  byTime: {
+    name: 'byTimeV2',
+    partitionKey: 'timePk',
+    sortKey: 'timeSk',
+    projection: [
+      'eventId',
+      'fingerprint',
+      'receivedAt',
+      'user',
+      'requestUrl',
+      'requestName',
+      'clientName',
+      'status',
+      'accessLevel',
+      'apiVersion',
+      'isTest',
+      'platforms',
+      'assetTypes',
+    ],
+  },
+  byState: { name: 'byStateV2', partitionKey: 'statePk', sortKey: 'stateSk', projection: 'KEYS_ONLY' },
+} as const;
+
+/** The sparse partitions of the `byState` index (see `NEXT_TABLE_INDEXES`). */
+export const STATE_PARTITIONS = {
+  pending: 'PENDING',
+  quarantined: 'QUARANTINED',
+  deadLettered: (consumer: string) => `DEADLETTERED#${consumer}`,
 } as const;
 
 /** Version of the event envelope published on the topic. Bumped only on a breaking change. */

@@ -64,6 +64,8 @@ export class ConnectionStore extends Construct {
       deletionProtection: props.deletionProtection ?? true,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       globalSecondaryIndexes,
+      // Items that may expire carry it (outcome records, resolved quarantine entries); others never do.
+      timeToLiveAttribute: TABLE.ttlAttribute,
     });
 
     this.indexArns = Object.fromEntries(

@@ -31,6 +31,11 @@ describe('the connections table', () => {
     expect(props.Replicas[0]?.DeletionProtectionEnabled).toBe(true);
   });
 
+  it('expires items by the contract TTL attribute, the one the outcome and quarantine records set', () => {
+    expect(props.TimeToLiveSpecification).toEqual({ AttributeName: TABLE.ttlAttribute, Enabled: true });
+    expect(TABLE.ttlAttribute).toBe('expiresAt');
+  });
+
   it('is retained when it leaves the stack', () => {
     expect(table.DeletionPolicy).toBe('Retain');
     expect(table.UpdateReplacePolicy).toBe('Retain');
