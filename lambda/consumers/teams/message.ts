@@ -1,0 +1,354 @@
+/**
+ * The Microsoft Teams message of one connection event: an Adaptive Card inside the message a Teams
+ * Workflows webhook ("When a Teams webhook request is received") or a legacy Incoming Webhook takes.
+ * Same content as the Slack message:
+ *
+ * ```
+ * RichTextBlock  [TEST] ⚠️ Harbor Fitness LLC — Partially connected        (large, bold)
+ * RichTextBlock  Partially connected (PARTIAL_SUCCESS)                       (status colour)
+ * RichTextBlock  🧪 Leadsie test payload — …                                  (test payloads only)
+ * RichTextBlock  Client: … / User: … / Request: … / Access level: … / Assets: 2 of 4 connected, 2 failed
+ * RichTextBlock  one per asset: ✅ Meta Ad Account · Harbor Fitness Ads · Connected — note if failed
+ * RichTextBlock  …and N more assets (M failed)                                (past the cap or the size budget)
+ * RichTextBlock  Leadsie API v2 · received … · event …                        (subtle)
+ * actions        [Open client summary] → client.summaryUrl                   (Leadsie's or configured hosts only)
+ * ```
+ *
+ * Escaping: every text that holds a value from the payload is a `TextRun` of a `RichTextBlock`, which
+ * the Adaptive Card schema renders as it is (no Markdown, no `{{DATE()}}` functions: those are
+ * `TextBlock` features). So `**x**`, `[x](y)` or `<img src=x>` in a client name show as typed and no
+ * escape character is ever visible. `TextBlock` and `FactSet` values parse Markdown, so they are not used.
+ *
+ * Size: Teams refuses a message over its size limit, so the card is kept under `TEAMS_LIMITS.bodyBytes`
+ * (UTF-8 bytes of the JSON body) by listing fewer assets; every value is clipped to a fixed length
+ * first, between grapheme clusters (`clipGraphemes`).
+ *
+ * Pure: no I/O, the same event always gives the same message.
+ */
+import type { ConnectionEvent, EnvelopeAsset } from '../../domain/envelope.ts';
+import { clipGraphemes } from '../../domain/text.ts';
+
+/** A run of text, shown as is (the schema gives `TextRun` no Markdown). */
+export interface TextRun {
+  type: 'TextRun';
+  text: string;
+  weight?: 'Bolder';
+  size?: 'Large';
+  color?: 'Good' | 'Warning' | 'Attention';
+  isSubtle?: boolean;
+}
+
+export interface RichTextBlock {
+  type: 'RichTextBlock';
+  inlines: TextRun[];
+  separator?: boolean;
+  spacing?: 'Medium';
+}
+
+export interface OpenUrlAction {
+  type: 'Action.OpenUrl';
+  title: string;
+  url: string;
+}
+
+export interface AdaptiveCard {
+  $schema: 'http://adaptivecards.io/schemas/adaptive-card.json';
+  type: 'AdaptiveCard';
+  version: typeof ADAPTIVE_CARD_VERSION;
+  /** Shown where the card cannot be rendered (and in notifications). */
+  fallbackText: string;
+  body: RichTextBlock[];
+  actions?: OpenUrlAction[];
+  /** Teams-only: use the channel's full width. */
+  msteams: { width: 'Full' };
+}
+
+/** The body POSTed to the webhook URL. */
+export interface TeamsMessage {
+  type: 'message';
+  attachments: [
+    {
+      contentType: 'application/vnd.microsoft.card.adaptive';
+      contentUrl: null;
+      content: AdaptiveCard;
+    },
+  ];
+}
+
+/** Every element used (RichTextBlock, TextRun, Action.OpenUrl) exists since 1.2; Teams renders 1.4 everywhere. */
+export const ADAPTIVE_CARD_VERSION = '1.4';
+
+export const TEAMS_LIMITS = {
+  /** Under the size Teams accepts for a webhook message, with a margin for what Workflows wraps around it. */
+  bodyBytes: 24_000,
+  fallbackText: 1000,
+} as const;
+
+/** Leadsie's own hosts: the client summary and request links point there. Subdomains included. */
+export const LEADSIE_HOSTS: readonly string[] = ['leadsie.com'];
+
+/** At most this many assets get a line; the rest are summarised as "…and N more assets (M failed)". */
+export const MAX_LISTED_ASSETS = 40;
+
+/** Longest a single value from the payload may be before it is clipped with "…". */
+export const VALUE_LIMITS = {
+  name: 200,
+  requestName: 200,
+  user: 200,
+  assetType: 80,
+  assetStatus: 80,
+  assetNote: 200,
+  status: 80,
+  accessLevel: 80,
+  eventId: 100,
+} as const;
+
+export interface TeamsMessageOptions {
+  /**
+   * Hosts a link may point to, besides Leadsie's (`LEADSIE_HOSTS`); a host matches itself and its
+   * subdomains. A link anywhere else is left out.
+   */
+  linkHosts?: readonly string[];
+}
+
+// Control characters and the explicit bidi embedding/override/isolate controls ("Trojan Source").
+const CONTROL_OR_BIDI = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu;
+
+/** A value from the payload on one line: whitespace runs become one space, control characters go. */
+export const oneLine = (text: string): string =>
+  text.replace(/\s+/gu, ' ').replace(CONTROL_OR_BIDI, '').trim();
+
+const clip = (text: string, max: number): string => clipGraphemes(oneLine(text), max);
+
+/**
+ * The URL of a link, or null: only an absolute https URL, without credentials, whose host is one of
+ * `hosts` or a subdomain of one (so never `javascript:`, never a look-alike such as `leadsie.com.evil.io`).
+ */
+export const allowedLink = (url: string | null | undefined, hosts: readonly string[]): string | null => {
+  if (!url || !URL.canParse(url)) return null;
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'https:' || parsed.username !== '' || parsed.password !== '') return null;
+  const host = parsed.hostname.toLowerCase();
+  const allowed = hosts.some((h) => {
+    const wanted = h.toLowerCase().replace(/^\.+|\.+$/g, '');
+    return wanted !== '' && (host === wanted || host.endsWith(`.${wanted}`));
+  });
+  return allowed ? parsed.href : null;
+};
+
+type Color = TextRun['color'];
+
+interface StatusLook {
+  emoji: string;
+  label: string;
+  color: Color;
+  known: boolean;
+}
+
+const KNOWN_STATUSES: Record<string, Omit<StatusLook, 'known'>> = {
+  SUCCESS: { emoji: '✅', label: 'Connected', color: 'Good' },
+  PARTIAL_SUCCESS: { emoji: '⚠️', label: 'Partially connected', color: 'Warning' },
+  FAILED: { emoji: '❌', label: 'Connection failed', color: 'Attention' },
+};
+
+const statusLook = (status: string | null): StatusLook => {
+  const raw = status === null ? '' : oneLine(status);
+  const known = KNOWN_STATUSES[raw.toUpperCase()];
+  if (known) return { ...known, known: true };
+  return {
+    emoji: '❔',
+    label: raw === '' ? 'No status' : `Status ${clip(raw, VALUE_LIMITS.status)}`,
+    color: undefined,
+    known: false,
+  };
+};
+
+/** Who the delivery is about: the client's name (v2), else the user, else "(no user)". */
+const whoOf = (event: ConnectionEvent): string => {
+  const client = event.client?.name ? oneLine(event.client.name) : '';
+  if (client !== '') return client;
+  const user = event.user ? oneLine(event.user) : '';
+  return user !== '' ? user : '(no user)';
+};
+
+const assetEmoji = (asset: EnvelopeAsset): string => {
+  if (asset.ok === true) return '✅';
+  if (asset.ok === false) return '❌';
+  return '❔';
+};
+
+/** v2's connectionStatus as sent; v1's isSuccess as Connected/Failed. */
+const assetStatus = (asset: EnvelopeAsset): string => {
+  const sent = asset.connectionStatus ? oneLine(asset.connectionStatus) : '';
+  if (sent !== '') return sent;
+  if (asset.ok === true) return 'Connected';
+  if (asset.ok === false) return 'Failed';
+  return 'Unknown';
+};
+
+const run = (text: string, style: Omit<TextRun, 'type' | 'text'> = {}): TextRun => ({
+  type: 'TextRun',
+  text,
+  ...style,
+});
+
+const paragraph = (
+  inlines: TextRun[],
+  extra: Omit<RichTextBlock, 'type' | 'inlines'> = {},
+): RichTextBlock => ({
+  type: 'RichTextBlock',
+  inlines,
+  ...extra,
+});
+
+/** `✅ Meta Ad Account · Harbor Fitness Ads · Connected — note`: the type in bold, the note only when it failed. */
+const assetLine = (asset: EnvelopeAsset): RichTextBlock => {
+  const name = asset.name && oneLine(asset.name) !== '' ? asset.name : asset.id;
+  let rest = ` · ${clip(name, VALUE_LIMITS.name)} · ${clip(assetStatus(asset), VALUE_LIMITS.assetStatus)}`;
+  const note = asset.message ? oneLine(asset.message) : '';
+  if (asset.ok === false && note !== '') rest += ` — ${clip(note, VALUE_LIMITS.assetNote)}`;
+  return paragraph([
+    run(`${assetEmoji(asset)} `),
+    run(clip(asset.type, VALUE_LIMITS.assetType), { weight: 'Bolder' }),
+    run(rest),
+  ]);
+};
+
+const fact = (label: string, value: string): TextRun[] => [
+  run(`${label}: `, { weight: 'Bolder' }),
+  run(value),
+  run('\n'),
+];
+
+const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+/** All assets up to the cap; past it, failed ones first (each group in Leadsie's order). */
+const listedAssets = (assets: EnvelopeAsset[], cap: number): EnvelopeAsset[] => {
+  if (assets.length <= cap) return assets;
+  const failed = assets.filter((a) => a.ok === false);
+  const others = assets.filter((a) => a.ok !== false);
+  return [...failed, ...others].slice(0, cap);
+};
+
+const encoder = new TextEncoder();
+/** Size of the body as sent: UTF-8 bytes of its JSON. */
+export const bodyBytes = (message: TeamsMessage): number => encoder.encode(JSON.stringify(message)).length;
+
+/**
+ * Builds the Teams message of one connection event, always under `TEAMS_LIMITS.bodyBytes`. Values from
+ * the payload are clipped (`VALUE_LIMITS`) and only ever in `TextRun`s; past `MAX_LISTED_ASSETS`
+ * assets, or when the card would be too large, failed assets are listed first and a last line counts
+ * what was left out. The button links only to Leadsie's hosts or `options.linkHosts`.
+ */
+export const buildTeamsMessage = (
+  event: ConnectionEvent,
+  options: TeamsMessageOptions = {},
+): TeamsMessage => {
+  const look = statusLook(event.status);
+  const who = whoOf(event);
+  const testPrefix = event.isTest ? '[TEST] ' : '';
+  const total = event.assets.length;
+  const connected = event.assets.filter((a) => a.ok === true).length;
+  const failed = event.assets.filter((a) => a.ok === false).length;
+  const rawStatus = event.status ? clip(event.status, VALUE_LIMITS.status) : '';
+  const requestName = oneLine(event.request.name) === '' ? '(unnamed request)' : event.request.name;
+
+  const head: RichTextBlock[] = [
+    paragraph([
+      run(`${testPrefix}${look.emoji} ${clip(who, VALUE_LIMITS.name)} — ${look.label}`, {
+        weight: 'Bolder',
+        size: 'Large',
+      }),
+    ]),
+    paragraph(
+      look.known
+        ? [run(look.label, { weight: 'Bolder', color: look.color }), run(` (${rawStatus})`)]
+        : [run(look.label, { weight: 'Bolder' })],
+    ),
+  ];
+  if (event.isTest) {
+    head.push(paragraph([run('🧪 Leadsie test payload — not a real client connection', { isSubtle: true })]));
+  }
+  const facts: TextRun[] = [];
+  if (event.client?.name && oneLine(event.client.name) !== '') {
+    facts.push(...fact('Client', clip(event.client.name, VALUE_LIMITS.name)));
+  }
+  facts.push(...fact('User', event.user ? clip(event.user, VALUE_LIMITS.user) : '(no user)'));
+  facts.push(...fact('Request', clip(requestName, VALUE_LIMITS.requestName)));
+  facts.push(
+    ...fact(
+      'Access level',
+      event.accessLevel ? clip(event.accessLevel, VALUE_LIMITS.accessLevel) : '(not sent)',
+    ),
+  );
+  facts.push(
+    ...fact('Assets', `${connected} of ${total} connected${failed > 0 ? `, ${failed} failed` : ''}`),
+  );
+  facts.pop(); // no line break after the last fact
+  head.push(paragraph(facts, { spacing: 'Medium' }));
+
+  const footer = paragraph(
+    [
+      run(
+        `Leadsie API v${event.apiVersion} · received ${event.receivedAt} · event ${clip(event.eventId, VALUE_LIMITS.eventId)}`,
+        { isSubtle: true },
+      ),
+    ],
+    { separator: true },
+  );
+
+  const url = allowedLink(event.client?.summaryUrl, [...LEADSIE_HOSTS, ...(options.linkHosts ?? [])]);
+  const statusWords = rawStatus === '' ? '(no status)' : rawStatus;
+  const fallbackText = clipGraphemes(
+    `${testPrefix}Leadsie connection ${statusWords}: ${clip(who, VALUE_LIMITS.name)}` +
+      ` — ${clip(requestName, VALUE_LIMITS.requestName)} (${connected} of ${plural(total, 'asset')} connected)`,
+    TEAMS_LIMITS.fallbackText,
+  );
+
+  const listed = listedAssets(event.assets, MAX_LISTED_ASSETS);
+  const lines = listed.map(assetLine);
+  const messageWith = (shown: number): TeamsMessage => {
+    const body = [...head];
+    if (total === 0) {
+      body.push(paragraph([run('No assets in this delivery.', { isSubtle: true })], { separator: true }));
+    } else {
+      body.push(...lines.slice(0, shown));
+      const first = body[head.length];
+      if (first) body[head.length] = { ...first, separator: true };
+      const more = total - shown;
+      if (more > 0) {
+        const shownFailed = listed.slice(0, shown).filter((a) => a.ok === false).length;
+        body.push(
+          paragraph([
+            run(`…and ${plural(more, 'more asset')} (${failed - shownFailed} failed)`, { isSubtle: true }),
+          ]),
+        );
+      }
+    }
+    body.push(footer);
+    const card: AdaptiveCard = {
+      $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+      type: 'AdaptiveCard',
+      version: ADAPTIVE_CARD_VERSION,
+      fallbackText,
+      body,
+      msteams: { width: 'Full' },
+    };
+    if (url) card.actions = [{ type: 'Action.OpenUrl', title: 'Open client summary', url }];
+    return {
+      type: 'message',
+      attachments: [
+        { contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content: card },
+      ],
+    };
+  };
+
+  // Fewer asset lines until the card fits; with the caps above the head and footer alone always fit.
+  let shown = lines.length;
+  let message = messageWith(shown);
+  while (shown > 0 && bodyBytes(message) > TEAMS_LIMITS.bodyBytes) {
+    shown -= 1;
+    message = messageWith(shown);
+  }
+  return message;
+};
