@@ -50,7 +50,7 @@ const secretParts = (url: string): string[] => {
     ...parsed.pathname.split('/').map(decodeURIComponentSafe),
     ...[...parsed.searchParams.values()],
   ];
-  return [url, ...parts.filter((part) => part.length >= 16)];
+  return [url, parsed.origin + parsed.pathname, ...parts.filter((part) => part.length >= 16)];
 };
 
 const decodeURIComponentSafe = (text: string): string => {
