@@ -214,11 +214,9 @@ const assetLine = (asset: EnvelopeAsset): RichTextBlock => {
   ]);
 };
 
-const fact = (label: string, value: string): TextRun[] => [
-  run(`${label}: `, { weight: 'Bolder' }),
-  run(value),
-  run('\n'),
-];
+/** `Client: Harbor Fitness LLC`, a paragraph of its own (a line break inside a run is not rendered alike everywhere). */
+const fact = (label: string, value: string): RichTextBlock =>
+  paragraph([run(`${label}: `, { weight: 'Bolder' }), run(value)]);
 
 const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
 
@@ -269,23 +267,22 @@ export const buildTeamsMessage = (
   if (event.isTest) {
     head.push(paragraph([run('🧪 Leadsie test payload — not a real client connection', { isSubtle: true })]));
   }
-  const facts: TextRun[] = [];
-  if (event.client?.name && oneLine(event.client.name) !== '') {
-    facts.push(...fact('Client', clip(event.client.name, VALUE_LIMITS.name)));
-  }
-  facts.push(...fact('User', event.user ? clip(event.user, VALUE_LIMITS.user) : '(no user)'));
-  facts.push(...fact('Request', clip(requestName, VALUE_LIMITS.requestName)));
+  const present = (value: string | null | undefined): value is string =>
+    typeof value === 'string' && oneLine(value) !== '';
+  const facts: RichTextBlock[] = [];
+  if (present(event.client?.name)) facts.push(fact('Client', clip(event.client.name, VALUE_LIMITS.name)));
+  facts.push(fact('User', present(event.user) ? clip(event.user, VALUE_LIMITS.user) : '(no user)'));
+  facts.push(fact('Request', clip(requestName, VALUE_LIMITS.requestName)));
   facts.push(
-    ...fact(
+    fact(
       'Access level',
-      event.accessLevel ? clip(event.accessLevel, VALUE_LIMITS.accessLevel) : '(not sent)',
+      present(event.accessLevel) ? clip(event.accessLevel, VALUE_LIMITS.accessLevel) : '(not sent)',
     ),
   );
-  facts.push(
-    ...fact('Assets', `${connected} of ${total} connected${failed > 0 ? `, ${failed} failed` : ''}`),
-  );
-  facts.pop(); // no line break after the last fact
-  head.push(paragraph(facts, { spacing: 'Medium' }));
+  facts.push(fact('Assets', `${connected} of ${total} connected${failed > 0 ? `, ${failed} failed` : ''}`));
+  const [firstFact] = facts;
+  if (firstFact) firstFact.spacing = 'Medium';
+  head.push(...facts);
 
   const footer = paragraph(
     [

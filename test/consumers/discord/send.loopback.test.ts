@@ -37,7 +37,10 @@ import {
 const WEBHOOK_ID = '1234567890123456789';
 const TOKEN = 'aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789-_aBcDeFgHiJkLmNoPqRsTuVwXyZ012345';
 const WEBHOOK_PATH = `/api/webhooks/${WEBHOOK_ID}/${TOKEN}`;
-const TIMEOUT_MS = 300;
+/** Generous: a loaded machine must not turn a slow loopback answer into a timeout. */
+const TIMEOUT_MS = 10_000;
+/** Short, for the hung-server test only. */
+const HANG_TIMEOUT_MS = 300;
 const NO_RETRY: BackoffOptions = { retries: 0, minDelayMs: 1, maxInlineWaitSeconds: 0 };
 
 const message = buildDiscordMessage(
@@ -273,10 +276,12 @@ describe('DiscordWebhook against a loopback Discord', () => {
   it('times out on a hung Discord with a TargetTimeoutError after exactly 1 request', async () => {
     server.answer({ hang: true });
 
-    const error = await rejection(new DiscordWebhook(staticSecret(webhookUrl), TIMEOUT_MS).send(message));
+    const error = await rejection(
+      new DiscordWebhook(staticSecret(webhookUrl), HANG_TIMEOUT_MS).send(message),
+    );
 
     expect(error).toBeInstanceOf(TargetTimeoutError);
-    expect(error.message).toBe(`Discord gave no answer within ${TIMEOUT_MS} ms`);
+    expect(error.message).toBe(`Discord gave no answer within ${HANG_TIMEOUT_MS} ms`);
     expect(server.requests).toHaveLength(1);
   });
 

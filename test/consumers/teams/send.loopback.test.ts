@@ -30,7 +30,10 @@ const SIG = 'Zx9sIgNaTuRe0123456789abcdefABCDEF';
 const WEBHOOK_PATH =
   '/workflows/0123456789abcdef0123456789abcdef/triggers/manual/paths/invoke' +
   `?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=${SIG}`;
-const TIMEOUT_MS = 300;
+/** Generous: a loaded machine must not turn a slow loopback answer into a timeout. */
+const TIMEOUT_MS = 10_000;
+/** Short, for the hung-server test only. */
+const HANG_TIMEOUT_MS = 300;
 const NO_RETRY: BackoffOptions = { retries: 0, minDelayMs: 1, maxInlineWaitSeconds: 0 };
 
 const message = buildTeamsMessage(
@@ -220,10 +223,10 @@ describe('TeamsWebhook against a loopback Teams Workflows webhook', () => {
   it('times out on a hung webhook with a TargetTimeoutError after exactly 1 request', async () => {
     server.answer({ hang: true });
 
-    const error = await rejection(new TeamsWebhook(staticSecret(webhookUrl), TIMEOUT_MS).send(message));
+    const error = await rejection(new TeamsWebhook(staticSecret(webhookUrl), HANG_TIMEOUT_MS).send(message));
 
     expect(error).toBeInstanceOf(TargetTimeoutError);
-    expect(error.message).toBe(`Teams gave no answer within ${TIMEOUT_MS} ms`);
+    expect(error.message).toBe(`Teams gave no answer within ${HANG_TIMEOUT_MS} ms`);
     expect(server.requests).toHaveLength(1);
   });
 
