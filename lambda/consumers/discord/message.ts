@@ -346,3 +346,7 @@ export const buildDiscordMessage = (
 
   return { embeds: [embed], allowed_mentions: { parse: [] } };
 };
+
+/** One line for a console or a log (local mode's dry run): the title as Discord shows it, escapes undone. */
+export const summaryOf = (message: DiscordMessage): string =>
+  (message.embeds[0]?.title ?? '').replace(/\\([^0-9A-Za-z\s])/g, '$1');

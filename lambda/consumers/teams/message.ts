@@ -349,3 +349,6 @@ export const buildTeamsMessage = (
   }
   return message;
 };
+
+/** One line for a console or a log (local mode's dry run): the card's fallback text. */
+export const summaryOf = (message: TeamsMessage): string => message.attachments[0].content.fallbackText;

@@ -14,6 +14,7 @@ import {
   escapeMarkdown,
   MAX_LISTED_ASSETS,
   md,
+  summaryOf,
 } from '../../../lambda/consumers/discord/message.ts';
 import { buildEnvelope, type ConnectionEvent } from '../../../lambda/domain/envelope.ts';
 import { type LeadsiePayload, parsePayload } from '../../../lambda/domain/payload.ts';
@@ -399,5 +400,13 @@ describe('clipping', () => {
     expect(lines.at(-1)).toBe(`*…and ${60 - shown.length} more assets (${30 - shown.length} failed)*`);
     // Filled close to the limit: one more line would not have fitted.
     expect(embedOf(message).description.length).toBeGreaterThan(DISCORD_LIMITS.description - 700);
+  });
+});
+
+describe('summaryOf', () => {
+  it('is the title as Discord shows it, without the escapes', () => {
+    const message = buildDiscordMessage(v2({ clientName: '**Acme** @here #1 \\o/' }));
+    expect(embedOf(message).title).toBe('✅ \\*\\*Acme\\*\\* \\@here \\#1 \\\\o/ — Connected');
+    expect(summaryOf(message)).toBe('✅ **Acme** @here #1 \\o/ — Connected');
   });
 });

@@ -11,6 +11,7 @@ import {
   buildTeamsMessage,
   MAX_LISTED_ASSETS,
   type RichTextBlock,
+  summaryOf,
   TEAMS_LIMITS,
   type TeamsMessage,
   VALUE_LIMITS,
@@ -486,5 +487,14 @@ describe('long values and long asset lists', () => {
     expect(all.at(-1)).toBe(`…and ${60 - shown.length} more assets (${30 - shown.length} failed)`);
     // One more line would not have fitted.
     expect(bodyBytes(message)).toBeGreaterThan(TEAMS_LIMITS.bodyBytes - 3000);
+  });
+});
+
+describe('summaryOf', () => {
+  it('is the fallback text: one line for a console', () => {
+    const message = buildTeamsMessage(v2({ user: 'test-user-1', clientName: 'A\nB' }));
+    expect(summaryOf(message)).toBe(
+      '[TEST] Leadsie connection SUCCESS: A B — Onboarding (0 of 0 assets connected)',
+    );
   });
 });
