@@ -86,10 +86,11 @@ const LEGACY_INNER_STATUS = /HTTP error (\d{3})/i;
 
 /** The receipt of a 2xx answer, or the typed error of any other (or of a legacy 200 that failed). */
 export const classifyTeamsResponse = (response: HttpResponse, url: string): TeamsReceipt => {
-  const said = excerpt(redact(detailOf(response.body), url));
   if (response.status === 202) return { status: 202, outcome: 'accepted' };
-  if (response.status >= 200 && response.status < 300) {
-    if (!LEGACY_FAILURE.test(response.body)) return { status: response.status, outcome: 'posted' };
+  const ok = response.status >= 200 && response.status < 300;
+  if (ok && !LEGACY_FAILURE.test(response.body)) return { status: response.status, outcome: 'posted' };
+  const said = excerpt(redact(detailOf(response.body), url));
+  if (ok) {
     const inner = Number(LEGACY_INNER_STATUS.exec(response.body)?.[1] ?? 0);
     const reason = `${TARGET} answered ${response.status} but did not deliver: ${said}`;
     if (inner === 429 || inner >= 500) throw new RetryableDeliveryError(reason);
