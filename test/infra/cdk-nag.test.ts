@@ -95,7 +95,7 @@ describe('cdk-nag AWS Solutions checks with everything on (every consumer, Googl
     expect(stack.consumers.email).toBeDefined();
     expect(stack.reconciler.fn).toBeDefined();
     expect(stack.monitoring.alarmSlack).toBeDefined();
-    expect(stack.monitoring.allAlarms).toHaveLength(8 + 2 * ALL_CONSUMER_NAMES.length + 1);
+    expect(stack.monitoring.allAlarms).toHaveLength(8 + 2 + 5 * ALL_CONSUMER_NAMES.length + 1);
     expect(stack.monitoring.alarmTopic.node.findAll().some((c) => c.node.id === 'ops@example.com')).toBe(
       true,
     );
