@@ -4,13 +4,16 @@
  * (metric, threshold, periods, comparison, missing data, ALARM and OK actions, a description that says
  * what to do), and the dashboard's widgets and their metrics.
  */
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, METRIC_NAMES, METRICS_NAMESPACE } from '../../lambda/contract.ts';
 import {
   ALARM_PERIOD,
+  Monitoring,
   QUEUE_AGE_ALARM_THRESHOLD,
   RECONCILER_BACKLOG_RUNS,
 } from '../../lib/constructs/monitoring.ts';
+import { Subscriber } from '../../lib/constructs/subscriber.ts';
 import { MONITORING_OUTPUTS } from '../../lib/leadsie-webhooks-stack.ts';
 import {
   ALL_CONSUMER_NAMES,
@@ -654,5 +657,21 @@ describe('the dashboard', () => {
     expect(seriesOf(title)).toEqual(
       names.flatMap(([name]) => ALL_CONSUMER_NAMES.map((c) => `${name} {consumer=${c},${service}}`)),
     );
+  });
+});
+
+describe('Monitoring of consumers on two topics', () => {
+  it('is refused: its topic alarms watch the one connection events topic', () => {
+    // Added after the template above was read, so they change nothing the other tests see.
+    const elsewhere = new Subscriber(stack, 'ElsewhereConsumer', {
+      topic: new Topic(stack, 'ElsewhereTopic'),
+      consumerName: 'elsewhere',
+      handler: 'slackNotifier',
+    });
+    const slack = stack.consumers.slack;
+    if (slack === undefined) throw new Error('no slack consumer');
+    expect(
+      () => new Monitoring(stack, 'TwoTopics', { api, reconciler, consumers: [slack, elsewhere] }),
+    ).toThrow(/Monitoring: the consumers subscribe to 2 topics/);
   });
 });
