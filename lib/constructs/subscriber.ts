@@ -258,7 +258,8 @@ export class Subscriber extends Construct {
   public readonly queue: Queue;
   /**
    * Where the function moves a message past the retry horizon or on a permanent failure, and SQS
-   * after `maxReceiveCount` receives. Kept 14 days from the message's first send.
+   * after `maxReceiveCount` receives. Kept 14 days: a message SQS moves keeps its first enqueue time,
+   * so it expires 14 days after it was first sent, not after the move.
    */
   public readonly deadLetterQueue: Queue;
   /**
