@@ -72,6 +72,11 @@ export const ENV = {
   consumerSecretId: 'CONSUMER_SECRET_ID',
   /** Timeout of one outgoing HTTP call, in milliseconds. */
   httpTimeoutMs: 'HTTP_TIMEOUT_MS',
+  /**
+   * Seconds after a message was first sent to the consumer's queue (its `SentTimestamp`) during which
+   * a failing delivery is retried with backoff; past it the message is dead-lettered.
+   */
+  retryHorizonSeconds: 'RETRY_HORIZON_SECONDS',
   /** Which CRM target the crm-updater function drives: one of `CRM_TARGETS`. */
   crmTarget: 'CRM_TARGET',
   /** HubSpot object type to upsert: `contacts` or `companies`. */
@@ -138,6 +143,12 @@ export const DEFAULTS = {
   secretMaxAgeSeconds: 300,
   tokenRotationGraceHours: 24,
   httpTimeoutMs: 8_000,
+  /** A consumer's retry horizon: long enough to outlast a target's outage of a working day and a night. */
+  retryHorizonSeconds: 24 * 60 * 60,
+  /** Records per consumer invocation (the SQS event source's batch size). */
+  consumerBatchSize: 10,
+  /** Seconds the SQS event source may wait to fill a batch before invoking a consumer. */
+  consumerMaxBatchingWindowSeconds: 2,
   hubspotBaseUrl: 'https://api.hubapi.com',
   hubspotIdProperty: 'leadsie_user_id',
   hubspotObjectType: 'contacts',
@@ -266,6 +277,7 @@ export const RECONCILER_RUN_LOG_MESSAGE = 'reconciler run';
  *               PublishFailures, WebhooksQuarantined
  *   reconciler  EventsPublished, PublishFailures, ReconcilerBacklog, QuarantinedRequests
  *   consumers   DeliveriesSucceeded, DeliveriesRetried, DeliveriesDeadLettered {consumer}
+ *   reconciler  DeadLettersUnresolved {consumer} (from the outcome records, 0 included)
  *   API log     ApiThrottledRequests {ApiId} (metric filter)
  *
  * Adding a metric is one line here; the use cases can count it at once (names are typed from this list).
@@ -295,6 +307,12 @@ export const METRIC_NAMES = {
   deliveriesRetried: 'DeliveriesRetried',
   /** Messages a consumer sent to its dead-letter queue itself (poison, permanent failure), by `consumer`. */
   deliveriesDeadLettered: 'DeliveriesDeadLettered',
+  /**
+   * Dead-lettered outcome records not yet resolved, by `consumer`, counted from the table by each
+   * reconciler run (0 included). Unlike a dead-letter queue's depth it does not drop when SQS expires
+   * a message, so its alarm stays on until someone resolves the dead letters.
+   */
+  deadLettersUnresolved: 'DeadLettersUnresolved',
   /** Requests the HTTP API answered with 429 (a metric filter on its access log, dimension `ApiId`). */
   apiThrottledRequests: 'ApiThrottledRequests',
 } as const;

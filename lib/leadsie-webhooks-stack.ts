@@ -10,7 +10,7 @@
  *                                                              ├──▶ forward-<name>: queue ─▶ crmUpdater ─┘ stale check
  *                                                              ├──▶ sheets:         queue ─▶ sheetsAppender ─▶ Google Sheets
  *                                                              └──▶ email:          queue ─▶ emailNotifier ──▶ SES (sender only)
- *                                                                   sheets: one at a time; both: once-only records in the table
+ *                                                                   both: once-only records in the table
  *   Reconciler (every N minutes): pending deliveries in the store ──publish──▶ ConnectionEvents
  *   Monitoring: alarms on all of the above ──▶ alarm topic (emails; Slack with alarmSlack); one dashboard
  */
@@ -79,15 +79,6 @@ export const deadLetterQueueOutputId = (consumerName: string): string =>
  * of a batch one after the other (a few Google calls each), where the others deliver them at once.
  */
 export const SHEETS_TIMEOUT = Duration.seconds(60);
-
-/**
- * Reserved concurrency of the Google Sheets function: one at a time, so two containers never race
- * to extend the sheet's header. Its event source still runs up to `maxConcurrency` (at least 2, SQS's
- * minimum): a second batch is throttled and returns to the queue after the visibility timeout,
- * counting one receive, hence the Sheets consumer's default `maxReceiveCount` of 10. A sheet takes
- * about one write a second anyway, so one function at a time costs no throughput worth having.
- */
-export const SHEETS_RESERVED_CONCURRENCY = 1;
 
 /** Properties of the {@link LeadsieWebhooksStack}. */
 export interface LeadsieWebhooksStackProps extends StackProps {
@@ -306,14 +297,14 @@ export class LeadsieWebhooksStack extends Stack {
 
   /**
    * The Google Sheets appender: one row per event, as the service account whose JSON key is its
-   * secret; one function at a time ({@link SHEETS_RESERVED_CONCURRENCY}).
+   * secret. No reserved concurrency: a new account's quota of 10 makes any reservation fail the first
+   * deploy (the header extension is to be serialised with a lease in the table instead).
    */
   private sheetsSubscriber(sheets: SheetsConfig): Subscriber {
     const subscriber = this.subscriber('sheets', 'sheetsAppender', sheets, sheets, {
       description: 'Appends connection events to a Google Sheet',
       secretName: sheets.secretName,
       timeout: SHEETS_TIMEOUT,
-      reservedConcurrency: SHEETS_RESERVED_CONCURRENCY,
     });
     subscriber.fn
       .addEnv(ENV.sheetsSpreadsheetId, sheets.spreadsheetId)

@@ -7,10 +7,19 @@
  *   API 5xx, API 429s (access log) ─┤
  *   publish failures (EMF) ─────────┤
  *   each consumer: dead letters,    ├──▶ alarms ──ALARM / OK──▶ alarm topic (KMS, TLS only) ──▶ emails
- *     age of the oldest message     │                              ├──▶ alarm notifier ──▶ Slack
- *   reconciler: backlog that stays, │                              │    (alarmSlack; its own DLQ alarm)
- *     Errors, failed schedule ──────┘                              └──▶ anything else the operator
- *                                                                       subscribes (pager)
+ *     age of the oldest message and │                              ├──▶ alarm notifier ──▶ Slack
+ *     of the oldest dead letter,    │                              │    (alarmSlack; its own DLQ alarm)
+ *     unresolved dead letters (EMF),│                              └──▶ anything else the operator
+ *     subscription dead letters     │                                   subscribes (pager)
+ *   events topic: notifications     │
+ *     failed, failed to redrive ────┤
+ *   reconciler: backlog that stays, │
+ *     Errors, failed schedule ──────┘
+ *
+ * Dead letters cannot expire unnoticed: a dead-letter queue's depth and age alarms return to OK when
+ * SQS expires a message after 14 days, which reads as a recovery. The unresolved dead-lettered
+ * outcome records (`DeadLettersUnresolved`, counted from the table by the reconciler) do not expire
+ * while unresolved, so their alarm stays in ALARM until someone resolves them.
  *
  * The dashboard adds the app's own counts (EMF, `custom-metrics.ts`): webhooks received, rejected by
  * reason, duplicates and quarantined; events published and publish failures; each consumer's
@@ -34,6 +43,7 @@ import {
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
@@ -60,7 +70,9 @@ export interface MonitoringProps {
   /** The reconciler: its backlog, errors and failed schedule invocations. */
   readonly reconciler: Reconciler;
   /**
-   * The consumers of the topic: one dead-letter alarm and one queue-age alarm each.
+   * The consumers of the topic: alarms on each one's dead letters (depth, age, unresolved outcome
+   * records), its queue's age and its subscription's dead letters; and, on their topic (one for all),
+   * alarms on failed notifications.
    * @default [] (no consumer alarms)
    */
   readonly consumers?: readonly Subscriber[];
@@ -94,6 +106,16 @@ export interface MonitoringAlarms {
   readonly reconcilerScheduleFailures: Alarm;
   readonly deadLetters: Readonly<Record<string, Alarm>>;
   readonly queueAge: Readonly<Record<string, Alarm>>;
+  /** The oldest dead letter nears its expiry (threshold from the consumer's retry horizon). */
+  readonly deadLetterAge: Readonly<Record<string, Alarm>>;
+  /** Unresolved dead-lettered outcome records, counted from the table: does not clear on expiry. */
+  readonly deadLettersUnresolved: Readonly<Record<string, Alarm>>;
+  /** Messages SNS could not deliver to the consumer's queue. */
+  readonly subscriptionDeadLetters: Readonly<Record<string, Alarm>>;
+  /** The topic's `NumberOfNotificationsFailed`; only with consumers. */
+  readonly notificationsFailed?: Alarm;
+  /** The topic's `NumberOfNotificationsFailedToRedriveToDlq`; only with consumers. */
+  readonly notificationsFailedToRedrive?: Alarm;
   /** Notifications the Slack notifier could not post; only with `alarmSlack`. */
   readonly alarmSlackDeadLetters?: Alarm;
 }
@@ -111,6 +133,17 @@ interface AlarmSpec {
   /** What it means and what to do: the body of the notification email. */
   readonly description: string;
 }
+
+/** The one topic the consumers subscribe to; undefined without consumers. */
+const topicOf = (consumers: readonly Subscriber[]): ITopic | undefined => {
+  const topics = [...new Set(consumers.map((consumer) => consumer.topic))];
+  if (topics.length > 1) {
+    throw new Error(
+      `Monitoring: the consumers subscribe to ${topics.length} topics; it watches one (the connection events topic)`,
+    );
+  }
+  return topics[0];
+};
 
 /** The alarm topic, its key and subscriptions, the alarms and the dashboard. */
 export class Monitoring extends Construct {
@@ -198,6 +231,10 @@ export class Monitoring extends Construct {
     const ingest = api.ingestFunction.function;
     const deadLetters: Record<string, Alarm> = {};
     const queueAge: Record<string, Alarm> = {};
+    const deadLetterAge: Record<string, Alarm> = {};
+    const deadLettersUnresolved: Record<string, Alarm> = {};
+    const subscriptionDeadLetters: Record<string, Alarm> = {};
+    const topic = topicOf(consumers);
 
     this.alarms = {
       ingestErrors: this.alarm(this, {
@@ -320,6 +357,10 @@ export class Monitoring extends Construct {
       }),
       deadLetters,
       queueAge,
+      deadLetterAge,
+      deadLettersUnresolved,
+      subscriptionDeadLetters,
+      ...(topic === undefined ? {} : this.topicAlarms(topic)),
       ...(this.alarmSlack === undefined
         ? {}
         : { alarmSlackDeadLetters: this.alarmSlackAlarm(this.alarmSlack) }),
@@ -328,6 +369,8 @@ export class Monitoring extends Construct {
     for (const consumer of consumers) {
       const name = consumer.consumerName;
       const scope = new Construct(this, consumer.node.id);
+      const horizon = consumer.retryHorizon.toHumanString();
+      const ageThresholdDays = consumer.deadLetterAgeAlarmThreshold.toDays({ integral: false });
       deadLetters[name] = this.alarm(scope, {
         id: 'DeadLettersAlarm',
         name: `${name}-dead-letters`,
@@ -337,12 +380,66 @@ export class Monitoring extends Construct {
         // SQS stops publishing metrics of a queue idle for hours: keep the state until it says otherwise.
         treatMissingData: TreatMissingData.IGNORE,
         description:
-          `The ${name} consumer gave up on at least one event: it is in its dead-letter queue (kept 14 days), ` +
-          `not delivered. Do: read the messages of queue ${consumer.deadLetterQueue.queueName} (its URL is ` +
-          'a stack output ending in DeadLetterQueueUrl; the "reason" message attribute says why a permanent ' +
-          'failure was sent there), fix the cause (secret, mapping, target URL or outage), ' +
-          'then redrive them to the source queue (SQS console: Start DLQ redrive). The alarm returns to OK ' +
-          'when the dead-letter queue is empty.',
+          `The ${name} consumer gave up on at least one event (a permanent failure, or still failing after its ` +
+          `retry horizon of ${horizon}): it is in dead-letter queue ${consumer.deadLetterQueue.queueName}, not ` +
+          'delivered. Do: list them with their reasons (`cli dead-letters list --consumer ' +
+          `${name}\`, or read the queue: its URL is a stack output ending in DeadLetterQueueUrl), fix the cause ` +
+          '(secret, mapping, target URL or outage), then redrive them (`cli dead-letters redrive`, or the SQS ' +
+          "console's DLQ redrive). SQS expires a dead letter 14 days after it was first sent.",
+      });
+      deadLetterAge[name] = this.alarm(scope, {
+        id: 'DeadLetterAgeAlarm',
+        name: `${name}-dead-letter-age`,
+        metric: consumer.metricDeadLetterAge({ period: ALARM_PERIOD }),
+        threshold: consumer.deadLetterAgeAlarmThreshold.toSeconds(),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        // A queue holding messages reports its metrics: no data means an empty, idle queue.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        description:
+          `A dead letter of the ${name} consumer has been in its dead-letter queue ` +
+          `${consumer.deadLetterQueue.queueName} for ${ageThresholdDays} days. SQS expires it 14 days after it ` +
+          `was first sent, which includes up to ${horizon} of retries before it was dead-lettered: it is about ` +
+          'to be deleted. Do: fix the cause and redrive it now (`cli dead-letters redrive --consumer ' +
+          `${name}\`). This alarm also returns to OK when SQS expires the message: only ${name}-dead-letters-unresolved ` +
+          'then still says it was never delivered.',
+      });
+      deadLettersUnresolved[name] = this.alarm(scope, {
+        id: 'DeadLettersUnresolvedAlarm',
+        name: `${name}-dead-letters-unresolved`,
+        // Counted from the outcome records by every reconciler run (0 included), one value per run.
+        metric: appMetric(this, METRIC_NAMES.deadLettersUnresolved, {
+          consumer: name,
+          statistic: 'Maximum',
+          period: Duration.minutes(reconciler.intervalMinutes),
+        }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        // A run that could not count (or a gap between runs) keeps the state it had: only a count of 0
+        // clears it, never an expired SQS message or a silent reconciler.
+        treatMissingData: TreatMissingData.IGNORE,
+        description:
+          `At least one event the ${name} consumer dead-lettered is not resolved (its outcome record says ` +
+          'dead-lettered). This alarm does not clear when SQS expires the message after 14 days: the record ' +
+          'stays until the event is delivered by a redrive or a replay, or discarded. Do: `cli dead-letters ' +
+          `list --consumer ${name}\` for the events and their reasons; fix the cause; \`cli dead-letters redrive ` +
+          `--consumer ${name}\` (or, once SQS has expired them, \`cli replay --consumer ${name}\` of those events). ` +
+          'It returns to OK after the next reconciler run that counts none.',
+      });
+      subscriptionDeadLetters[name] = this.alarm(scope, {
+        id: 'SubscriptionDeadLettersAlarm',
+        name: `${name}-subscription-dead-letters`,
+        metric: consumer.metricSubscriptionDeadLetters({ period: ALARM_PERIOD }),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        // SQS stops publishing metrics of a queue idle for hours: keep the state until it says otherwise.
+        treatMissingData: TreatMissingData.IGNORE,
+        description:
+          `SNS could not deliver at least one event to the ${name} consumer's queue and put it in the ` +
+          `subscription's dead-letter queue ${consumer.subscriptionDeadLetterQueue.queueName} (kept 14 days): ` +
+          'the consumer never saw it. Causes: the queue was deleted, or its queue policy no longer lets the ' +
+          'topic send. Do: redeploy the stack to restore the queue and its policy, then replay those events to ' +
+          `the consumer (\`cli replay --consumer ${name}\`; SQS's DLQ redrive does not apply to this queue) ` +
+          'and purge this queue. The alarm returns to OK when it is empty.',
       });
       queueAge[name] = this.alarm(scope, {
         id: 'QueueAgeAlarm',
@@ -353,10 +450,9 @@ export class Monitoring extends Construct {
         treatMissingData: TreatMissingData.NOT_BREACHING,
         description:
           `The ${name} consumer is behind: an event has waited ${QUEUE_AGE_ALARM_THRESHOLD.toMinutes()} minutes ` +
-          'or more in its queue. Its target is failing or slow and messages are being retried (or held for a ' +
-          "Retry-After); after maxReceiveCount receives they go to the dead-letter queue. Do: read the consumer's " +
-          "log group for the target's answers (5xx, 429, timeouts) and check the target's status; nothing is " +
-          'lost yet.',
+          'or more in its queue. Its target is failing or slow and messages are retried with backoff (or held ' +
+          `for a Retry-After) for up to ${horizon}, then dead-lettered. Do: read the consumer's log group for ` +
+          "the target's answers (5xx, 429, timeouts) and check the target's status; nothing is lost yet.",
       });
     }
     this.allAlarms = [...this.made];
@@ -391,6 +487,52 @@ export class Monitoring extends Construct {
         'empty secret. A bare alarm message means SNS could not invoke the function: redeploy. Then check ' +
         'the alarm states in CloudWatch and purge the queue; this alarm returns to OK when it is empty.',
     });
+  }
+
+  /**
+   * The alarms on the topic's failed notifications. With a subscription dead-letter queue on every
+   * consumer, a failed delivery to a queue lands there (its own alarm); failed notifications also count
+   * deliveries to subscribers the operator added, and a failure to redrive is a loss.
+   */
+  private topicAlarms(
+    topic: ITopic,
+  ): Pick<MonitoringAlarms, 'notificationsFailed' | 'notificationsFailedToRedrive'> {
+    const scope = new Construct(this, 'ConnectionEvents');
+    return {
+      notificationsFailed: this.alarm(scope, {
+        id: 'NotificationsFailedAlarm',
+        name: 'events-notifications-failed',
+        metric: topic.metricNumberOfNotificationsFailed({ statistic: 'Sum', period: ALARM_PERIOD }),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        // SNS publishes the metric only when something failed.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        description:
+          'SNS could not deliver at least one connection event to a subscriber of the topic in 5 minutes. ' +
+          "A consumer's queue it could not reach gets the message in that subscription's dead-letter queue " +
+          '(see the <consumer>-subscription-dead-letters alarms); a subscriber without one (one you added: ' +
+          'email, HTTP, Lambda) lost it. Do: find the subscription in the SNS console (delivery status ' +
+          'logging, if on, names it), fix the endpoint or its policy, then replay the events to it.',
+      }),
+      notificationsFailedToRedrive: this.alarm(scope, {
+        id: 'NotificationsFailedToRedriveAlarm',
+        name: 'events-notifications-failed-to-redrive',
+        metric: topic.metric('NumberOfNotificationsFailedToRedriveToDlq', {
+          statistic: 'Sum',
+          period: ALARM_PERIOD,
+        }),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        // SNS publishes the metric only when something failed.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        description:
+          'SNS could neither deliver at least one connection event to a consumer queue nor put it in that ' +
+          "subscription's dead-letter queue, in 5 minutes: the event is lost for that consumer. Causes: the " +
+          'subscription dead-letter queue was deleted, or its policy no longer lets the topic send. Do: redeploy ' +
+          'the stack to restore the queues and their policies, then replay the events of the period to the ' +
+          'consumers concerned (`cli replay --consumer <name> --since <time>`).',
+      }),
+    };
   }
 
   /** One alarm, named after the stack, notifying the alarm topic on ALARM and on OK. */
@@ -468,6 +610,42 @@ export class Monitoring extends Construct {
         graph(
           'Consumers: messages in the dead-letter queue',
           consumers.map((c) => c.metricDeadLetters({ label: c.consumerName })),
+        ),
+      ]);
+      rows.push([
+        graph(
+          'Consumers: unresolved dead letters (outcome records, after each reconciler run)',
+          consumers.map((c) =>
+            appMetric(this, METRIC_NAMES.deadLettersUnresolved, {
+              consumer: c.consumerName,
+              statistic: 'Maximum',
+              period: Duration.minutes(reconciler.intervalMinutes),
+              label: c.consumerName,
+            }),
+          ),
+        ),
+        graph(
+          'Consumers: age of the oldest dead letter (s)',
+          consumers.map((c) => c.metricDeadLetterAge({ label: c.consumerName })),
+        ),
+      ]);
+      const topic = topicOf(consumers);
+      rows.push([
+        graph(
+          'Consumers: messages SNS could not deliver (subscription dead-letter queues)',
+          consumers.map((c) => c.metricSubscriptionDeadLetters({ label: c.consumerName })),
+        ),
+        graph(
+          'Connection events topic: notifications failed, and failed to redrive to a dead-letter queue',
+          topic === undefined
+            ? []
+            : [
+                topic.metricNumberOfNotificationsFailed({ statistic: 'Sum', label: 'Failed' }),
+                topic.metric('NumberOfNotificationsFailedToRedriveToDlq', {
+                  statistic: 'Sum',
+                  label: 'Failed to redrive to a dead-letter queue',
+                }),
+              ],
         ),
       ]);
       const perConsumer = (name: MetricName, what: string) =>

@@ -2,25 +2,34 @@
  * The reusable consumer shape: every consumer of the "connection events" topic is one of these.
  *
  *   topic ──subscription (raw message delivery, optional filter policy)──▶ queue ──▶ function
- *                                                                            │   (SQS event source:
- *                                                                            │    batches, partial batch
- *                                                                            │    failures, bounded
- *                                                                            │    concurrency)
- *                           after maxReceiveCount receives, SQS moves it ──▶ dead-letter queue
- *                           a permanent failure, the function sends it ────▶ (14 days, for replay)
+ *     │      SNS could not deliver to the queue ──▶ subscription         │   (SQS event source:
+ *     │                                             dead-letter queue    │    short batching window,
+ *     │                                                                  │    partial batch failures,
+ *     │                                                                  │    bounded concurrency)
+ *     │               past the retry horizon, the function moves it ───▶ dead-letter queue
+ *     │               a permanent failure, the function sends it ──────▶ (14 days, for redrive)
+ *     │               after maxReceiveCount receives (a backstop), SQS ▶
  *
- * Both queues use SQS-managed server-side encryption (SSE-SQS) and deny every request without TLS.
- * SSE-SQS, not the topic's KMS key: SNS delivers to an SSE-SQS queue with no key policy, and the
+ * Retries: the function (the consumer runtime) hides a failed message with `ChangeMessageVisibility`,
+ * with backoff, until the message is older than the retry horizon (`ENV.retryHorizonSeconds`, by its
+ * `SentTimestamp`), then dead-letters it with its reason. `maxReceiveCount` is only a backstop: Lambda's
+ * poller also counts receives that were throttled before reaching the function. Synth refuses a source
+ * queue that would expire a message before the horizon, and a horizon that leaves the dead-letter age
+ * alarm no room (see {@link deadLetterAgeAlarmThreshold}).
+ *
+ * All three queues use SQS-managed server-side encryption (SSE-SQS) and deny every request without
+ * TLS. SSE-SQS, not the topic's KMS key: SNS delivers to an SSE-SQS queue with no key policy, and the
  * function's own calls on its queues (receive, delete, change visibility, send to the dead-letter
  * queue) need no `kms:*` grant, so a consumer's permissions stay its two queues and its secret.
  *
  * The function gets the names it needs from `ENV` in `lambda/contract.ts`, each with its grant:
- * its queue URL (change visibility, for a target's Retry-After), its dead-letter queue URL (send, for
- * permanent failures), its secret's name (read the value; a consumer without a secret, such as the
- * email notifier, gets neither the name nor any secret permission), and the HTTP timeout. Anything
- * specific to one consumer (a CRM target, the table) is added by the caller with `fn.addEnv`.
+ * its queue URL (change visibility, for backoff and a target's Retry-After), its dead-letter queue URL
+ * (send, for permanent failures and expired retries), the retry horizon, its secret's name (read the
+ * value, and decrypt it with its customer-managed key when one is given; a consumer without a secret,
+ * such as the email notifier, gets neither the name nor any secret permission), and the HTTP timeout.
+ * Anything specific to one consumer (a CRM target, the table) is added by the caller with `fn.addEnv`.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
@@ -36,6 +45,69 @@ import { type HandlerName, HouseFunction } from './house-function.ts';
 
 /** How long a dead letter is kept: SQS's maximum, so there is time to look at it and replay it. */
 export const DEAD_LETTER_RETENTION = Duration.days(14);
+
+/** The longest a source queue keeps a message: SQS's maximum, the default. */
+export const MAX_QUEUE_RETENTION = Duration.days(14);
+
+/** The longest one `ChangeMessageVisibility` can hide a message, counted from its receive (SQS's cap). */
+export const MAX_VISIBILITY_DELAY = Duration.hours(12);
+
+/**
+ * How late after the horizon a message may still be received: the last delay before the horizon may
+ * have been set just before it, for as long as SQS allows. The source queue must keep a message at
+ * least this long past the horizon, and a dead letter may arrive this late.
+ */
+export const HORIZON_LATENESS = MAX_VISIBILITY_DELAY;
+
+/**
+ * Time the dead-letter age alarm leaves to act (list, fix, redrive) before SQS expires the oldest
+ * dead letter.
+ */
+export const DEAD_LETTER_EXPIRY_WARNING = Duration.days(2);
+
+/** The retry horizon unless a consumer sets its own: `DEFAULTS.retryHorizonSeconds` of the contract. */
+export const DEFAULT_RETRY_HORIZON = Duration.seconds(DEFAULTS.retryHorizonSeconds);
+
+/**
+ * Receives of a message before SQS itself moves it to the dead-letter queue, unless a consumer sets
+ * its own: generous, a backstop behind the runtime's dead-lettering by age, since throttled receives
+ * count too.
+ */
+export const DEFAULT_MAX_RECEIVE_COUNT = 100;
+
+/**
+ * Threshold of the alarm on a dead-letter queue's `ApproximateAgeOfOldestMessage`. A message keeps
+ * its original enqueue time when SQS or the runtime moves it there, and SQS expires it by that time,
+ * yet the metric counts from the move: what is left of the 14 days is the retention minus the time
+ * spent in the source queue (the horizon, and up to {@link HORIZON_LATENESS} more), minus
+ * {@link DEAD_LETTER_EXPIRY_WARNING} to act. Throws, naming the consumer, when nothing positive is left.
+ */
+export const deadLetterAgeAlarmThreshold = (consumerName: string, retryHorizon: Duration): Duration => {
+  const seconds =
+    DEAD_LETTER_RETENTION.toSeconds() -
+    retryHorizon.toSeconds() -
+    HORIZON_LATENESS.toSeconds() -
+    DEAD_LETTER_EXPIRY_WARNING.toSeconds();
+  if (seconds <= 0) {
+    throw new Error(
+      `Subscriber ${consumerName}: a retry horizon of ${retryHorizon.toHumanString()} leaves no room for the dead-letter age alarm: ` +
+        `dead letters expire ${DEAD_LETTER_RETENTION.toDays()} days after they were first sent, and the alarm needs ` +
+        `${HORIZON_LATENESS.toHours()} h of lateness and ${DEAD_LETTER_EXPIRY_WARNING.toDays()} days of warning on top of the horizon: ` +
+        `set a horizon shorter than ${Duration.seconds(DEAD_LETTER_RETENTION.toSeconds() - HORIZON_LATENESS.toSeconds() - DEAD_LETTER_EXPIRY_WARNING.toSeconds()).toHumanString()}`,
+    );
+  }
+  return Duration.seconds(seconds);
+};
+
+/**
+ * The fewest receives that can reach the horizon: one per longest delay SQS allows, plus the receive
+ * that dead-letters. A `maxReceiveCount` below it dead-letters every outage before the horizon.
+ */
+export const minReceivesForHorizon = (retryHorizon: Duration): number =>
+  Math.ceil(retryHorizon.toSeconds() / MAX_VISIBILITY_DELAY.toSeconds()) + 1;
+
+/** A KMS key ARN (not an alias: IAM matches `kms:Decrypt` on the key's ARN). */
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 
 /** A queue's visibility timeout is this many times its function's timeout (AWS's advice for Lambda). */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
@@ -59,6 +131,14 @@ export interface SubscriberProps {
    */
   readonly secretName?: string;
   /**
+   * ARN of the customer-managed KMS key the secret is encrypted with: the function may `kms:Decrypt`
+   * with it, through Secrets Manager only (`kms:ViaService`). Ignored without `secretName`.
+   * @default - the secret uses the AWS-managed key `aws/secretsmanager`, whose key policy already lets
+   *   any principal of the account that may read the secret decrypt it through Secrets Manager: no
+   *   `kms:*` grant. A secret under any other key then fails to decrypt (AccessDenied) at run time.
+   */
+  readonly secretKmsKeyArn?: string;
+  /**
    * Filter policy on the message attributes of the topic (see {@link subscriptionFilterPolicy}).
    * @default - no filter policy: every event reaches the queue
    */
@@ -71,31 +151,51 @@ export interface SubscriberProps {
   /**
    * Timeout of one invocation. It bounds a whole batch, whose records are delivered concurrently,
    * each in up to three HTTP attempts of `httpTimeoutMs` with backoff between them. The queue's
-   * visibility timeout is six times this.
+   * visibility timeout is six times this plus the batching window (AWS's advice for Lambda).
    * @default Duration.seconds(30)
    */
   readonly timeout?: Duration;
   /**
-   * Receives of a message before SQS moves it to the dead-letter queue.
-   * @default 5
+   * How long after a message was first sent the function keeps retrying it (`ENV.retryHorizonSeconds`),
+   * with backoff; past it the message is dead-lettered. Whole seconds. The source queue's retention
+   * must exceed it by {@link HORIZON_LATENESS}, and the dead-letter age alarm needs room after it
+   * (see {@link deadLetterAgeAlarmThreshold}): synth fails otherwise.
+   * @default DEFAULT_RETRY_HORIZON (24 hours)
+   */
+  readonly retryHorizon?: Duration;
+  /**
+   * Retention of the source queue: a message older than this is deleted by SQS, retried or not.
+   * @default MAX_QUEUE_RETENTION (14 days, SQS's maximum)
+   */
+  readonly retentionPeriod?: Duration;
+  /**
+   * Receives of a message before SQS itself moves it to the dead-letter queue (1 to 1000): a backstop
+   * behind the function's dead-lettering by age, since receives throttled before reaching the
+   * function count too. At least {@link minReceivesForHorizon} of the horizon.
+   * @default DEFAULT_MAX_RECEIVE_COUNT (100)
    */
   readonly maxReceiveCount?: number;
   /**
    * Records per invocation (1 to 10).
-   * @default 10
+   * @default DEFAULTS.consumerBatchSize (10)
    */
   readonly batchSize?: number;
+  /**
+   * How long the event source may wait to fill a batch before it invokes the function (0 to 300 s):
+   * fewer, fuller invocations for a short delay.
+   * @default Duration.seconds(DEFAULTS.consumerMaxBatchingWindowSeconds) (2 s)
+   */
+  readonly maxBatchingWindow?: Duration;
   /**
    * Most concurrent invocations the SQS event source makes (2 to 1000): bounds the load on the target.
    * @default 2
    */
   readonly maxConcurrency?: number;
   /**
-   * Reserved concurrency of the function: at most this many run at once, whatever invokes them. For
-   * a consumer that must run one at a time (1), since the event source's `maxConcurrency` cannot go
-   * below 2. Below `maxConcurrency` the event source is throttled at times: the throttled batch returns
-   * to the queue after the visibility timeout, and that receive counts toward `maxReceiveCount`, so
-   * give such a consumer a higher `maxReceiveCount`.
+   * Reserved concurrency of the function: at most this many run at once, whatever invokes them.
+   * Avoid it: a new account's concurrency quota is often 10, and Lambda keeps 10 unreserved, so any
+   * reservation fails the first deploy there. Below `maxConcurrency` the event source is throttled at
+   * times, and each throttled receive counts toward `maxReceiveCount`.
    * @default - none: the function draws on the account's unreserved concurrency
    */
   readonly reservedConcurrency?: number;
@@ -148,10 +248,25 @@ export const subscriptionFilterPolicy = (
 export class Subscriber extends Construct {
   /** The consumer's name (`ENV.consumerName`). */
   public readonly consumerName: string;
+  /** The topic the consumer subscribes to. */
+  public readonly topic: ITopic;
+  /** How long after a message was first sent it is retried (`ENV.retryHorizonSeconds`). */
+  public readonly retryHorizon: Duration;
+  /** Threshold of the alarm on the age of the oldest dead letter (see {@link deadLetterAgeAlarmThreshold}). */
+  public readonly deadLetterAgeAlarmThreshold: Duration;
   /** The queue the topic delivers to and the function reads from. */
   public readonly queue: Queue;
-  /** Where messages go after `maxReceiveCount` receives, or at once on a permanent failure. */
+  /**
+   * Where the function moves a message past the retry horizon or on a permanent failure, and SQS
+   * after `maxReceiveCount` receives. Kept 14 days: a message SQS moves keeps its first enqueue time,
+   * so it expires 14 days after it was first sent, not after the move.
+   */
   public readonly deadLetterQueue: Queue;
+  /**
+   * The subscription's own dead-letter queue: messages SNS could not deliver to {@link queue} (a
+   * deleted queue, a policy that refuses SNS). Kept 14 days.
+   */
+  public readonly subscriptionDeadLetterQueue: Queue;
   /** The consumer function. Add consumer-specific settings with `fn.addEnv`. */
   public readonly fn: HouseFunction;
   /** The subscription of {@link queue} to the topic (raw message delivery). */
@@ -180,6 +295,51 @@ export class Subscriber extends Construct {
         `Subscriber ${props.consumerName}: reservedConcurrency must be a whole number of at least 1, got ${reservedConcurrency}`,
       );
     }
+    this.topic = props.topic;
+    this.retryHorizon = props.retryHorizon ?? DEFAULT_RETRY_HORIZON;
+    const horizonSeconds = this.retryHorizon.toSeconds({ integral: false });
+    if (!Number.isInteger(horizonSeconds) || horizonSeconds < 1) {
+      throw new Error(
+        `Subscriber ${props.consumerName}: retryHorizon must be a whole number of seconds, at least 1, got ${horizonSeconds} s`,
+      );
+    }
+    const retention = props.retentionPeriod ?? MAX_QUEUE_RETENTION;
+    if (retention.toSeconds() > MAX_QUEUE_RETENTION.toSeconds()) {
+      throw new Error(
+        `Subscriber ${props.consumerName}: retentionPeriod can be at most ${MAX_QUEUE_RETENTION.toDays()} days (SQS's maximum), got ${retention.toHumanString()}`,
+      );
+    }
+    if (retention.toSeconds() <= horizonSeconds + HORIZON_LATENESS.toSeconds()) {
+      throw new Error(
+        `Subscriber ${props.consumerName}: the queue's retentionPeriod (${retention.toHumanString()}) must exceed the retry horizon ` +
+          `(${this.retryHorizon.toHumanString()}) by more than ${HORIZON_LATENESS.toHours()} h (one longest SQS delay), or SQS ` +
+          'deletes messages that are still being retried: raise retentionPeriod (up to 14 days) or shorten retryHorizon',
+      );
+    }
+    this.deadLetterAgeAlarmThreshold = deadLetterAgeAlarmThreshold(props.consumerName, this.retryHorizon);
+    const maxReceiveCount = props.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT;
+    const minReceives = minReceivesForHorizon(this.retryHorizon);
+    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < minReceives || maxReceiveCount > 1000) {
+      throw new Error(
+        `Subscriber ${props.consumerName}: maxReceiveCount must be a whole number from ${minReceives} to 1000, got ` +
+          `${maxReceiveCount}: below ${minReceives}, SQS dead-letters a message before the retry horizon ` +
+          `(${this.retryHorizon.toHumanString()}) even at its longest delay of ${MAX_VISIBILITY_DELAY.toHours()} h per receive`,
+      );
+    }
+    const maxBatchingWindow =
+      props.maxBatchingWindow ?? Duration.seconds(DEFAULTS.consumerMaxBatchingWindowSeconds);
+    if (props.secretKmsKeyArn !== undefined) {
+      if (props.secretName === undefined) {
+        throw new Error(
+          `Subscriber ${props.consumerName}: secretKmsKeyArn is set but there is no secretName to decrypt`,
+        );
+      }
+      if (!Token.isUnresolved(props.secretKmsKeyArn) && !KMS_KEY_ARN.test(props.secretKmsKeyArn)) {
+        throw new Error(
+          `Subscriber ${props.consumerName}: secretKmsKeyArn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias or key id, got "${props.secretKmsKeyArn}"`,
+        );
+      }
+    }
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -189,10 +349,26 @@ export class Subscriber extends Construct {
     this.queue = new Queue(this, 'Queue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
+      retentionPeriod: retention,
       // A message stays hidden while a batch holding it runs, with room for the retries Lambda's
-      // poller makes when an invocation is throttled.
-      visibilityTimeout: Duration.seconds(timeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+      // poller makes when an invocation is throttled and for the time it waits to fill a batch.
+      visibilityTimeout: Duration.seconds(
+        timeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR + maxBatchingWindow.toSeconds(),
+      ),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
+    });
+    this.subscriptionDeadLetterQueue = new Queue(this, 'SubscriptionDeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DEAD_LETTER_RETENTION,
+    });
+    Validations.of(this.subscriptionDeadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is a dead-letter queue: the redrive target of the consumer's SNS subscription, for messages SNS " +
+        "could not deliver to the consumer's queue. cdk-nag's SQS3 only recognises a dead-letter queue named in " +
+        "another queue's RedrivePolicy, and a dead-letter queue of a dead-letter queue would hold nothing: its " +
+        'own alarm (<consumer>-subscription-dead-letters) watches it instead.',
     });
 
     this.subscription = props.topic.addSubscription(
@@ -200,6 +376,8 @@ export class Subscriber extends Construct {
         // The queue receives the envelope itself, not SNS's JSON wrapper around it.
         rawMessageDelivery: true,
         filterPolicy: props.filterPolicy,
+        // CDK adds the queue policy that lets the topic (and only it) send there.
+        deadLetterQueue: this.subscriptionDeadLetterQueue,
       }),
     );
 
@@ -215,7 +393,7 @@ export class Subscriber extends Construct {
     })
       .addEnv(ENV.consumerName, props.consumerName)
       .addEnv(ENV.queueUrl, this.queue.queueUrl, (fn) =>
-        // To keep a message hidden for as long as a target's Retry-After asks.
+        // To hide a failed message for its backoff delay, or for as long as a target's Retry-After asks.
         Grant.addToPrincipal({
           grantee: fn,
           actions: ['sqs:ChangeMessageVisibility'],
@@ -223,20 +401,23 @@ export class Subscriber extends Construct {
         }),
       )
       .addEnv(ENV.deadLetterQueueUrl, this.deadLetterQueue.queueUrl, (fn) =>
-        // A permanent failure goes to the dead-letter queue at once, with its reason.
+        // A permanent failure goes to the dead-letter queue at once, and a message past the retry
+        // horizon when it is received next, each with its reason.
         Grant.addToPrincipal({
           grantee: fn,
           actions: ['sqs:SendMessage'],
           resourceArns: [this.deadLetterQueue.queueArn],
         }),
       )
+      .addEnv(ENV.retryHorizonSeconds, String(horizonSeconds))
       .addEnv(ENV.httpTimeoutMs, String(httpTimeoutMs));
 
     if (props.secretName !== undefined) {
       const secret = Secret.fromSecretNameV2(this, 'Secret', props.secretName);
       this.secret = secret;
+      const { secretKmsKeyArn } = props;
       this.fn
-        .addEnv(ENV.consumerSecretId, props.secretName, (fn) =>
+        .addEnv(ENV.consumerSecretId, props.secretName, (fn) => [
           // The secret's name with the six characters Secrets Manager appends to every ARN: this one
           // secret, not others whose names start the same way (`fromSecretName`'s `NAME*` would).
           Grant.addToPrincipal({
@@ -244,7 +425,23 @@ export class Subscriber extends Construct {
             actions: ['secretsmanager:GetSecretValue'],
             resourceArns: [`${secret.secretArn}-??????`],
           }),
-        )
+          ...(secretKmsKeyArn === undefined
+            ? []
+            : [
+                // Secrets Manager decrypts the value with the secret's own key on the caller's behalf;
+                // the condition keeps the grant from decrypting anything outside Secrets Manager.
+                Grant.addToPrincipal({
+                  grantee: fn,
+                  actions: ['kms:Decrypt'],
+                  resourceArns: [secretKmsKeyArn],
+                  conditions: {
+                    StringEquals: {
+                      'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com`,
+                    },
+                  },
+                }),
+              ]),
+        ])
         .addEnv(ENV.secretMaxAgeSeconds, String(props.secretMaxAgeSeconds ?? DEFAULTS.secretMaxAgeSeconds));
     }
 
@@ -255,7 +452,8 @@ export class Subscriber extends Construct {
 
     // Receive, delete and change visibility on the queue: granted by the event source, on the queue only.
     this.eventSource = new SqsEventSource(this.queue, {
-      batchSize: props.batchSize ?? 10,
+      batchSize: props.batchSize ?? DEFAULTS.consumerBatchSize,
+      maxBatchingWindow,
       maxConcurrency: props.maxConcurrency ?? 2,
       // One failing record is retried alone; the rest of its batch is deleted.
       reportBatchItemFailures: true,
@@ -266,6 +464,22 @@ export class Subscriber extends Construct {
   /** Messages waiting in the dead-letter queue (`ApproximateNumberOfMessagesVisible`, maximum): alarm on > 0. */
   public metricDeadLetters(props?: MetricOptions): Metric {
     return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', ...props });
+  }
+
+  /**
+   * Time since the oldest dead letter was moved to the dead-letter queue (`ApproximateAgeOfOldestMessage`
+   * of it, maximum): alarm at {@link deadLetterAgeAlarmThreshold}, before SQS expires it.
+   */
+  public metricDeadLetterAge(props?: MetricOptions): Metric {
+    return this.deadLetterQueue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', ...props });
+  }
+
+  /** Messages SNS could not deliver to the queue, in the subscription's dead-letter queue (maximum): alarm on > 0. */
+  public metricSubscriptionDeadLetters(props?: MetricOptions): Metric {
+    return this.subscriptionDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      statistic: 'Maximum',
+      ...props,
+    });
   }
 
   /** Age of the oldest message in the queue (`ApproximateAgeOfOldestMessage`, maximum): the consumer is behind. */

@@ -95,7 +95,7 @@ describe('cdk-nag AWS Solutions checks with everything on (every consumer, Googl
     expect(stack.consumers.email).toBeDefined();
     expect(stack.reconciler.fn).toBeDefined();
     expect(stack.monitoring.alarmSlack).toBeDefined();
-    expect(stack.monitoring.allAlarms).toHaveLength(8 + 2 * ALL_CONSUMER_NAMES.length + 1);
+    expect(stack.monitoring.allAlarms).toHaveLength(8 + 2 + 5 * ALL_CONSUMER_NAMES.length + 1);
     expect(stack.monitoring.alarmTopic.node.findAll().some((c) => c.node.id === 'ops@example.com')).toBe(
       true,
     );
@@ -105,7 +105,11 @@ describe('cdk-nag AWS Solutions checks with everything on (every consumer, Googl
     expect(findings(checks, app)).toEqual([]);
   });
 
-  it("need no acknowledgement beyond those of the default stack but SQS3 on the alarm notifier's dead-letter queue (cdk-nag sees only queue redrive policies)", () => {
+  it("need no acknowledgement beyond those of the default stack but SQS3 on the alarm notifier's and the subscriptions' dead-letter queues (cdk-nag sees only queue redrive policies)", () => {
+    const subscriptionDeadLetterQueues = Object.values(stack.consumers).map(
+      (consumer) => `AwsSolutions-SQS3 at ${consumer.subscriptionDeadLetterQueue.node.path}`,
+    );
+    expect(subscriptionDeadLetterQueues).toHaveLength(ALL_CONSUMER_NAMES.length);
     expect(
       acknowledgements(app)
         .map(({ path, id }) => `${id} at ${path}`)
@@ -114,6 +118,7 @@ describe('cdk-nag AWS Solutions checks with everything on (every consumer, Googl
       [
         ...EXPECTED_ACKNOWLEDGEMENTS,
         'AwsSolutions-SQS3 at LeadsieWebhooks/Monitoring/AlarmSlack/DeadLetterQueue',
+        ...subscriptionDeadLetterQueues,
       ].sort(),
     );
   });

@@ -196,8 +196,8 @@ describe('the consumers, all on', () => {
     expect(Object.keys(stack.consumers).sort()).toEqual([...ALL_CONSUMER_NAMES].sort());
   });
 
-  it('each have one queue and one dead-letter queue, one subscription and one event source', () => {
-    template.resourceCountIs('AWS::SQS::Queue', 2 * ALL_CONSUMER_NAMES.length);
+  it('each have a queue, a dead-letter queue and a subscription dead-letter queue, one subscription and one event source', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 3 * ALL_CONSUMER_NAMES.length);
     template.resourceCountIs('AWS::SNS::Subscription', ALL_CONSUMER_NAMES.length);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', ALL_CONSUMER_NAMES.length);
     // The two API functions, the reconciler and one function per consumer.
@@ -277,8 +277,43 @@ describe.each(EXPECTED)('the $name consumer', (expected) => {
     expect(fn.Timeout).toBe(expected.timeout);
   });
 
-  it('hides a received message for six times the function timeout', () => {
-    expect(queue.VisibilityTimeout).toBe(6 * (fn.Timeout as number));
+  it('hides a received message for six times the function timeout plus the batching window', () => {
+    expect(queue.VisibilityTimeout).toBe(
+      6 * (fn.Timeout as number) + DEFAULTS.consumerMaxBatchingWindowSeconds,
+    );
+  });
+
+  it(`retries for the default horizon of ${DEFAULTS.retryHorizonSeconds} s, and keeps messages 14 days, longer`, () => {
+    expect(envOf(expected.name)[ENV.retryHorizonSeconds]).toBe(String(DEFAULTS.retryHorizonSeconds));
+    expect(queue.MessageRetentionPeriod).toBe(14 * 24 * 60 * 60);
+    expect(queue.MessageRetentionPeriod as number).toBeGreaterThan(DEFAULTS.retryHorizonSeconds);
+  });
+
+  it('reserves no concurrency', () => {
+    expect(fn).not.toHaveProperty('ReservedConcurrentExecutions');
+  });
+
+  it('gives its subscription its own dead-letter queue: encrypted, TLS only, 14 days, only the topic may send', () => {
+    const subscriptionDlq = logicalId(stack, consumer(expected.name).subscriptionDeadLetterQueue);
+    expect(props(ids.subscription).RedrivePolicy).toEqual({ deadLetterTargetArn: arnOf(subscriptionDlq) });
+    expect(props(subscriptionDlq)).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+    const statements = queuePolicyOf(subscriptionDlq);
+    expect(statements.filter((s) => s.Effect === 'Allow')).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: arnOf(subscriptionDlq),
+        Condition: { ArnEquals: { 'aws:SourceArn': ref(topicId) } },
+      },
+    ]);
+    expect(statements).toContainEqual({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'sqs:*',
+      Resource: arnOf(subscriptionDlq),
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    });
   });
 
   it('subscribes its queue to the connection events topic with raw message delivery', () => {
@@ -290,11 +325,12 @@ describe.each(EXPECTED)('the $name consumer', (expected) => {
     });
   });
 
-  it(`feeds its function from its queue: batches of ${expected.batchSize}, partial batch failures, at most ${expected.maxConcurrency} at once`, () => {
+  it(`feeds its function from its queue: batches of ${expected.batchSize} within a short window, partial batch failures, at most ${expected.maxConcurrency} at once`, () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: arnOf(ids.queue),
       FunctionName: ref(ids.fn),
       BatchSize: expected.batchSize,
+      MaximumBatchingWindowInSeconds: DEFAULTS.consumerMaxBatchingWindowSeconds,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: expected.maxConcurrency },
     });
@@ -386,11 +422,29 @@ describe.each(EXPECTED)('the $name consumer', (expected) => {
     expect(stack.resolve(deadLetters.dimensions)).toEqual({
       QueueName: { 'Fn::GetAtt': [ids.deadLetterQueue, 'QueueName'] },
     });
+    const deadLetterAge = consumer(expected.name).metricDeadLetterAge();
+    expect(deadLetterAge).toMatchObject({
+      metricName: 'ApproximateAgeOfOldestMessage',
+      statistic: 'Maximum',
+    });
+    expect(stack.resolve(deadLetterAge.dimensions)).toEqual({
+      QueueName: { 'Fn::GetAtt': [ids.deadLetterQueue, 'QueueName'] },
+    });
     const oldest = consumer(expected.name).metricOldestMessageAge();
     expect(oldest).toMatchObject({ namespace: 'AWS/SQS', metricName: 'ApproximateAgeOfOldestMessage' });
     expect(stack.resolve(oldest.dimensions)).toEqual({
       QueueName: { 'Fn::GetAtt': [ids.queue, 'QueueName'] },
     });
+  });
+});
+
+describe('reserved concurrency', () => {
+  it("is set on no function but the reconciler's (a new account's quota of 10 makes any reservation fail the first deploy)", () => {
+    const reconcilerId = logicalId(stack, stack.reconciler.fn.function);
+    const reserving = Object.entries(template.findResources('AWS::Lambda::Function'))
+      .filter(([, fn]) => fn.Properties.ReservedConcurrentExecutions !== undefined)
+      .map(([id]) => id);
+    expect(reserving).toEqual([reconcilerId]);
   });
 });
 
@@ -458,6 +512,7 @@ describe('the slack function', () => {
         ENV.consumerName,
         ENV.queueUrl,
         ENV.deadLetterQueueUrl,
+        ENV.retryHorizonSeconds,
         ENV.consumerSecretId,
         ENV.httpTimeoutMs,
         ENV.secretMaxAgeSeconds,
@@ -476,6 +531,7 @@ const CONSUMER_ENV = [
   ENV.consumerName,
   ENV.queueUrl,
   ENV.deadLetterQueueUrl,
+  ENV.retryHorizonSeconds,
   ENV.consumerSecretId,
   ENV.httpTimeoutMs,
   ENV.secretMaxAgeSeconds,

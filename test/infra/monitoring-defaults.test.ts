@@ -28,6 +28,12 @@ describe('monitoring of the default stack', () => {
     );
     expect(monitoring.alarms.deadLetters).toEqual({});
     expect(monitoring.alarms.queueAge).toEqual({});
+    expect(monitoring.alarms.deadLetterAge).toEqual({});
+    expect(monitoring.alarms.deadLettersUnresolved).toEqual({});
+    expect(monitoring.alarms.subscriptionDeadLetters).toEqual({});
+    // The events topic has no subscriber to fail to notify.
+    expect(monitoring.alarms.notificationsFailed).toBeUndefined();
+    expect(monitoring.alarms.notificationsFailedToRedrive).toBeUndefined();
   });
 
   it('subscribes no email to the alarm topic (subscribe to the AlarmTopicArn output, or set alarmEmails)', () => {
@@ -42,5 +48,6 @@ describe('monitoring of the default stack', () => {
     expect(body).toContain('Ingest function');
     expect(body).not.toContain('Consumers:');
     expect(body).not.toContain('AWS/SQS');
+    expect(body).not.toContain('AWS/SNS');
   });
 });

@@ -4,13 +4,16 @@
  * (metric, threshold, periods, comparison, missing data, ALARM and OK actions, a description that says
  * what to do), and the dashboard's widgets and their metrics.
  */
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, METRIC_NAMES, METRICS_NAMESPACE } from '../../lambda/contract.ts';
 import {
   ALARM_PERIOD,
+  Monitoring,
   QUEUE_AGE_ALARM_THRESHOLD,
   RECONCILER_BACKLOG_RUNS,
 } from '../../lib/constructs/monitoring.ts';
+import { Subscriber } from '../../lib/constructs/subscriber.ts';
 import { MONITORING_OUTPUTS } from '../../lib/leadsie-webhooks-stack.ts';
 import {
   ALL_CONSUMER_NAMES,
@@ -172,8 +175,8 @@ describe('the alarm email subscriptions', () => {
 });
 
 describe('the alarms', () => {
-  it('are eight for the stack and two per consumer, each notifying the alarm topic on ALARM and on OK', () => {
-    expect(alarms).toHaveLength(8 + 2 * ALL_CONSUMER_NAMES.length);
+  it('are eight for the stack, two on the events topic and five per consumer, each notifying the alarm topic on ALARM and on OK', () => {
+    expect(alarms).toHaveLength(8 + 2 + 5 * ALL_CONSUMER_NAMES.length);
     expect(monitoring.allAlarms).toHaveLength(alarms.length);
     for (const alarm of alarms) expect(alarm.Properties).toMatchObject(NOTIFIES_THE_ALARM_TOPIC);
   });
@@ -329,11 +332,94 @@ describe('the alarms', () => {
     });
   });
 
+  it.each([
+    ['events-notifications-failed', 'NumberOfNotificationsFailed'],
+    ['events-notifications-failed-to-redrive', 'NumberOfNotificationsFailedToRedriveToDlq'],
+  ])('%s: the connection events topic reported %s at least once in 5 minutes', (name, metricName) => {
+    expect(alarmNamed(name)).toMatchObject({
+      Namespace: 'AWS/SNS',
+      MetricName: metricName,
+      Dimensions: [{ Name: 'TopicName', Value: { 'Fn::GetAtt': [ids.eventsTopic, 'TopicName'] } }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      // SNS publishes these only when something failed.
+      TreatMissingData: 'notBreaching',
+      ...NOTIFIES_THE_ALARM_TOPIC,
+    });
+  });
+
   describe.each(ALL_CONSUMER_NAMES)('of the %s consumer', (name) => {
     const consumer = stack.consumers[name];
     if (consumer === undefined) throw new Error(`no consumer ${name}`);
     const queueId = logicalId(stack, consumer.queue);
     const deadLetterQueueId = logicalId(stack, consumer.deadLetterQueue);
+    const subscriptionDeadLetterQueueId = logicalId(stack, consumer.subscriptionDeadLetterQueue);
+    const DAY = 24 * 60 * 60;
+
+    it(`${name}-dead-letter-age: its oldest dead letter has waited 14 days − the horizon − a margin (10.5 days for 24 h)`, () => {
+      const alarm = alarmNamed(`${name}-dead-letter-age`);
+      expect(alarm).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [deadLetterQueueId, 'QueueName'] } }],
+        Statistic: 'Maximum',
+        Period: 300,
+        Threshold: consumer.deadLetterAgeAlarmThreshold.toSeconds(),
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      });
+      expect(consumer.retryHorizon.toSeconds()).toBe(DEFAULTS.retryHorizonSeconds);
+      expect(alarm.Threshold).toBe(10.5 * DAY);
+      // A dead letter expires 14 days after it was first sent, and the horizon is spent before it moves.
+      expect((alarm.Threshold as number) + DEFAULTS.retryHorizonSeconds).toBeLessThan(14 * DAY);
+      expect(monitoring.alarms.deadLetterAge[name]).toBeDefined();
+    });
+
+    it(`${name}-dead-letters-unresolved: a reconciler run counted an unresolved dead-lettered outcome record, and nothing but a count of 0 clears it`, () => {
+      const alarm = alarmNamed(`${name}-dead-letters-unresolved`);
+      expect(alarm).toMatchObject({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: METRIC_NAMES.deadLettersUnresolved,
+        Statistic: 'Maximum',
+        Period: DEFAULTS.reconcilerIntervalMinutes * 60,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+        DatapointsToAlarm: 1,
+        // Not notBreaching: a missing count (an SQS expiry changes nothing in the table; a run that
+        // could not count) must not read as a recovery.
+        TreatMissingData: 'ignore',
+        ...NOTIFIES_THE_ALARM_TOPIC,
+      });
+      expect(
+        (alarm.Dimensions as { Name: string; Value: string }[]).sort((a, b) => a.Name.localeCompare(b.Name)),
+      ).toEqual([
+        { Name: 'consumer', Value: name },
+        { Name: 'service', Value: stack.stackName },
+      ]);
+      expect(monitoring.alarms.deadLettersUnresolved[name]).toBeDefined();
+    });
+
+    it(`${name}-subscription-dead-letters: SNS put a message it could not deliver in the subscription's dead-letter queue`, () => {
+      expect(alarmNamed(`${name}-subscription-dead-letters`)).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [
+          { Name: 'QueueName', Value: { 'Fn::GetAtt': [subscriptionDeadLetterQueueId, 'QueueName'] } },
+        ],
+        Statistic: 'Maximum',
+        Period: 300,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'ignore',
+      });
+      expect(monitoring.alarms.subscriptionDeadLetters[name]).toBeDefined();
+    });
 
     it(`${name}-dead-letters: its dead-letter queue holds a message`, () => {
       const alarm = alarmNamed(`${name}-dead-letters`);
@@ -409,7 +495,10 @@ describe('the dashboard', () => {
       .filter((w) => w.type === 'metric' && w.properties.view === 'timeSeries')
       .map((w) => [w.properties.title as string, metricsOf(w.properties)]),
   );
-  const queue = (name: (typeof ALL_CONSUMER_NAMES)[number], which: 'queue' | 'deadLetterQueue') => {
+  const queue = (
+    name: (typeof ALL_CONSUMER_NAMES)[number],
+    which: 'queue' | 'deadLetterQueue' | 'subscriptionDeadLetterQueue',
+  ) => {
     const consumer = stack.consumers[name];
     if (consumer === undefined) throw new Error(`no consumer ${name}`);
     return `${logicalId(stack, consumer[which])}.QueueName`;
@@ -444,6 +533,10 @@ describe('the dashboard', () => {
         'Webhooks rejected, by reason',
         'Consumers: events delivered',
         'Consumers: deliveries retried and dead-lettered',
+        'Consumers: unresolved dead letters (outcome records, after each reconciler run)',
+        'Consumers: age of the oldest dead letter (s)',
+        'Consumers: messages SNS could not deliver (subscription dead-letter queues)',
+        'Connection events topic: notifications failed, and failed to redrive to a dead-letter queue',
       ].sort(),
     );
   });
@@ -479,6 +572,25 @@ describe('the dashboard', () => {
         ALL_CONSUMER_NAMES.map(
           (n) => `AWS/SQS/ApproximateNumberOfMessagesVisible ${queue(n, 'deadLetterQueue')}`,
         ),
+    ],
+    [
+      'Consumers: age of the oldest dead letter (s)',
+      () =>
+        ALL_CONSUMER_NAMES.map((n) => `AWS/SQS/ApproximateAgeOfOldestMessage ${queue(n, 'deadLetterQueue')}`),
+    ],
+    [
+      'Consumers: messages SNS could not deliver (subscription dead-letter queues)',
+      () =>
+        ALL_CONSUMER_NAMES.map(
+          (n) => `AWS/SQS/ApproximateNumberOfMessagesVisible ${queue(n, 'subscriptionDeadLetterQueue')}`,
+        ),
+    ],
+    [
+      'Connection events topic: notifications failed, and failed to redrive to a dead-letter queue',
+      () => [
+        `AWS/SNS/NumberOfNotificationsFailed ${ids.eventsTopic}.TopicName`,
+        `AWS/SNS/NumberOfNotificationsFailedToRedriveToDlq ${ids.eventsTopic}.TopicName`,
+      ],
     ],
     [
       'Reconciler: backlog and unresolved quarantined requests after each run',
@@ -537,9 +649,29 @@ describe('the dashboard', () => {
       'Consumers: deliveries retried and dead-lettered',
       [[METRIC_NAMES.deliveriesRetried], [METRIC_NAMES.deliveriesDeadLettered]],
     ],
+    [
+      'Consumers: unresolved dead letters (outcome records, after each reconciler run)',
+      [[METRIC_NAMES.deadLettersUnresolved]],
+    ],
   ] as const)('"%s" plots each consumer’s own series (dimensions service and consumer)', (title, names) => {
     expect(seriesOf(title)).toEqual(
       names.flatMap(([name]) => ALL_CONSUMER_NAMES.map((c) => `${name} {consumer=${c},${service}}`)),
     );
+  });
+});
+
+describe('Monitoring of consumers on two topics', () => {
+  it('is refused: its topic alarms watch the one connection events topic', () => {
+    // Added after the template above was read, so they change nothing the other tests see.
+    const elsewhere = new Subscriber(stack, 'ElsewhereConsumer', {
+      topic: new Topic(stack, 'ElsewhereTopic'),
+      consumerName: 'elsewhere',
+      handler: 'slackNotifier',
+    });
+    const slack = stack.consumers.slack;
+    if (slack === undefined) throw new Error('no slack consumer');
+    expect(
+      () => new Monitoring(stack, 'TwoTopics', { api, reconciler, consumers: [slack, elsewhere] }),
+    ).toThrow(/Monitoring: the consumers subscribe to 2 topics/);
   });
 });

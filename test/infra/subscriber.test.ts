@@ -16,8 +16,21 @@ import {
   MESSAGE_ATTRIBUTES,
 } from '../../lambda/contract.ts';
 import { handlerEntryPath } from '../../lib/constructs/house-function.ts';
-import { Subscriber, subscriptionFilterPolicy } from '../../lib/constructs/subscriber.ts';
-import { arnOf, logicalId, NO_BUNDLING, ref, resourceById } from './support.ts';
+import {
+  DEAD_LETTER_EXPIRY_WARNING,
+  DEAD_LETTER_RETENTION,
+  DEFAULT_MAX_RECEIVE_COUNT,
+  deadLetterAgeAlarmThreshold,
+  HORIZON_LATENESS,
+  minReceivesForHorizon,
+  Subscriber,
+  type SubscriberProps,
+  subscriptionFilterPolicy,
+} from '../../lib/constructs/subscriber.ts';
+import { arnOf, logicalId, NO_BUNDLING, permissionsOfRole, ref, resourceById } from './support.ts';
+
+const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const DAY = 24 * 60 * 60;
 
 const app = new App({ context: NO_BUNDLING });
 const stack = new Stack(app, 'SubscriberTest');
@@ -37,8 +50,12 @@ const custom = new Subscriber(stack, 'Custom', {
   filterPolicy: subscriptionFilterPolicy({ statuses: ['FAILED'], includeTestEvents: false }),
   description: 'A custom consumer',
   timeout: Duration.seconds(45),
-  maxReceiveCount: 3,
+  retryHorizon: Duration.hours(48),
+  retentionPeriod: Duration.days(4),
+  maxReceiveCount: 7,
   batchSize: 4,
+  maxBatchingWindow: Duration.seconds(5),
+  secretKmsKeyArn: KEY_ARN,
   maxConcurrency: 7,
   httpTimeoutMs: 5000,
   secretMaxAgeSeconds: 60,
@@ -61,6 +78,7 @@ const ids = (subscriber: Subscriber) => ({
   fn: logicalId(stack, subscriber.fn.function),
   logs: logicalId(stack, subscriber.fn.logGroup),
   subscription: logicalId(stack, subscriber.subscription),
+  subscriptionDeadLetterQueue: logicalId(stack, subscriber.subscriptionDeadLetterQueue),
 });
 const d = ids(defaults);
 const c = ids(custom);
@@ -80,21 +98,40 @@ describe('a Subscriber with every default', () => {
     expect(props(d.fn).Timeout).toBe(30);
   });
 
-  it('hides a received message for 6 × 30 s', () => {
-    expect(props(d.queue).VisibilityTimeout).toBe(180);
+  it('hides a received message for 6 × 30 s plus the 2 s batching window', () => {
+    expect(props(d.queue).VisibilityTimeout).toBe(182);
   });
 
-  it('dead-letters a message after 5 receives', () => {
+  it(`leaves dead-lettering to the function's horizon: SQS moves a message only after ${DEFAULT_MAX_RECEIVE_COUNT} receives (a backstop)`, () => {
+    expect(DEFAULT_MAX_RECEIVE_COUNT).toBe(100);
     expect(props(d.queue).RedrivePolicy).toEqual({
       deadLetterTargetArn: arnOf(d.deadLetterQueue),
-      maxReceiveCount: 5,
+      maxReceiveCount: 100,
     });
   });
 
-  it('reads batches of 10, at most 2 at once, reporting batch item failures', () => {
+  it('retries for 24 hours (ENV.retryHorizonSeconds, the contract default)', () => {
+    expect(DEFAULTS.retryHorizonSeconds).toBe(DAY);
+    expect(envOf(d.fn)[ENV.retryHorizonSeconds]).toBe(String(DAY));
+    expect(defaults.retryHorizon.toSeconds()).toBe(DAY);
+  });
+
+  it('keeps messages in its queue 14 days (the SQS maximum), longer than the horizon and one longest delay', () => {
+    expect(props(d.queue).MessageRetentionPeriod).toBe(14 * DAY);
+    expect(props(d.queue).MessageRetentionPeriod as number).toBeGreaterThan(
+      DAY + HORIZON_LATENESS.toSeconds(),
+    );
+  });
+
+  it('alarms on its oldest dead letter at 14 days − the horizon − 12 h of lateness − 2 days of warning', () => {
+    expect(defaults.deadLetterAgeAlarmThreshold.toSeconds()).toBe(14 * DAY - DAY - DAY / 2 - 2 * DAY);
+  });
+
+  it('reads batches of 10 within a 2 s batching window, at most 2 at once, reporting batch item failures', () => {
     expect(eventSourceOf(d.fn)).toMatchObject({
       EventSourceArn: arnOf(d.queue),
       BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 2,
       ScalingConfig: { MaximumConcurrency: 2 },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
@@ -121,9 +158,43 @@ describe('a Subscriber with every default', () => {
     });
   });
 
+  it('gives its subscription a redrive policy to its own subscription dead-letter queue, encrypted, 14 days', () => {
+    expect(props(d.subscription).RedrivePolicy).toEqual({
+      deadLetterTargetArn: arnOf(d.subscriptionDeadLetterQueue),
+    });
+    expect(props(d.subscriptionDeadLetterQueue)).toEqual({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1_209_600,
+    });
+  });
+
+  it('lets the topic, and only the topic, send to the subscription dead-letter queue', () => {
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [ref(d.subscriptionDeadLetterQueue)],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'sns.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Resource: arnOf(d.subscriptionDeadLetterQueue),
+            Condition: { ArnEquals: { 'aws:SourceArn': ref(logicalId(stack, topic)) } },
+          },
+        ]),
+      },
+    });
+  });
+
+  it('may decrypt with no KMS key (a secret under aws/secretsmanager needs no grant)', () => {
+    expect(
+      Object.keys(permissionsOfRole(template, roleId(defaults))).filter((a) => a.startsWith('kms:')),
+    ).toEqual([]);
+  });
+
   it.each([
     ['queue', () => d.queue],
     ['dead-letter queue', () => d.deadLetterQueue],
+    ['subscription dead-letter queue', () => d.subscriptionDeadLetterQueue],
   ])('denies requests to its %s without TLS', (_which, id) => {
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       Queues: [ref(id())],
@@ -206,20 +277,58 @@ describe('a Subscriber with every prop set', () => {
     expect(props(c.fn).Description).toBe('A custom consumer');
   });
 
-  it('timeout → the function timeout, and 6 × it the visibility timeout', () => {
+  it('timeout → the function timeout, and 6 × it plus the batching window the visibility timeout', () => {
     expect(props(c.fn).Timeout).toBe(45);
-    expect(props(c.queue).VisibilityTimeout).toBe(270);
+    expect(props(c.queue).VisibilityTimeout).toBe(275);
+  });
+
+  it('retryHorizon → ENV.retryHorizonSeconds, and the dead-letter age alarm threshold', () => {
+    expect(envOf(c.fn)[ENV.retryHorizonSeconds]).toBe(String(2 * DAY));
+    expect(custom.deadLetterAgeAlarmThreshold.toSeconds()).toBe(14 * DAY - 2 * DAY - DAY / 2 - 2 * DAY);
+  });
+
+  it('retentionPeriod → the queue message retention (the dead-letter queues keep 14 days)', () => {
+    expect(props(c.queue).MessageRetentionPeriod).toBe(4 * DAY);
+    expect(props(c.deadLetterQueue).MessageRetentionPeriod).toBe(14 * DAY);
   });
 
   it('maxReceiveCount → the redrive policy', () => {
     expect(props(c.queue).RedrivePolicy).toEqual({
       deadLetterTargetArn: arnOf(c.deadLetterQueue),
-      maxReceiveCount: 3,
+      maxReceiveCount: 7,
     });
   });
 
   it('batchSize → the event source batch size', () => {
     expect(eventSourceOf(c.fn).BatchSize).toBe(4);
+  });
+
+  it('maxBatchingWindow → the event source batching window', () => {
+    expect(eventSourceOf(c.fn).MaximumBatchingWindowInSeconds).toBe(5);
+  });
+
+  it('secretKmsKeyArn → kms:Decrypt on that key, through Secrets Manager only', () => {
+    const permissions = permissionsOfRole(template, roleId(custom));
+    expect(permissions['kms:Decrypt']).toEqual([JSON.stringify(KEY_ARN)]);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [ref(roleId(custom))],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Action: 'kms:Decrypt',
+            Resource: KEY_ARN,
+            Condition: {
+              StringEquals: {
+                'kms:ViaService': {
+                  'Fn::Join': ['', ['secretsmanager.', ref('AWS::Region'), '.amazonaws.com']],
+                },
+              },
+            },
+          },
+        ]),
+      },
+    });
   });
 
   it('maxConcurrency → the event source maximum concurrency', () => {
@@ -299,5 +408,98 @@ describe('a Subscriber with a reserved concurrency that is not a whole number of
           reservedConcurrency,
         }),
     ).toThrow(/reserved: reservedConcurrency must be a whole number of at least 1/);
+  });
+});
+
+describe('the dead-letter age alarm threshold, against the retry horizon', () => {
+  it.each([1, 24, 72, 24 * 7, 24 * 11])(
+    'is positive and at most 14 days − a %s h horizon − 12 h − 2 days',
+    (hours) => {
+      const horizon = Duration.hours(hours);
+      const threshold = deadLetterAgeAlarmThreshold('any', horizon).toSeconds();
+      expect(threshold).toBeGreaterThan(0);
+      expect(threshold).toBe(
+        DEAD_LETTER_RETENTION.toSeconds() -
+          horizon.toSeconds() -
+          HORIZON_LATENESS.toSeconds() -
+          DEAD_LETTER_EXPIRY_WARNING.toSeconds(),
+      );
+    },
+  );
+
+  it('refuses, naming the consumer, a horizon that leaves no positive threshold', () => {
+    expect(() => deadLetterAgeAlarmThreshold('slow', Duration.hours(24 * 11 + 12))).toThrow(
+      /Subscriber slow: a retry horizon of .* leaves no room for the dead-letter age alarm/,
+    );
+  });
+});
+
+describe('minReceivesForHorizon', () => {
+  it.each([
+    [12, 2],
+    [24, 3],
+    [25, 4],
+    [72, 7],
+  ])("a %s h horizon needs at least %s receives at SQS's longest delay of 12 h", (hours, receives) => {
+    expect(minReceivesForHorizon(Duration.hours(hours))).toBe(receives);
+  });
+});
+
+describe('a Subscriber refused at synth', () => {
+  const make = (extra: Partial<SubscriberProps>) => {
+    const scope = new Stack(new App({ context: NO_BUNDLING }), 'Refused');
+    return () =>
+      new Subscriber(scope, 'Refused', {
+        topic: new Topic(scope, 'Topic'),
+        consumerName: 'refused',
+        handler: 'slackNotifier',
+        secretName: 's',
+        ...extra,
+      });
+  };
+
+  it.each<[string, Partial<SubscriberProps>, RegExp]>([
+    [
+      'a queue retention not longer than the horizon plus 12 h',
+      { retryHorizon: Duration.hours(48), retentionPeriod: Duration.hours(60) },
+      /refused: the queue's retentionPeriod \(2 days 12 hours\) must exceed the retry horizon \(2 days\) by more than 12 h/,
+    ],
+    [
+      "a queue retention beyond SQS's 14 days",
+      { retentionPeriod: Duration.days(15) },
+      /refused: retentionPeriod can be at most 14 days/,
+    ],
+    [
+      'a horizon the dead-letter age alarm has no room after',
+      { retryHorizon: Duration.days(12) },
+      /refused: a retry horizon of 12 days leaves no room for the dead-letter age alarm/,
+    ],
+    [
+      'a horizon of a fraction of a second',
+      { retryHorizon: Duration.millis(1500) },
+      /refused: retryHorizon must be a whole number of seconds/,
+    ],
+    [
+      'a maxReceiveCount that dead-letters before the horizon even at the longest delays',
+      { retryHorizon: Duration.hours(72), maxReceiveCount: 6 },
+      /refused: maxReceiveCount must be a whole number from 7 to 1000, got 6/,
+    ],
+    [
+      "a maxReceiveCount beyond SQS's 1000",
+      { maxReceiveCount: 1001 },
+      /refused: maxReceiveCount must be a whole number from 3 to 1000/,
+    ],
+    [
+      'a KMS alias instead of a key ARN',
+      { secretKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/secrets' },
+      /refused: secretKmsKeyArn must be a KMS key ARN/,
+    ],
+    [
+      'a KMS key without a secret',
+      { secretName: undefined, secretKmsKeyArn: KEY_ARN },
+      /refused: secretKmsKeyArn is set but there is no secretName/,
+    ],
+  ])('%s', (_case, extra, message) => {
+    expect(make(extra)).toThrow(message);
   });
 });
