@@ -330,6 +330,16 @@ export const MESSAGE_ATTRIBUTES = {
   assetTypes: { name: 'assetTypes', dataType: 'String.Array' },
 } as const;
 
+/**
+ * The message attribute `replay --force` sets so that consumers send again even when their outcome
+ * record says done. It travels beside the envelope, not in it (the v1 envelope schema allows no extra
+ * field), and no filter policy reads it; raw delivery hands it to SQS as a message attribute.
+ */
+export const FORCE_MESSAGE_ATTRIBUTE = { name: 'force', dataType: 'String', value: 'true' } as const;
+
+/** Days a consumer's outcome record is kept (its `expiresAt`); unresolved dead letters never expire. */
+export const DEFAULT_OUTCOME_RETENTION_DAYS = 30;
+
 /** What a consumer subscribes to: the two filters every consumer's configuration offers. */
 export interface ConsumerFilter {
   /** Only these statuses (Leadsie's: SUCCESS, PARTIAL_SUCCESS, FAILED); absent: every status. */
