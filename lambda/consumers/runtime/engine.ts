@@ -168,11 +168,32 @@ export const makeDeliveryEngine = (deps: EngineDeps, deliver: EngineDeliver) => 
     return 'dead-lettered';
   };
 
-  const handleRecord = async (record: SQSRecord, receivedAtMs: number): Promise<Tally> => {
+  const handleRecord = async (
+    record: SQSRecord,
+    receivedAtMs: number,
+    inBatch: Map<string, Promise<unknown>>,
+  ): Promise<Tally> => {
     const read = readEvent(record.body);
     if (!read.ok) return deadLetter(record, read.reason);
     const { event } = read;
     const ref: OutcomeRef = { consumer: name, eventId: event.eventId, version: event.version };
+    // Copies of one event in one batch go one after the other: the later ones find it done, instead
+    // of finding it claimed and waiting out the lease.
+    const key = `${event.eventId}#${event.version}`;
+    const earlier = inBatch.get(key);
+    const mine = (earlier ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => handleEvent(record, receivedAtMs, event, ref));
+    inBatch.set(key, mine);
+    return mine;
+  };
+
+  const handleEvent = async (
+    record: SQSRecord,
+    receivedAtMs: number,
+    event: ConnectionEvent,
+    ref: OutcomeRef,
+  ): Promise<Tally> => {
     const force = isForced(record);
     const receiveCount = positive(record.attributes?.ApproximateReceiveCount) ?? 1;
 
@@ -304,12 +325,13 @@ export const makeDeliveryEngine = (deps: EngineDeps, deliver: EngineDeliver) => 
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     if (!Array.isArray(event?.Records)) throw new UnexpectedBatchTypeError();
     const receivedAtMs = now();
+    const inBatch = new Map<string, Promise<unknown>>();
     const batchItemFailures: SQSBatchItemFailure[] = [];
     const tally: Record<Tally, number> = { delivered: 0, retried: 0, 'dead-lettered': 0 };
     await Promise.all(
       event.Records.map(async (record) => {
         try {
-          tally[await handleRecord(record, receivedAtMs)]++;
+          tally[await handleRecord(record, receivedAtMs, inBatch)]++;
         } catch (error) {
           // A claim or an outcome write that failed (the table unavailable), or a dead letter that
           // could not be sent: SQS gives the record back after the queue's visibility timeout.

@@ -118,13 +118,33 @@ describe('the delivery engine on a fake clock', () => {
     expect(log.messages(SENT_LOG_MESSAGE)).toHaveLength(1);
   });
 
-  it('sends once when two copies of one event are delivered at the same time', async () => {
+  it('sends once when two copies of one event reach two invocations at the same time', async () => {
     const body = JSON.stringify(envelope());
     queue.send(body);
     queue.send(body);
-    await queue.run(makeDeliveryEngine(deps(), target.deliver));
+    const [first, second] = [queue.receive(1), queue.receive(1)];
+    const engine = makeDeliveryEngine(deps(), target.deliver);
+    const other = makeDeliveryEngine(deps(), target.deliver);
+    const responses = await Promise.all([engine({ Records: first }), other({ Records: second })]);
     expect(target.sent).toHaveLength(1);
+    // The loser waits out the winner's lease, then finds the event done.
+    expect(responses.flatMap((r) => r.batchItemFailures)).toHaveLength(1);
+    queue.settle(first, responses[0] ?? { batchItemFailures: [] });
+    queue.settle(second, responses[1] ?? { batchItemFailures: [] });
+    expect(queue.visibilityChanges.map((c) => c.seconds)).toEqual([15 * 60]);
+    await queue.run(engine);
     expect(target.calls).toBe(1);
+    expect(log.messages(SKIPPED_LOG_MESSAGE).map((l) => l.fields.reason)).toEqual(['already sent']);
+  });
+
+  it('sends once, without waiting, when two copies of one event arrive in one batch', async () => {
+    const body = JSON.stringify(envelope());
+    queue.send(body);
+    queue.send(body);
+    const response = await makeDeliveryEngine(deps(), target.deliver)({ Records: queue.receive() });
+    expect(response.batchItemFailures).toEqual([]);
+    expect(target.calls).toBe(1);
+    expect(queue.visibilityChanges).toEqual([]);
     expect(log.messages(SKIPPED_LOG_MESSAGE).map((l) => l.fields.reason)).toEqual(['already sent']);
   });
 

@@ -115,6 +115,12 @@ export class FakeQueue implements MessageDelayer {
     });
   }
 
+  /** Deletes the records a handler did not report failed (what the event source mapping does). */
+  settle(records: SQSRecord[], response: SQSBatchResponse): void {
+    const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+    for (const record of records) if (!failed.has(record.messageId)) this.messages.delete(record.messageId);
+  }
+
   /**
    * Feeds the handler until the queue is empty, jumping the clock to each next visible message;
    * gives up after `maxBatches` (a test that loops forever fails instead of hanging).
@@ -126,9 +132,7 @@ export class FakeQueue implements MessageDelayer {
       const next = Math.min(...[...this.messages.values()].map((m) => m.visibleAtMs));
       if (next > this.clock.nowMs) this.clock.nowMs = next;
       const records = this.receive();
-      const response = await handler({ Records: records });
-      const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-      for (const record of records) if (!failed.has(record.messageId)) this.messages.delete(record.messageId);
+      this.settle(records, await handler({ Records: records }));
     }
     return batches;
   }
