@@ -124,6 +124,9 @@ const positive = (value: string | undefined): number | undefined => {
   return Number.isFinite(n) && n > 0 ? n : undefined;
 };
 
+/** The stand-in eventId of the outcome of a message that is not a connection event. */
+export const poisonEventId = (messageId: string): string => `poison:${messageId}`;
+
 /** The force flag `replay --force` sets, as raw delivery hands it over. */
 export const isForced = (record: SQSRecord): boolean =>
   record.messageAttributes?.[FORCE_MESSAGE_ATTRIBUTE.name]?.stringValue === FORCE_MESSAGE_ATTRIBUTE.value;
@@ -174,7 +177,12 @@ export const makeDeliveryEngine = (deps: EngineDeps, deliver: EngineDeliver) => 
     inBatch: Map<string, Promise<unknown>>,
   ): Promise<Tally> => {
     const read = readEvent(record.body);
-    if (!read.ok) return deadLetter(record, read.reason);
+    if (!read.ok) {
+      // Listed like any dead letter (under the message id: it has no eventId), so it cannot
+      // disappear with the dead-letter queue's retention either.
+      const poison = { consumer: name, eventId: poisonEventId(record.messageId), version: 0 };
+      return deadLetter(record, read.reason, { ref: poison, attempts: 1 });
+    }
     const { event } = read;
     const ref: OutcomeRef = { consumer: name, eventId: event.eventId, version: event.version };
     // Copies of one event in one batch go one after the other: the later ones find it done, instead

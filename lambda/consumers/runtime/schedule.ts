@@ -156,3 +156,39 @@ export const scheduleOf = (
     if (decision.visibilitySeconds === 0) nowMs = sentAtMs + policy.horizonSeconds * 1000;
   }
 };
+
+/** SQS's longest message retention: what every consumer queue and dead-letter queue is given. */
+export const MAX_QUEUE_RETENTION_SECONDS = 14 * 24 * 60 * 60;
+
+/** A consumer's policy with its own horizon (hours, as configured per consumer). */
+export const policyWithHorizon = (
+  horizonHours: number,
+  base: RetryPolicy = DEFAULT_RETRY_POLICY,
+): RetryPolicy => ({
+  ...base,
+  horizonSeconds: Math.round(horizonHours * 3600),
+});
+
+/**
+ * The shortest retention the work queue may have: the horizon, plus the longest delay (a try set
+ * just before the horizon comes back after it), plus the safety kept off the visibility cap. The
+ * stack checks its queue against this at synth.
+ */
+export const minimumQueueRetentionSeconds = (policy: RetryPolicy): number =>
+  policy.horizonSeconds + policy.maxDelaySeconds + VISIBILITY_SAFETY_SECONDS;
+
+/**
+ * The threshold of the alarm on a dead-letter queue's `ApproximateAgeOfOldestMessage`. A message
+ * keeps its first enqueue time when it moves to the dead-letter queue, so it may arrive there
+ * already as old as the horizon; the alarm must fire `marginSeconds` before the queue's retention
+ * deletes it. Throws when no such threshold exists (a horizon too close to the retention).
+ */
+export const deadLetterAgeAlarmSeconds = (policy: RetryPolicy, marginSeconds = 24 * 60 * 60): number => {
+  const threshold = MAX_QUEUE_RETENTION_SECONDS - minimumQueueRetentionSeconds(policy) - marginSeconds;
+  if (threshold <= 0) {
+    throw new Error(
+      `a retry horizon of ${policy.horizonSeconds} s leaves no time to notice a dead letter before SQS deletes it`,
+    );
+  }
+  return threshold;
+};

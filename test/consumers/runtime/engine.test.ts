@@ -10,6 +10,7 @@ import {
   type EngineDeps,
   makeDeliveryEngine,
   outcomeLine,
+  poisonEventId,
   SENT_LOG_MESSAGE,
   SKIPPED_LOG_MESSAGE,
   skip,
@@ -296,6 +297,15 @@ describe('the delivery engine on a fake clock', () => {
     await queue.run(makeDeliveryEngine(deps(), target.deliver));
     expect(target.calls).toBe(0);
     expect(dlq.letters).toMatchObject([{ reason: 'the message is not JSON' }]);
+    const listed = [];
+    for await (const o of outcomes.deadLetters(CONSUMER)) listed.push(o);
+    expect(listed).toMatchObject([
+      {
+        eventId: poisonEventId(dlq.letters[0]?.messageId ?? ''),
+        reason: 'the message is not JSON',
+        expiresAt: null,
+      },
+    ]);
   });
 
   it('gives the record back when the outcome table fails, without sending', async () => {

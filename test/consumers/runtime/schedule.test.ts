@@ -4,8 +4,12 @@ import {
   backoffSeconds,
   backstopMaxReceiveCount,
   DEFAULT_RETRY_POLICY,
+  deadLetterAgeAlarmSeconds,
+  MAX_QUEUE_RETENTION_SECONDS,
   MAX_VISIBILITY_SECONDS,
+  minimumQueueRetentionSeconds,
   nextRetry,
+  policyWithHorizon,
   type RetryInput,
   type RetryPolicy,
   scheduleOf,
@@ -112,5 +116,29 @@ describe('the retry schedule', () => {
     expect(scaled).toMatchObject({ visibilitySeconds: 2 });
     expect(nextRetry(input({ nowMs: SENT + 23_000, timeScale: scale })).action).toBe('retry');
     expect(nextRetry(input({ nowMs: SENT + 24_000, timeScale: scale })).action).toBe('dead-letter');
+  });
+});
+
+describe('the numbers the stack takes from the schedule', () => {
+  it('asks for a work queue that keeps a message past the horizon and its last delay', () => {
+    const retention = minimumQueueRetentionSeconds(DEFAULT_RETRY_POLICY);
+    expect(retention).toBeGreaterThan(
+      DEFAULT_RETRY_POLICY.horizonSeconds + DEFAULT_RETRY_POLICY.maxDelaySeconds,
+    );
+    expect(retention).toBeLessThanOrEqual(MAX_QUEUE_RETENTION_SECONDS);
+    // The last step of a schedule ends before a message of that age would be deleted.
+    const steps = scheduleOf(DEFAULT_RETRY_POLICY, () => 0.999999);
+    const last = steps.at(-1);
+    expect(((last?.atMs ?? 0) + (last?.visibilitySeconds ?? 0) * 1000) / 1000).toBeLessThan(retention);
+  });
+
+  it('sets the dead-letter age alarm before the retention deletes a message that arrived at the horizon', () => {
+    const threshold = deadLetterAgeAlarmSeconds(DEFAULT_RETRY_POLICY);
+    expect(threshold + minimumQueueRetentionSeconds(DEFAULT_RETRY_POLICY) + 86_400).toBe(
+      MAX_QUEUE_RETENTION_SECONDS,
+    );
+    expect(threshold).toBeGreaterThan(10 * 86_400);
+    expect(() => deadLetterAgeAlarmSeconds(policyWithHorizon(13 * 24))).toThrow(/leaves no time/);
+    expect(policyWithHorizon(48).horizonSeconds).toBe(48 * 3600);
   });
 });
