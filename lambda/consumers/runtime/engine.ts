@@ -132,7 +132,11 @@ export const isForced = (record: SQSRecord): boolean =>
   record.messageAttributes?.[FORCE_MESSAGE_ATTRIBUTE.name]?.stringValue === FORCE_MESSAGE_ATTRIBUTE.value;
 
 /** Thrown to report a record failed after its retry was arranged (delay set, outcome written). */
-class RetryArranged extends Error {}
+class RetryArranged extends Error {
+  constructor(readonly seconds: number) {
+    super('retry arranged');
+  }
+}
 
 export const makeDeliveryEngine = (deps: EngineDeps, deliver: EngineDeliver) => {
   const { name, log, outcomes } = deps;
@@ -186,12 +190,18 @@ export const makeDeliveryEngine = (deps: EngineDeps, deliver: EngineDeliver) => 
     const { event } = read;
     const ref: OutcomeRef = { consumer: name, eventId: event.eventId, version: event.version };
     // Copies of one event in one batch go one after the other: the later ones find it done, instead
-    // of finding it claimed and waiting out the lease.
+    // of finding it claimed and waiting out the lease. When the earlier copy was just tried and
+    // failed, a later one waits as long without a try of its own.
     const key = `${event.eventId}#${event.version}`;
-    const earlier = inBatch.get(key);
-    const mine = (earlier ?? Promise.resolve())
-      .catch(() => undefined)
-      .then(() => handleEvent(record, receivedAtMs, event, ref));
+    const earlier = inBatch.get(key) ?? Promise.resolve();
+    const mine = earlier.then(
+      () => handleEvent(record, receivedAtMs, event, ref),
+      async (error: unknown) => {
+        if (!(error instanceof RetryArranged)) return handleEvent(record, receivedAtMs, event, ref);
+        await delay(record, error.seconds);
+        throw new RetryArranged(error.seconds);
+      },
+    );
     inBatch.set(key, mine);
     return mine;
   };
@@ -220,12 +230,13 @@ export const makeDeliveryEngine = (deps: EngineDeps, deliver: EngineDeliver) => 
       }
       if (claim.outcome === 'busy') {
         // Two copies at once: this one comes back when the other's lease ends, and finds it done.
-        await delay(record, Math.max(1, Math.ceil((claim.leaseUntil - nowMs) / 1000)));
+        const seconds = Math.max(1, Math.ceil((claim.leaseUntil - nowMs) / 1000));
+        await delay(record, seconds);
         log.info('another copy is being delivered; will look again', {
           consumer: name,
           eventId: event.eventId,
         });
-        throw new RetryArranged();
+        throw new RetryArranged(seconds);
       }
       attempts = claim.attempts;
       recovering = claim.recovering;
@@ -306,7 +317,7 @@ export const makeDeliveryEngine = (deps: EngineDeps, deliver: EngineDeliver) => 
       };
       if (error instanceof RetryableDeliveryError) log.warn('delivery failed; will retry', fields);
       else log.error('unexpected error; will retry', { ...fields, error });
-      throw new RetryArranged();
+      throw new RetryArranged(decision.visibilitySeconds);
     }
 
     const durationMs = now() - startedMs;

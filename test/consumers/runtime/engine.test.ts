@@ -165,6 +165,21 @@ describe('the delivery engine on a fake clock', () => {
     expect(log.messages(SENT_LOG_MESSAGE).at(-1)?.fields.forced).toBe(true);
   });
 
+  it('tries once per batch when two copies of one event arrive while the target is down', async () => {
+    const event = envelope();
+    target.downUntil = T0 + HOUR;
+    queue.send(JSON.stringify(event));
+    queue.send(JSON.stringify(event));
+    const response = await makeDeliveryEngine(deps(), target.deliver)({ Records: queue.receive() });
+    expect(response.batchItemFailures).toHaveLength(2);
+    expect(target.calls).toBe(1);
+    const [first, second] = queue.visibilityChanges.map((c) => c.seconds);
+    expect(second).toBe(first);
+    expect(
+      (await outcomes.get({ consumer: CONSUMER, eventId: event.eventId, version: event.version }))?.attempts,
+    ).toBe(1);
+  });
+
   it('counts a version of the same event as a separate outcome', async () => {
     const first = envelope(T0, 3);
     const engine = makeDeliveryEngine(deps(), target.deliver);
