@@ -268,17 +268,28 @@ export class DynamoDbOutcomeLedger implements OutcomeLedger {
   async *since(consumer: string, sinceMs: number, untilMs: number): AsyncGenerator<Outcome> {
     const days = daysBetween(sinceMs, untilMs);
     for (const [index, day] of days.entries()) {
-      const first = index === 0;
+      // The first and last days are cut at the ULID time prefix of `since` and `until`.
+      const lower = index === 0 ? outcomeKeys.sortFloor(sinceMs) : undefined;
+      const upper = index === days.length - 1 ? outcomeKeys.sortCeiling(untilMs) : undefined;
+      const range =
+        lower && upper
+          ? ' AND #sk BETWEEN :lower AND :upper'
+          : lower
+            ? ' AND #sk >= :lower'
+            : upper
+              ? ' AND #sk <= :upper'
+              : '';
       let start: Record<string, unknown> | undefined;
       do {
         const page = await this.doc.send(
           new QueryCommand({
             TableName: this.tableName,
-            KeyConditionExpression: first ? '#pk = :pk AND #sk >= :floor' : '#pk = :pk',
-            ExpressionAttributeNames: first ? { '#pk': PK, '#sk': SK } : { '#pk': PK },
+            KeyConditionExpression: `#pk = :pk${range}`,
+            ExpressionAttributeNames: range ? { '#pk': PK, '#sk': SK } : { '#pk': PK },
             ExpressionAttributeValues: {
               ':pk': outcomeKeys.partition(consumer, day),
-              ...(first ? { ':floor': outcomeKeys.sortFloor(sinceMs) } : {}),
+              ...(lower ? { ':lower': lower } : {}),
+              ...(upper ? { ':upper': upper } : {}),
             },
             ExclusiveStartKey: start,
           }),

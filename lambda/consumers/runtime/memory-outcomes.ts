@@ -136,13 +136,18 @@ export class InMemoryOutcomeLedger implements OutcomeLedger {
 
   async *since(consumer: string, sinceMs: number, untilMs: number): AsyncGenerator<Outcome> {
     const floor = outcomeKeys.sortFloor(sinceMs);
+    const ceiling = outcomeKeys.sortCeiling(untilMs);
     const days = daysBetween(sinceMs, untilMs);
     const order = (o: Outcome) => `${dayOf(eventIdTime(o.eventId, 0))}|${outcomeKeys.sk(o)}`;
     const found = [...this.items.values()]
       .filter((o) => {
         const day = dayOf(eventIdTime(o.eventId, 0));
+        const sk = outcomeKeys.sk(o);
         return (
-          o.consumer === consumer && days.includes(day) && (day !== days[0] || outcomeKeys.sk(o) >= floor)
+          o.consumer === consumer &&
+          days.includes(day) &&
+          (day !== days[0] || sk >= floor) &&
+          (day !== days.at(-1) || sk <= ceiling)
         );
       })
       .sort((a, b) => compare(order(a), order(b)));

@@ -141,6 +141,8 @@ export const outcomeKeys = {
     `${deadLetteredAt}#${ref.eventId}#${ref.version}`,
   /** The smallest sort key of events at or after `ms` (a ULID's first 10 characters are its time). */
   sortFloor: (ms: number) => encodeTime(ms, 10),
+  /** A sort key above those of every event at or before `ms` (`~` sorts after the ULID alphabet). */
+  sortCeiling: (ms: number) => `${encodeTime(ms, 10)}~`,
 };
 
 /** The day partitions holding [sinceMs, untilMs], oldest first. */

@@ -216,7 +216,7 @@ export const describeOutcomeLedgerContract = (
     it('lists the outcomes of a consumer since a time, across day partitions, oldest first', async () => {
       const { ledger } = setup();
       const name = consumer();
-      const times = [T0 - 2 * DAY, T0 - DAY - MIN, T0 - DAY + MIN, T0, T0 + 2 * MIN];
+      const times = [T0 - 2 * DAY, T0 - DAY - MIN, T0 - DAY + MIN, T0, T0 + 2 * MIN, T0 + 4 * MIN];
       const refs = times.map((t) => refAt(name, t));
       for (const ref of refs) await ledger.done(ref, T0 + 3 * MIN, 'ok', 1);
       await ledger.done(refAt(consumer(), T0), T0, 'other consumer', 1);
@@ -224,6 +224,8 @@ export const describeOutcomeLedgerContract = (
       expect(since.map((o) => o.eventId)).toEqual([refs[2], refs[3], refs[4]].map((r) => r?.eventId));
       const all = await collect(ledger.since(name, T0 - 3 * DAY, T0 + 3 * MIN));
       expect(all).toHaveLength(5);
+      const oneDay = await collect(ledger.since(name, T0 - MIN, T0 + 5 * MIN));
+      expect(oneDay.map((o) => o.eventId)).toEqual([refs[3], refs[4], refs[5]].map((r) => r?.eventId));
     });
 
     it('finds one event of two versions by GetItem, and nothing for an unknown one', async () => {
