@@ -158,3 +158,17 @@ export const expiryOf = (nowMs: number, retentionDays: number): number =>
 
 /** A step name of the legacy email record, so a team email sent before the cut-over is not sent again. */
 export const legacyStepOf = (key: OnceKey): string => (key.kind === 'email' ? key.email : 'row');
+
+/** What every consumer did with one event version (`events show`): one GetItem per consumer. */
+export const outcomesOfEvent = (
+  ledger: OutcomeLedger,
+  consumers: readonly string[],
+  eventId: string,
+  version: number,
+): Promise<{ consumer: string; outcome: Outcome | null }[]> =>
+  Promise.all(
+    consumers.map(async (consumer) => ({
+      consumer,
+      outcome: await ledger.get({ consumer, eventId, version }),
+    })),
+  );
