@@ -108,7 +108,7 @@ export class DynamoDbOutcomeLedger implements OutcomeLedger {
           Key: this.key(ref),
           UpdateExpression:
             `SET ${id.set}, #state = :claimed, leaseUntil = :lease, ` +
-            'attempts = if_not_exists(attempts, :zero) + :one, steps = if_not_exists(steps, :noSteps), #ttl = :ttl ' +
+            `attempts = if_not_exists(attempts, :zero) + :one, ${options.force ? 'steps = :noSteps' : 'steps = if_not_exists(steps, :noSteps)'}, #ttl = :ttl ` +
             'REMOVE nextAttemptAt, #statePk, #stateSk',
           ConditionExpression: condition,
           ExpressionAttributeNames: {

@@ -241,7 +241,8 @@ export const makeDeliveryEngine = (deps: EngineDeps, deliver: EngineDeliver) => 
       attempts = claim.attempts;
       recovering = claim.recovering;
       previousDelaySeconds = claim.outcomeBefore?.lastDelaySeconds ?? null;
-      Object.assign(steps, claim.outcomeBefore?.steps ?? {});
+      // A forced send starts over: every part is sent again.
+      if (!force) Object.assign(steps, claim.outcomeBefore?.steps ?? {});
       if (deps.legacy && claim.previous === null && !force) {
         const keys = deps.legacy(event);
         const done = await Promise.all(keys.map((key) => outcomes.legacyDone(key)));

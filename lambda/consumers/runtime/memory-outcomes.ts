@@ -47,7 +47,7 @@ export class InMemoryOutcomeLedger implements OutcomeLedger {
       updatedAt: iso(options.nowMs),
       expiresAt: expiryOf(options.nowMs, this.retentionDays),
       deadLetteredAt: null,
-      steps: { ...(before?.steps ?? {}) },
+      steps: options.force ? {} : { ...(before?.steps ?? {}) },
     });
     return {
       outcome: 'claimed',

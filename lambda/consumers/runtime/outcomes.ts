@@ -75,7 +75,7 @@ export interface ClaimOptions {
   nowMs: number;
   /** Epoch ms until which this attempt owns the item (longer than one invocation may run). */
   leaseUntil: number;
-  /** Send again even when done (`replay --force`); an active lease still wins. */
+  /** Send again even when done (`replay --force`), every part anew; an active lease still wins. */
   force: boolean;
 }
 

@@ -434,6 +434,22 @@ describe('the delivery engine on a fake clock', () => {
     expect(sent).toEqual(['team', 'client']);
   });
 
+  it('sends every part again when forced', async () => {
+    const body = JSON.stringify(envelope());
+    const sent: string[] = [];
+    const engine = makeDeliveryEngine(deps({ name: 'email' }), async (_event, _record, context) => {
+      await context.step('team', async () => sent.push('team'));
+      await context.step('client', async () => sent.push('client'));
+      return 'sent team, client';
+    });
+    queue.send(body);
+    queue.send(body);
+    await queue.run(engine);
+    queue.send(body, { force: true });
+    await queue.run(engine);
+    expect(sent).toEqual(['team', 'client', 'team', 'client']);
+  });
+
   it('scales delays, the horizon and Retry-After in local mode', async () => {
     const event = envelope();
     // One simulated hour is one second: an outage of 6 simulated hours lasts 6 seconds.

@@ -211,6 +211,9 @@ export const describeOutcomeLedgerContract = (
       expect(retry.outcome === 'claimed' && retry.outcomeBefore?.steps).toEqual({
         team: new Date(T0 + 1000).toISOString(),
       });
+      await ledger.done(ref, T0 + 2 * MIN, 'sent', 2);
+      await claimAt(ledger, ref, T0 + 3 * MIN, true);
+      expect((await ledger.get(ref))?.steps).toEqual({});
     });
 
     it('lists the outcomes of a consumer since a time, across day partitions, oldest first', async () => {
