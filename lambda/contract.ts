@@ -61,6 +61,12 @@ export const ENV = {
   // ── consumers (subscriber functions) ──
   /** Name of the consumer, as it appears in logs, metrics and dead letters (`slack`, `hubspot`, `forward-zapier`). */
   consumerName: 'CONSUMER_NAME',
+  /** Hours a failing delivery is retried before it is dead-lettered (the delivery engine's horizon). */
+  retryHorizonHours: 'RETRY_HORIZON_HOURS',
+  /** Days a consumer's outcome record is kept (its `expiresAt`). */
+  outcomeRetentionDays: 'OUTCOME_RETENTION_DAYS',
+  /** Local mode only: multiplies the engine's delays, horizon and Retry-After (1 when absent). */
+  deliveryTimeScale: 'DELIVERY_TIME_SCALE',
   /** URL of the consumer's dead-letter queue: permanent failures are sent there at once. */
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
   /** URL of the consumer's own queue (to delay a message when a target asks to retry later). */
@@ -347,6 +353,16 @@ export const MESSAGE_ATTRIBUTES = {
   platforms: { name: 'platforms', dataType: 'String.Array' },
   assetTypes: { name: 'assetTypes', dataType: 'String.Array' },
 } as const;
+
+/**
+ * The message attribute `replay --force` sets so that consumers send again even when their outcome
+ * record says done. It travels beside the envelope, not in it (the v1 envelope schema allows no extra
+ * field), and no filter policy reads it; raw delivery hands it to SQS as a message attribute.
+ */
+export const FORCE_MESSAGE_ATTRIBUTE = { name: 'force', dataType: 'String', value: 'true' } as const;
+
+/** Days a consumer's outcome record is kept (its `expiresAt`); unresolved dead letters never expire. */
+export const DEFAULT_OUTCOME_RETENTION_DAYS = 30;
 
 /** What a consumer subscribes to: the two filters every consumer's configuration offers. */
 export interface ConsumerFilter {
