@@ -150,7 +150,9 @@ outputs or the credentials cannot be found or AWS refused, 2 on a usage error.`,
       throw new UsageError(
         `local mode has no token rotation: stop npm start, delete the ${which === 'webhook' ? 'webhookToken' : 'readToken'} ` +
           `entry of ${paths(choice.dataDir).tokens} (or set ${which === 'webhook' ? 'LEADSIE_WEBHOOK_TOKEN' : 'LEADSIE_READ_TOKEN'}), ` +
-          'start it again, and run cli url --local for the new URL',
+          (which === 'webhook'
+            ? 'start it again, and run cli url --local for the new URL'
+            : "start it again: its banner's read API line shows the new token (Authorization: Bearer …)"),
       );
     }
     const target = (await connectTarget(choice)) as DeployedTarget;
