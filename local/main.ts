@@ -138,7 +138,7 @@ const main = async (): Promise<number> => {
 
   // Before anything is opened or written: one server per data directory, and a failed start leaves
   // the directory as it found it.
-  const before = await snapshotDataDir(dataDir);
+  const before = throwAway ? null : await snapshotDataDir(dataDir);
   let lock: DataDirLock;
   try {
     lock = await lockDataDir(dataDir);
