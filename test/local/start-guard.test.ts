@@ -73,7 +73,8 @@ describe('lockDataDir', () => {
   });
 });
 
-describe.concurrent('npm start on a data directory in use', () => {
+// Each case starts `npm start` children; a loaded machine makes a start take long.
+describe.concurrent('npm start on a data directory in use', { timeout: 180_000 }, () => {
   it('a second start (another port) stops with one line before touching the store; the first keeps serving', async (context) => {
     const { expect } = context;
     const dataDir = await tempDir(context);
@@ -161,7 +162,7 @@ describe.concurrent('npm start on a data directory in use', () => {
   });
 });
 
-describe('npm start -- --memory', () => {
+describe('npm start -- --memory', { timeout: 180_000 }, () => {
   it('prints --local commands that reach it (its data directory named), not a server in .local', async (context) => {
     const run = npmStart(context, { PORT: String(await freePort()) }, ['--memory']);
     const command = await pollUntil(
