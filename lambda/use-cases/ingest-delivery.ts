@@ -28,7 +28,7 @@ import {
   InvalidPayloadError,
   PayloadTooLargeError,
 } from '../domain/errors.ts';
-import { fingerprint as fingerprintOf } from '../domain/fingerprint.ts';
+import { fingerprintOfJson } from '../domain/fingerprint.ts';
 import { flatten } from '../domain/flatten.ts';
 import { type LeadsiePayload, parsePayload } from '../domain/payload.ts';
 import {
@@ -69,7 +69,10 @@ export interface IngestDeps {
 export interface IngestInput {
   /** The body, parsed as JSON. */
   json: unknown;
-  /** The body exactly as received, kept in the delivery history. */
+  /**
+   * The body exactly as received (a byte-order mark included), kept in the delivery history; the
+   * fingerprint is taken from it, numbers as written.
+   */
   rawBody: string;
 }
 
@@ -89,7 +92,7 @@ const readPayload = (json: unknown): LeadsiePayload => {
 export const ingestDelivery = async (deps: IngestDeps, input: IngestInput): Promise<IngestResult> => {
   const payload = readPayload(input.json);
   const flat = flatten(payload);
-  const fingerprint = fingerprintOf(input.json);
+  const fingerprint = fingerprintOfJson(withoutByteOrderMark(input.rawBody));
   const now = deps.now();
   const eventId = deps.newEventId();
   const receivedAt = now.toISOString();
@@ -233,6 +236,8 @@ export const completeDelivery = async (
   }
   deps.log.info('delivery published', { eventId: delivery.eventId, version });
 };
+
+const withoutByteOrderMark = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
 
 const errorSummary = (error: unknown): string =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -157,6 +157,30 @@ describe('ingest: accepted deliveries', () => {
     expect(store.deliveries()).toHaveLength(1);
   });
 
+  it.each<[string, string, string]>([
+    ['an integer beyond 2^53', '9007199254740993', '9007199254740992'],
+    ['-0 and 0', '-0', '0'],
+    ['1e309 and null', '1e309', 'null'],
+    ['1.0 and 1', '1.0', '1'],
+    ['an exponent and its digits', '1e2', '100'],
+  ])(
+    'stores and publishes bodies that differ only in a number (%s) as two deliveries; the same bytes again are a duplicate',
+    async (_, a, b) => {
+      const { store, publisher, call } = setup();
+      const body = (n: string) => VALID.replace(/^\{/, `{"leadsieCounter": ${n},`);
+      expect(JSON.stringify(JSON.parse(body(a)))).toBe(JSON.stringify(JSON.parse(body(b))));
+      const first = await call(post(body(a)));
+      const second = await call(post(body(b)));
+      const again = await call(post(body(a)));
+      expect(first.json).toMatchObject({ duplicate: false });
+      expect(second.json).toMatchObject({ duplicate: false });
+      expect(second.json.eventId).not.toBe(first.json.eventId);
+      expect(again.json).toEqual({ eventId: first.json.eventId, duplicate: true });
+      expect(store.deliveries().map((d) => d.rawBody)).toEqual([body(a), body(b)]);
+      expect(publisher.published).toHaveLength(2);
+    },
+  );
+
   it.each([
     ['?token=', { query: { token: TOKEN }, headers: { 'content-type': 'application/json' } }],
     [
