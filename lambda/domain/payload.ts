@@ -16,6 +16,7 @@
 
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
+import { illFormedStrings } from './unicode.ts';
 
 z.config(en());
 
@@ -537,6 +538,15 @@ export const parsePayload = (input: unknown): ParseResult => {
       ok: false,
       problems: [{ path: '(root)', message: `nested more than ${MAX_NESTING_DEPTH} levels deep` }],
     };
+  }
+  // Anywhere, keys included: a string no UTF-8 or SNS attribute can carry is refused by its path.
+  const illFormed = illFormedStrings(input, MAX_PROBLEMS + 1);
+  if (illFormed.length > 0) {
+    const problems = illFormed.slice(0, MAX_PROBLEMS);
+    if (illFormed.length > MAX_PROBLEMS) {
+      problems.push({ path: '(root)', message: 'and more strings that are not well-formed' });
+    }
+    return { ok: false, problems };
   }
   const apiVersion = (input as { apiVersion?: unknown }).apiVersion;
   if (apiVersion !== undefined && apiVersion !== null && typeof apiVersion !== 'number') {
