@@ -331,6 +331,55 @@ describe('ingest: 401 without the right token, before anything is read or stored
   });
 });
 
+describe('ingest: an unauthenticated request costs no more than the token check', () => {
+  /** A request whose body counts every read of it. */
+  const watched = (options: Parameters<typeof post>[1]) => {
+    const event = post(VALID, options);
+    const reads = { body: 0 };
+    Object.defineProperty(event, 'body', {
+      get: () => {
+        reads.body++;
+        return VALID;
+      },
+    });
+    return { event, reads };
+  };
+
+  it.each([
+    ['no token', { query: {} }],
+    ['a wrong token', { query: { token: 'wrong' } }],
+  ])(
+    'answers %s with 401 without reading the body, the store, the topic or the quarantine',
+    async (_, options) => {
+      const { store, publisher, call } = setup();
+      const { event, reads } = watched(options);
+      expectErrorAnswer(await call(event), 401);
+      expect(reads.body).toBe(0);
+      expect(store.calls).toEqual([]);
+      expect(store.quarantineEntries()).toEqual([]);
+      expect(publisher.attempts).toBe(0);
+    },
+  );
+
+  it('does not even read the token secret when no token is presented', async () => {
+    let secretReads = 0;
+    const { call } = setup({
+      webhookToken: {
+        value: async () => {
+          secretReads++;
+          return TOKEN;
+        },
+      },
+    });
+    expectErrorAnswer(await call(watched({ query: {} }).event), 401);
+    expect(secretReads).toBe(0);
+    const right = watched({ query: { token: TOKEN } });
+    expect((await call(right.event)).statusCode).toBe(200);
+    expect(right.reads.body).toBeGreaterThan(0);
+    expect(secretReads).toBe(1);
+  });
+});
+
 describe('ingest: 413 and 415', () => {
   it.each([
     ['text/plain', 'text/plain'],
