@@ -2,7 +2,7 @@
  * Payload validation: both formats accepted, forward compatible (unknown fields kept, unknown enum-like
  * values accepted), and every rejection names the exact path and problem.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { formatPath, type ParseResult, parsePayload } from '../../lambda/domain/payload.ts';
 import { fixtureNames, type JsonObject, rawFixture } from './fixtures.ts';
 
@@ -406,5 +406,24 @@ describe('strings that are not well-formed Unicode', () => {
       path: '(root)',
       message: 'and more strings that are not well-formed',
     });
+  });
+});
+
+describe('compiled validation, once a container is warm', () => {
+  it('validates the first payloads with the runtime parser, then with the schemas compiled by zod, answering alike', async () => {
+    vi.resetModules();
+    const fresh = await import('../../lambda/domain/payload.ts');
+    const payload = rawFixture('v2-partial-multi-platform.json');
+    const bad = { ...v1(), connectionAssets: [{ type: 'Page' }] };
+    const first = fresh.parsePayload(payload);
+    const firstBad = fresh.parsePayload(bad);
+    expect(fresh.payloadSchemasCompiled()).toBe(false);
+    for (let i = 2; i < fresh.COMPILE_AFTER_PAYLOADS; i++) fresh.parsePayload(payload);
+    expect(fresh.payloadSchemasCompiled()).toBe(false);
+    fresh.parsePayload(payload);
+    expect(fresh.payloadSchemasCompiled()).toBe(true);
+    expect(fresh.parsePayload(payload)).toEqual(first);
+    expect(fresh.parsePayload(bad)).toEqual(firstBad);
+    expect(firstBad.ok).toBe(false);
   });
 });
