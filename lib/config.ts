@@ -41,6 +41,7 @@ import {
 import { EmailTemplateError, isEmailAddress, parseEmailTemplate } from '../lambda/domain/email-message.ts';
 import { REPO_ROOT } from './constructs/house-function.ts';
 import { type ContextKeyRules, contextKeyProblems } from './context-keys.ts';
+import { DEFAULT_THROTTLE } from './constructs/ingest-api.ts';
 import { STAGE_CONTEXT_KEYS, selectStage } from './stages.ts';
 
 /** Turns a string that is exactly a decimal number into that number; leaves anything else for zod to reject. */
@@ -670,16 +671,18 @@ export const configSchema = z.object({
     )
     .default(DEFAULT_STACK_NAME),
   /**
-   * Steady-state request rate of the HTTP API's default stage, in requests per second. Leadsie sends
-   * one webhook per connection change, so 10/s leaves ample room while capping a flood's cost.
-   * @default 10
+   * Steady-state request rate of the HTTP API's default stage, in requests per second: the stage's
+   * limit for every caller together (HTTP APIs have no per-client throttle). See docs/throttling.md.
+   * @default 50
    */
-  throttleRateLimit: z.preprocess(numberFromContext, z.number().positive().max(10_000)).default(10),
+  throttleRateLimit: z
+    .preprocess(numberFromContext, z.number().positive().max(10_000))
+    .default(DEFAULT_THROTTLE.rateLimit),
   /**
    * Burst capacity of the HTTP API's default stage (token bucket size), in requests.
-   * @default 20
+   * @default 500
    */
-  throttleBurstLimit: int(1, 5_000).default(20),
+  throttleBurstLimit: int(1, 5_000).default(DEFAULT_THROTTLE.burstLimit),
   /**
    * Largest webhook body the ingest function accepts, in bytes; larger bodies get 413.
    * @default DEFAULTS.maxBodyBytes (256 KiB)

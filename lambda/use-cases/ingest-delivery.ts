@@ -28,9 +28,10 @@ import {
   InvalidPayloadError,
   PayloadTooLargeError,
 } from '../domain/errors.ts';
-import { fingerprint as fingerprintOf } from '../domain/fingerprint.ts';
+import { fingerprintOfJson } from '../domain/fingerprint.ts';
 import { flatten } from '../domain/flatten.ts';
-import { type LeadsiePayload, parsePayload } from '../domain/payload.ts';
+import { type LeadsiePayload, type PayloadProblem, parsePayload } from '../domain/payload.ts';
+import { isWellFormedText } from '../domain/unicode.ts';
 import {
   type ConnectionStore,
   type EventPublisher,
@@ -43,15 +44,41 @@ import {
 /** SNS takes at most 256 KiB per message, body and attributes (names, types and values) together. */
 export const MAX_SNS_MESSAGE_BYTES = 256 * 1024;
 
-/** The bytes SNS counts for an envelope: its JSON plus every attribute's name, data type and value. */
-export const snsMessageBytes = (envelope: ConnectionEvent): number => {
+/** Where each message attribute's value comes from in the payload, to name it in a refusal. */
+const ATTRIBUTE_SOURCES: Record<keyof typeof MESSAGE_ATTRIBUTES, string> = {
+  status: 'status',
+  accessLevel: 'accessLevel',
+  apiVersion: 'apiVersion',
+  isTest: 'user',
+  hasUser: 'user',
+  platforms: 'connectionAssets[].platform',
+  assetTypes: 'connectionAssets[].type',
+};
+
+/**
+ * What SNS would make of an envelope, checked before anything is stored (an event SNS cannot carry
+ * would stay pending forever): the bytes it counts (its JSON plus every attribute's name, data type
+ * and value), and each attribute value the SNS client cannot encode. The client URI-encodes every
+ * value and throws on a lone surrogate; the body is JSON, which escapes those, so only attributes
+ * can fail.
+ */
+export const snsMessageCheck = (envelope: ConnectionEvent): { bytes: number; problems: PayloadProblem[] } => {
   let bytes = Buffer.byteLength(JSON.stringify(envelope));
+  const problems: PayloadProblem[] = [];
   for (const [key, value] of Object.entries(envelopeAttributes(envelope))) {
-    const spec = MESSAGE_ATTRIBUTES[key as keyof typeof MESSAGE_ATTRIBUTES];
+    const attribute = key as keyof typeof MESSAGE_ATTRIBUTES;
+    const spec = MESSAGE_ATTRIBUTES[attribute];
+    // The same text the publisher sends (sns-event-publisher.ts).
     const text = Array.isArray(value) ? JSON.stringify(value) : String(value);
     bytes += Buffer.byteLength(spec.name) + Buffer.byteLength(spec.dataType) + Buffer.byteLength(text);
+    if (!isWellFormedText(text)) {
+      problems.push({
+        path: ATTRIBUTE_SOURCES[attribute],
+        message: `not well-formed Unicode, so it cannot be sent as the SNS message attribute ${spec.name}`,
+      });
+    }
   }
-  return bytes;
+  return { bytes, problems };
 };
 
 export interface IngestDeps {
@@ -69,7 +96,10 @@ export interface IngestDeps {
 export interface IngestInput {
   /** The body, parsed as JSON. */
   json: unknown;
-  /** The body exactly as received, kept in the delivery history. */
+  /**
+   * The body exactly as received (a byte-order mark included), kept in the delivery history; the
+   * fingerprint is taken from it, numbers as written.
+   */
   rawBody: string;
 }
 
@@ -89,15 +119,20 @@ const readPayload = (json: unknown): LeadsiePayload => {
 export const ingestDelivery = async (deps: IngestDeps, input: IngestInput): Promise<IngestResult> => {
   const payload = readPayload(input.json);
   const flat = flatten(payload);
-  const fingerprint = fingerprintOf(input.json);
+  const fingerprint = fingerprintOfJson(withoutByteOrderMark(input.rawBody));
   const now = deps.now();
   const eventId = deps.newEventId();
   const receivedAt = now.toISOString();
 
   // Checked before anything is stored: an event SNS cannot carry would stay pending forever. The
   // version's digits are counted generously (a counter will not pass 10^15).
-  const messageBytes =
-    snsMessageBytes(buildEnvelope({ payload, eventId, fingerprint, receivedAt, version: 0, flat })) + 15;
+  const check = snsMessageCheck(
+    buildEnvelope({ payload, eventId, fingerprint, receivedAt, version: 0, flat }),
+  );
+  if (check.problems.length > 0) {
+    throw new InvalidPayloadError('The payload makes an event SNS cannot carry', check.problems);
+  }
+  const messageBytes = check.bytes + 15;
   if (messageBytes > MAX_SNS_MESSAGE_BYTES) {
     throw new PayloadTooLargeError(
       `The payload makes an event of ${messageBytes} bytes, more than one SNS message holds (${MAX_SNS_MESSAGE_BYTES})`,
@@ -233,6 +268,8 @@ export const completeDelivery = async (
   }
   deps.log.info('delivery published', { eventId: delivery.eventId, version });
 };
+
+const withoutByteOrderMark = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
 
 const errorSummary = (error: unknown): string =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -64,6 +64,14 @@ export const ACCESS_LOG_FIELDS = {
   errorMessage: '$context.error.message',
 } as const;
 
+/**
+ * The `$default` stage's throttle unless configured: high enough that a legitimate burst (a mass
+ * onboarding email answered by many clients within a minute, each sending a few deliveries) is
+ * never refused, low enough to cap what a flood can cost. HTTP APIs throttle per stage, not per
+ * client, so a flood at this limit refuses Leadsie too: see docs/throttling.md.
+ */
+export const DEFAULT_THROTTLE = { rateLimit: 50, burstLimit: 500 } as const;
+
 /** Properties of an {@link IngestApi}. */
 export interface IngestApiProps {
   /** The connections table: the ingest function writes it, the connections function reads it. */
@@ -72,12 +80,12 @@ export interface IngestApiProps {
   readonly events: ConnectionEvents;
   /**
    * Steady-state request rate of the `$default` stage, in requests per second.
-   * @default 10
+   * @default DEFAULT_THROTTLE.rateLimit (50)
    */
   readonly throttleRateLimit?: number;
   /**
-   * Burst capacity of the `$default` stage, in requests.
-   * @default 20
+   * Burst capacity of the `$default` stage (its token bucket), in requests.
+   * @default DEFAULT_THROTTLE.burstLimit (500)
    */
   readonly throttleBurstLimit?: number;
   /**
@@ -228,8 +236,8 @@ export class IngestApi extends Construct {
       stageName: '$default',
       autoDeploy: true,
       throttle: {
-        rateLimit: props.throttleRateLimit ?? 10,
-        burstLimit: props.throttleBurstLimit ?? 20,
+        rateLimit: props.throttleRateLimit ?? DEFAULT_THROTTLE.rateLimit,
+        burstLimit: props.throttleBurstLimit ?? DEFAULT_THROTTLE.burstLimit,
       },
       accessLogSettings: {
         destination: new LogGroupLogDestination(this.accessLogGroup),

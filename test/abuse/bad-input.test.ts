@@ -162,6 +162,34 @@ const CASES: Case[] = [
     expected: NOT_UTF8,
   },
 
+  // Valid JSON and valid UTF-8, but a string that is not Unicode text: a lone surrogate escape.
+  {
+    name: 'a lone surrogate in requestName',
+    request: post(v1({ requestName: '\udc00' })),
+    expected: invalid('requestName'),
+  },
+  {
+    name: 'a lone surrogate in status',
+    request: post(v2({ status: 'SUCCESS\ud800' })),
+    expected: invalid('status'),
+  },
+  {
+    name: 'a lone surrogate in a v2 asset platform',
+    request: post(v2Asset({ platform: '\udfff' })),
+    expected: invalid('connectionAssets[0].platform'),
+  },
+  {
+    name: 'a lone surrogate in a v1 asset type',
+    request: post(v1Asset({ type: 'Page\ud83d' })),
+    expected: invalid('connectionAssets[0].type'),
+  },
+  { name: 'a lone surrogate in a key', request: post(v1({ '\udc00': 'x' })), expected: invalid('(root)') },
+  {
+    name: 'a lone surrogate escape written by hand, upper-case hex',
+    request: post(V1_TEXT.replace('{', '{"note": "\\uDC00",')),
+    expected: invalid('note'),
+  },
+
   // JSON, but not an object.
   { name: 'an empty array', request: post('[]'), expected: invalid('(root)') },
   { name: 'null', request: post('null'), expected: invalid('(root)') },

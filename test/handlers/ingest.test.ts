@@ -7,12 +7,15 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { staticSecret } from '../../lambda/adapters/secrets.ts';
+import { snsMessageAttributes } from '../../lambda/adapters/sns-event-publisher.ts';
 import { DEFAULTS, METRIC_NAMES } from '../../lambda/contract.ts';
-import { envelopeSchema } from '../../lambda/domain/envelope.ts';
+import { buildEnvelope, envelopeSchema } from '../../lambda/domain/envelope.ts';
 import { fingerprint } from '../../lambda/domain/fingerprint.ts';
+import { parsePayload } from '../../lambda/domain/payload.ts';
 import { type IngestHandlerDeps, makeHandler } from '../../lambda/handlers/ingest.ts';
 import type { HttpEvent, HttpResult } from '../../lambda/shared/http.ts';
 import { withHttpMiddleware } from '../../lambda/shared/middleware.ts';
+import { snsMessageCheck } from '../../lambda/use-cases/ingest-delivery.ts';
 import { apiEvent } from '../support/api-event.ts';
 import { InMemoryConnectionStore, InMemoryEventPublisher } from '../support/fakes.ts';
 import { silentLogger } from '../support/logger.ts';
@@ -156,6 +159,30 @@ describe('ingest: accepted deliveries', () => {
     expect(publisher.published).toHaveLength(1);
     expect(store.deliveries()).toHaveLength(1);
   });
+
+  it.each<[string, string, string]>([
+    ['an integer beyond 2^53', '9007199254740993', '9007199254740992'],
+    ['-0 and 0', '-0', '0'],
+    ['1e309 and null', '1e309', 'null'],
+    ['1.0 and 1', '1.0', '1'],
+    ['an exponent and its digits', '1e2', '100'],
+  ])(
+    'stores and publishes bodies that differ only in a number (%s) as two deliveries; the same bytes again are a duplicate',
+    async (_, a, b) => {
+      const { store, publisher, call } = setup();
+      const body = (n: string) => VALID.replace(/^\{/, `{"leadsieCounter": ${n},`);
+      expect(JSON.stringify(JSON.parse(body(a)))).toBe(JSON.stringify(JSON.parse(body(b))));
+      const first = await call(post(body(a)));
+      const second = await call(post(body(b)));
+      const again = await call(post(body(a)));
+      expect(first.json).toMatchObject({ duplicate: false });
+      expect(second.json).toMatchObject({ duplicate: false });
+      expect(second.json.eventId).not.toBe(first.json.eventId);
+      expect(again.json).toEqual({ eventId: first.json.eventId, duplicate: true });
+      expect(store.deliveries().map((d) => d.rawBody)).toEqual([body(a), body(b)]);
+      expect(publisher.published).toHaveLength(2);
+    },
+  );
 
   it.each([
     ['?token=', { query: { token: TOKEN }, headers: { 'content-type': 'application/json' } }],
@@ -301,6 +328,55 @@ describe('ingest: 401 without the right token, before anything is read or stored
       post('x'.repeat(LIMIT + 1), { query: { token: 'wrong' }, headers: { 'content-type': 'text/plain' } }),
     );
     expectErrorAnswer(answer, 401);
+  });
+});
+
+describe('ingest: an unauthenticated request costs no more than the token check', () => {
+  /** A request whose body counts every read of it. */
+  const watched = (options: Parameters<typeof post>[1]) => {
+    const event = post(VALID, options);
+    const reads = { body: 0 };
+    Object.defineProperty(event, 'body', {
+      get: () => {
+        reads.body++;
+        return VALID;
+      },
+    });
+    return { event, reads };
+  };
+
+  it.each([
+    ['no token', { query: {} }],
+    ['a wrong token', { query: { token: 'wrong' } }],
+  ])(
+    'answers %s with 401 without reading the body, the store, the topic or the quarantine',
+    async (_, options) => {
+      const { store, publisher, call } = setup();
+      const { event, reads } = watched(options);
+      expectErrorAnswer(await call(event), 401);
+      expect(reads.body).toBe(0);
+      expect(store.calls).toEqual([]);
+      expect(store.quarantineEntries()).toEqual([]);
+      expect(publisher.attempts).toBe(0);
+    },
+  );
+
+  it('does not even read the token secret when no token is presented', async () => {
+    let secretReads = 0;
+    const { call } = setup({
+      webhookToken: {
+        value: async () => {
+          secretReads++;
+          return TOKEN;
+        },
+      },
+    });
+    expectErrorAnswer(await call(watched({ query: {} }).event), 401);
+    expect(secretReads).toBe(0);
+    const right = watched({ query: { token: TOKEN } });
+    expect((await call(right.event)).statusCode).toBe(200);
+    expect(right.reads.body).toBeGreaterThan(0);
+    expect(secretReads).toBe(1);
   });
 });
 
@@ -489,6 +565,41 @@ describe('ingest: refused bodies are kept in quarantine', () => {
     expect(entry?.reason.problems).toEqual(answer.json.details);
     expect(entry?.reason.problems).toContainEqual(expect.objectContaining({ path: 'connectionAssets' }));
   });
+
+  it.each([
+    [
+      'requestName',
+      (p: Record<string, unknown>) => ({ ...p, requestName: 'Onboarding \udc00' }),
+      'requestName',
+    ],
+    ['status (an SNS attribute)', (p: Record<string, unknown>) => ({ ...p, status: '\ud800' }), 'status'],
+    [
+      'an asset type (an SNS attribute)',
+      (p: Record<string, unknown>) => ({ ...p, connectionAssets: [{ type: 'Page\udfff', id: '1' }] }),
+      'connectionAssets[0].type',
+    ],
+    ['a key', (p: Record<string, unknown>) => ({ ...p, '\udc00': 1 }), '(root)'],
+  ])(
+    'refuses a lone surrogate escape in %s with 400 naming its path, keeps the body in quarantine, stores nothing',
+    async (_, change, path) => {
+      const { store, publisher, call } = setup();
+      // JSON.stringify writes a lone surrogate as the escape Leadsie's JSON would carry.
+      const body = JSON.stringify(change(JSON.parse(VALID)));
+      expect(body).toMatch(/\\ud[89a-f][0-9a-f]{2}/);
+      const answer = await call(post(body));
+      expectErrorAnswer(answer, 400);
+      expect(answer.json.details).toEqual([
+        { path, message: expect.stringMatching(/not well-formed Unicode/) },
+      ]);
+      expect(answer.body?.isWellFormed()).toBe(true);
+      const [entry, ...others] = store.quarantineEntries();
+      expect(others).toEqual([]);
+      expect(entry).toMatchObject({ id: sha256(body), reason: { status: 400, kind: 'invalid-payload' } });
+      expect(Buffer.from(entry?.body ?? []).toString('utf8')).toBe(body);
+      expect(store.deliveries()).toEqual([]);
+      expect(publisher.attempts).toBe(0);
+    },
+  );
 
   it('keeps a body sent with an unsupported content type, with that content type (415)', async () => {
     const { store, call } = setup();
@@ -702,5 +813,50 @@ describe('ingest: dependencies failing', () => {
     expect(after.json).toEqual({ eventId: '01OTHERREQUEST', duplicate: true });
     expect(publisher.published).toMatchObject([{ eventId: '01OTHERREQUEST', version: 1 }]);
     expect(store.pending()).toEqual([]);
+  });
+});
+
+describe('snsMessageCheck: what SNS would make of an envelope, before anything is stored', () => {
+  const envelopeOf = (body: string) => {
+    const json = JSON.parse(body);
+    const parsed = parsePayload(json);
+    if (!parsed.ok) throw new Error('fixture does not validate');
+    return buildEnvelope({
+      payload: parsed.payload,
+      eventId: '01TESTEVENT00000001',
+      fingerprint: fingerprint(json),
+      receivedAt: new Date(NOW).toISOString(),
+      version: 1,
+    });
+  };
+
+  it('counts the JSON body and every attribute name, type and value, and finds nothing wrong', () => {
+    const envelope = envelopeOf(VALID);
+    const attributes = snsMessageAttributes(envelope);
+    let expected = Buffer.byteLength(JSON.stringify(envelope));
+    for (const [name, value] of Object.entries(attributes)) {
+      expected += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '');
+      expected += Buffer.byteLength(value.StringValue ?? '');
+    }
+    expect(snsMessageCheck(envelope)).toEqual({ bytes: expected, problems: [] });
+  });
+
+  it.each([
+    ['status', { status: 'SUCCESS\udc00' }, 'status'],
+    ['accessLevel', { accessLevel: '\ud800' }, 'accessLevel'],
+  ])(
+    'names an attribute the SNS client cannot encode (%s), by the payload field it comes from',
+    (_, change, path) => {
+      const envelope = { ...envelopeOf(VALID), ...change };
+      expect(snsMessageCheck(envelope).problems).toEqual([
+        { path, message: expect.stringMatching(/cannot be sent as the SNS message attribute/) },
+      ]);
+    },
+  );
+
+  it('finds nothing wrong with String.Array attributes, whose JSON escapes a lone surrogate', () => {
+    const envelope = envelopeOf(VALID);
+    const assets = envelope.assets.map((a) => ({ ...a, type: `${a.type}\udc00`, platform: '\ud800' }));
+    expect(snsMessageCheck({ ...envelope, assets }).problems).toEqual([]);
   });
 });

@@ -26,8 +26,8 @@ import { ALL_CONSUMERS, CLIENT_TEMPLATE_FIXTURE, projectContext } from './suppor
 
 const DEFAULT_CONFIG = {
   stackName: 'LeadsieWebhooks',
-  throttleRateLimit: 10,
-  throttleBurstLimit: 20,
+  throttleRateLimit: 50,
+  throttleBurstLimit: 500,
   maxBodyBytes: DEFAULTS.maxBodyBytes,
   secretMaxAgeSeconds: DEFAULTS.secretMaxAgeSeconds,
   tokenRotationGraceHours: DEFAULTS.tokenRotationGraceHours,

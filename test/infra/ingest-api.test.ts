@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lambda/contract.ts';
-import { ACCESS_LOG_FIELDS } from '../../lib/constructs/ingest-api.ts';
+import { ACCESS_LOG_FIELDS, DEFAULT_THROTTLE } from '../../lib/constructs/ingest-api.ts';
 import { MONITORING_OUTPUTS, STACK_OUTPUTS } from '../../lib/leadsie-webhooks-stack.ts';
 import { arnOf, logicalId, ref, resourceById, synthStack } from './support.ts';
 
@@ -82,8 +82,65 @@ describe('the $default stage', () => {
     expect(stage).toMatchObject({ ApiId: ref(apiId), StageName: '$default', AutoDeploy: true });
   });
 
-  it('throttles at 10 requests per second with bursts of 20', () => {
-    expect(stage.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 });
+  it('throttles at 50 requests per second with bursts of 500 by default', () => {
+    expect(DEFAULT_THROTTLE).toEqual({ rateLimit: 50, burstLimit: 500 });
+    expect(stage.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 500 });
+  });
+
+  /**
+   * API Gateway's throttle is a token bucket: `burst` tokens, refilled at `rate` a second; a request
+   * that finds the bucket empty is answered 429. Returns how many of the arrivals (seconds) are refused.
+   */
+  const refused = (arrivals: number[], rate: number, burst: number): number => {
+    let tokens = burst;
+    let last = 0;
+    let count = 0;
+    for (const at of [...arrivals].sort((a, b) => a - b)) {
+      tokens = Math.min(burst, tokens + (at - last) * rate);
+      last = at;
+      if (tokens >= 1) tokens -= 1;
+      else count++;
+    }
+    return count;
+  };
+  const throttle = () => {
+    const settings = stage.DefaultRouteSettings as {
+      ThrottlingRateLimit: number;
+      ThrottlingBurstLimit: number;
+    };
+    return [settings.ThrottlingRateLimit, settings.ThrottlingBurstLimit] as const;
+  };
+  /** 200 clients of a mass onboarding email, each finishing with up to three deliveries. */
+  const CLIENTS = 200;
+
+  it.each([
+    [
+      'every client in the same second, two deliveries each',
+      Array.from({ length: CLIENTS * 2 }, (_, i) => i / (CLIENTS * 2)),
+    ],
+    [
+      'every client within ten seconds, three deliveries each',
+      Array.from({ length: CLIENTS * 3 }, (_, i) => (i * 10) / (CLIENTS * 3)),
+    ],
+    [
+      'every client within one minute, three deliveries each, in waves of a hundred',
+      Array.from({ length: CLIENTS * 3 }, (_, i) => Math.floor(i / 100) * 10),
+    ],
+  ])('refuses none of a legitimate burst at the defaults: %s', (_, arrivals) => {
+    const [rate, burst] = throttle();
+    expect(refused(arrivals, rate, burst)).toBe(0);
+  });
+
+  it('the burst model refuses what exceeds the bucket (so the test above can fail)', () => {
+    expect(refused([0, 0, 0], 1, 2)).toBe(1);
+    expect(refused([0, 0, 0, 1], 1, 2)).toBe(1);
+    expect(
+      refused(
+        Array.from({ length: 400 }, () => 0),
+        10,
+        20,
+      ),
+    ).toBe(380);
   });
 
   it('writes access logs to its own log group', () => {

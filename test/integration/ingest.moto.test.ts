@@ -194,6 +194,86 @@ describe.skipIf(!motoAvailable())('ingest against moto', () => {
     expect(await receiveAll(sqs, allQueueUrl)).toHaveLength(0);
   });
 
+  it('refuses a lone surrogate in any field with 400 and quarantines it, where the real SNS client could never publish it', async () => {
+    const base = JSON.parse(fixture('v2-partial-multi-platform')) as Record<string, unknown> & {
+      connectionAssets: Record<string, unknown>[];
+    };
+    const asset = base.connectionAssets[0] as Record<string, unknown>;
+    const variants: [string, Record<string, unknown>][] = [
+      ['status', { ...base, status: 'SUCCESS\udc00' }],
+      ['accessLevel', { ...base, accessLevel: '\ud800' }],
+      ['connectionAssets[0].platform', { ...base, connectionAssets: [{ ...asset, platform: '\udfff' }] }],
+      ['connectionAssets[0].type', { ...base, connectionAssets: [{ ...asset, type: 'Page \ud83d' }] }],
+      ['requestName', { ...base, requestName: '\udc00' }],
+      ['(root)', { ...base, 'key\udc00': true }],
+    ];
+    for (const [path, payload] of variants) {
+      const response = await ingest()(post(JSON.stringify(payload)));
+      expect(response.statusCode, path).toBe(400);
+      expect(JSON.parse(response.body ?? '{}').details).toEqual([
+        { path, message: expect.stringMatching(/not well-formed Unicode/) },
+      ]);
+    }
+    expect(await store.pendingDeliveries()).toEqual([]);
+    expect(await store.history(base.user as string, base.requestUrl as string)).toEqual([]);
+    const kept = [];
+    for await (const entry of store.quarantined()) kept.push(entry);
+    expect(kept).toHaveLength(variants.length);
+    expect(await receiveAll(sqs, allQueueUrl)).toHaveLength(0);
+
+    // Why it must be refused before storing: the real client cannot send such an attribute at all.
+    const good = await ingest()(post(JSON.stringify(base)));
+    expect(good.statusCode).toBe(200);
+    const [message] = await receiveAll(sqs, allQueueUrl);
+    const envelope = envelopeSchema.parse(JSON.parse(message?.Body ?? ''));
+    await expect(
+      new SnsEventPublisher(sns, topicArn).publish({ ...envelope, status: 'SUCCESS\udc00' }),
+    ).rejects.toThrow(URIError);
+  });
+
+  it('publishes every well-formed text through the real SNS client, attributes included, exactly as sent', async () => {
+    const base = JSON.parse(fixture('v2-partial-multi-platform')) as Record<string, unknown> & {
+      connectionAssets: Record<string, unknown>[];
+    };
+    const texts = [
+      '😀 𝄞 𠀀',
+      'Ünïcödé ß',
+      '中文 日本語 한국어',
+      'עברית العربية',
+      '\ufffd\u2028\u2029',
+      'a\u0000b\u001f',
+      '"quoted" \\ / & = + %',
+    ];
+    for (const [i, text] of texts.entries()) {
+      const payload = {
+        ...base,
+        requestName: `${text} ${i}`,
+        status: text,
+        accessLevel: text,
+        clientName: text,
+        connectionAssets: base.connectionAssets.map((asset) => ({
+          ...asset,
+          type: text,
+          platform: text,
+          name: text,
+        })),
+      };
+      const body = JSON.stringify(payload);
+      const response = await ingest()(post(body));
+      expect(response.statusCode, `${JSON.stringify(text)}: ${response.body}`).toBe(200);
+      const messages = await receiveAll(sqs, allQueueUrl);
+      expect(messages).toHaveLength(1);
+      const attributes = messages[0]?.MessageAttributes ?? {};
+      expect(attributes.status?.StringValue).toBe(text);
+      expect(attributes.accessLevel?.StringValue).toBe(text);
+      expect(JSON.parse(attributes.assetTypes?.StringValue ?? '[]')).toEqual([text]);
+      expect(JSON.parse(attributes.platforms?.StringValue ?? '[]')).toEqual([text]);
+      const envelope = envelopeSchema.parse(JSON.parse(messages[0]?.Body ?? ''));
+      expect(envelope.client?.name).toBe(text);
+    }
+    expect(await store.pendingDeliveries()).toEqual([]);
+  });
+
   it('answers 409 while another request holds the same delivery, then resumes it once the lease runs out', async () => {
     const body = fixture('v1-failed');
     let now = Date.parse('2026-11-26T10:00:00.000Z');

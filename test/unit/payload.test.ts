@@ -2,7 +2,7 @@
  * Payload validation: both formats accepted, forward compatible (unknown fields kept, unknown enum-like
  * values accepted), and every rejection names the exact path and problem.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { formatPath, type ParseResult, parsePayload } from '../../lambda/domain/payload.ts';
 import { fixtureNames, type JsonObject, rawFixture } from './fixtures.ts';
 
@@ -275,5 +275,155 @@ describe('formatPath', () => {
     [[0], '[0]'],
   ])('%j renders as %s', (path, expected) => {
     expect(formatPath(path)).toBe(expected);
+  });
+});
+
+describe('strings that are not well-formed Unicode', () => {
+  /** Every string field the schemas name, filled in, plus fields they do not know. */
+  const fullV1 = (): JsonObject => ({
+    user: 'lead-1',
+    requestUrl: 'https://app.leadsie.com/request/r',
+    requestName: 'R',
+    accessLevel: 'admin',
+    status: 'SUCCESS',
+    extra: 'kept',
+    connectionAssets: [
+      { type: 'Page', id: '1', name: 'n', isSuccess: true, message: 'm', time: 't', note: 'unknown' },
+    ],
+  });
+  const fullV2 = (): JsonObject => ({
+    user: 'lead-1',
+    requestUrl: 'https://app.leadsie.com/request/r',
+    requestName: 'R',
+    accessLevel: 'admin',
+    status: 'SUCCESS',
+    apiVersion: 2,
+    clientName: 'Client',
+    clientSummaryUrl: 'https://app.leadsie.com/summary/s',
+    extra: { nested: ['kept'] },
+    connectionAssets: [
+      {
+        type: 'Ad Account',
+        id: 'a',
+        name: 'n',
+        time: 't',
+        platform: 'Meta',
+        connectionStatus: 'Connected',
+        notes: 'notes',
+        statusLastCheckedAt: 'then',
+        linkToAsset: 'https://x.test',
+        accessLevel: 'admin',
+        assignedUsers: [{ id: 'u', name: 'User', role: 'admin', isSuccess: true }],
+        connectedAccount: { id: 'c', name: 'Account' },
+        platformPermissionsGranted: ['ads_read', 'ads_management'],
+        isSuccess: true,
+        message: 'm',
+        unknown: 'kept',
+      },
+      { type: 'Page', id: 'p', platformPermissionsGranted: 'pages_read' },
+    ],
+  });
+
+  /** The path (formatPath form) of every string leaf of a value. */
+  const stringPaths = (value: unknown, path: (string | number)[] = []): (string | number)[][] => {
+    if (typeof value === 'string') return [path];
+    if (typeof value !== 'object' || value === null) return [];
+    return Object.entries(value).flatMap(([key, item]) =>
+      stringPaths(item, [...path, Array.isArray(value) ? Number(key) : key]),
+    );
+  };
+  const setAt = (payload: JsonObject, path: (string | number)[], value: unknown): JsonObject => {
+    let target = payload as Record<string | number, unknown>;
+    for (const key of path.slice(0, -1)) target = target[key] as Record<string | number, unknown>;
+    target[path.at(-1) as string | number] = value;
+    return payload;
+  };
+
+  const cases = [
+    ...stringPaths(fullV1()).map((path) => ({ format: 1, make: fullV1, path })),
+    ...stringPaths(fullV2()).map((path) => ({ format: 2, make: fullV2, path })),
+  ].map((c) => ({ ...c, name: `v${c.format} ${formatPath(c.path)}` }));
+
+  it('covers every string field of both formats', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(40);
+    expect(ok(parsePayload(fullV1())).format).toBe(1);
+    expect(ok(parsePayload(fullV2())).format).toBe(2);
+  });
+
+  it.each(
+    cases.flatMap((c) => ['\udc00', 'a\ud800', '\ud83d'.repeat(2), '\ude00\ud83d'].map((s) => ({ ...c, s }))),
+  )('refuses $name holding $s, naming that path', ({ make, path, s }) => {
+    const result = parsePayload(setAt(make(), path, s));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toEqual([
+      { path: formatPath(path), message: expect.stringMatching(/lone surrogate .*not well-formed Unicode/) },
+    ]);
+  });
+
+  it.each([
+    { name: 'at the top', payload: { ...v1(), 'k\udc00': 1 }, path: '(root)' },
+    { name: 'of a v2 payload', payload: { ...v2(), '\ud800': 'x' }, path: '(root)' },
+    {
+      name: 'of an asset',
+      payload: v1({ connectionAssets: [{ type: 'Page', id: '1', '\udfff': true }] }),
+      path: 'connectionAssets[0]',
+    },
+    {
+      name: 'deep in an unknown field',
+      payload: v2({ extra: { list: [{ ok: 1 }, { '\udc00\udc00': null }] } }),
+      path: 'extra.list[1]',
+    },
+  ])(
+    'refuses a key $name with a lone surrogate, naming its object and the key escaped',
+    ({ payload, path }) => {
+      const result = parsePayload(payload);
+      expect(result.ok).toBe(false);
+      if (result.ok) return;
+      expect(result.problems).toHaveLength(1);
+      expect(result.problems[0]?.path).toBe(path);
+      expect(result.problems[0]?.message).toMatch(
+        /^the key ".*\\ud[89a-f][0-9a-f]{2}.*" has a lone surrogate/,
+      );
+      expect(result.problems[0]?.message.isWellFormed()).toBe(true);
+    },
+  );
+
+  it('accepts surrogate pairs (emoji and other astral characters) anywhere', () => {
+    const payload = v2({ clientName: '😀 Client 𝄞', '🔑': '🗝️' });
+    expect(ok(parsePayload(payload)).data).toMatchObject({ clientName: '😀 Client 𝄞' });
+  });
+
+  it('lists every lone surrogate, up to the problem limit', () => {
+    const assets = Array.from({ length: 60 }, (_, i) => ({ type: 'Page', id: String(i), name: '\udc00' }));
+    const result = parsePayload(v1({ requestName: '\ud800', connectionAssets: assets }));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toHaveLength(51);
+    expect(result.problems[0]?.path).toBe('requestName');
+    expect(result.problems[1]?.path).toBe('connectionAssets[0].name');
+    expect(result.problems[50]).toEqual({
+      path: '(root)',
+      message: 'and more strings that are not well-formed',
+    });
+  });
+});
+
+describe('compiled validation, once a container is warm', () => {
+  it('validates the first payloads with the runtime parser, then with the schemas compiled by zod, answering alike', async () => {
+    vi.resetModules();
+    const fresh = await import('../../lambda/domain/payload.ts');
+    const payload = rawFixture('v2-partial-multi-platform.json');
+    const bad = { ...v1(), connectionAssets: [{ type: 'Page' }] };
+    const first = fresh.parsePayload(payload);
+    const firstBad = fresh.parsePayload(bad);
+    expect(fresh.payloadSchemasCompiled()).toBe(false);
+    for (let i = 2; i < fresh.COMPILE_AFTER_PAYLOADS; i++) fresh.parsePayload(payload);
+    expect(fresh.payloadSchemasCompiled()).toBe(false);
+    fresh.parsePayload(payload);
+    expect(fresh.payloadSchemasCompiled()).toBe(true);
+    expect(fresh.parsePayload(payload)).toEqual(first);
+    expect(fresh.parsePayload(bad)).toEqual(firstBad);
+    expect(firstBad.ok).toBe(false);
   });
 });
