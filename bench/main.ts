@@ -88,7 +88,7 @@ const main = async (): Promise<number> => {
   let e2e: E2eResult;
   try {
     log('cold start …');
-    coldStart = await measureColdStart(synth, { rounds: 20, log });
+    coldStart = await measureColdStart(synth, { rounds: 12, log });
     log('per event …');
     perEvent = await measurePerEvent({ workDir: synth.outdir, repeats: 15, log });
     log('local end to end …');
@@ -138,6 +138,119 @@ const main = async (): Promise<number> => {
   };
   process.stdout.write(args.values.json ? `${JSON.stringify(report, null, 2)}\n` : human(report, memory));
   return 0;
+};
+
+/** Each function's import with the AWS SDK external (runtime copy) and bundled in, against a bare node start. */
+export const sdkWaysSection = (c: ColdStartResult): string => {
+  const out: string[] = [];
+  const deployed = c.rows[0]?.sdkWays.deployed ?? 'bundled';
+  out.push(
+    `   The AWS SDK both ways: external (resolved from node_modules, as from the runtime's copy) vs bundled in (tree-shaken, minified);`,
+  );
+  out.push(
+    `   absolute = the whole process, node start included; over bare = minus the round's bare node start (${s(c.bareNodeMs)} ms). Deployed: ${deployed}.`,
+  );
+  out.push(
+    `   Measured on this machine's ${c.nodeVersion}; Lambda's Node 24 runtime and its SDK copy may differ.`,
+  );
+  out.push(
+    table(
+      [
+        'function',
+        'external KB',
+        'external ms',
+        'over bare',
+        'CPU over bare',
+        'bundled KB',
+        'bundled ms',
+        'over bare',
+        'CPU over bare',
+        'faster',
+      ],
+      c.rows.map((row) => {
+        const e = row.sdkWays.external;
+        const b = row.sdkWays.bundled;
+        return [
+          row.handler,
+          e.kb.toFixed(1),
+          s(e.absoluteMs),
+          s(e.overBareMs),
+          e.cpuOverBareMs.median.toFixed(0),
+          b.kb.toFixed(1),
+          s(b.absoluteMs),
+          s(b.overBareMs),
+          b.cpuOverBareMs.median.toFixed(0),
+          b.overBareMs.median < e.overBareMs.median ? 'bundled' : 'external',
+        ];
+      }),
+    ),
+  );
+  return out.join('\n');
+};
+
+/** The cost section of the human form (also rendered into docs/performance.md). */
+export const costSection = (k: CostResult): string => {
+  const out: string[] = [];
+  const headline = k.sizes.find((x) => x.assets === k.headlineAssets);
+  out.push(
+    `4. COST per ${k.webhooks.toLocaleString('en-US')} webhooks on AWS (${k.region}, prices compiled ${k.pricesCompiled}, ${k.pricesFile}; calls ${k.sdkCallsFile})`,
+  );
+  const parts = Object.keys(headline?.parts ?? {});
+  out.push('   Per size: ingest, and what each consumer adds.');
+  out.push(
+    table(
+      ['assets', 'payload B', 'message B', 'ingest WRU', ...parts.map((p) => `${p} $`), 'total $'],
+      k.sizes.map((x) => [
+        x.assets,
+        x.payloadBytes,
+        x.messageBytes,
+        x.ingestWriteUnits,
+        ...parts.map((p) => usd(x.parts[p] ?? 0)),
+        usd(x.totalUsd),
+      ]),
+    ),
+  );
+  if (headline) {
+    out.push(`   Itemised at ${headline.assets} assets:`);
+    out.push(
+      table(
+        ['part', 'item', 'quantity', 'unit', 'cost', 'basis'],
+        headline.lines.map((l) => [l.part, l.item, qty(l.quantity), l.unit, usd(l.usd), l.basis]),
+      ),
+    );
+    out.push(
+      `   TOTAL ${usd(headline.totalUsd)} per ${k.webhooks.toLocaleString('en-US')} webhooks at ${headline.assets} assets (${Object.entries(
+        headline.parts,
+      )
+        .map(([p, v]) => `${p} ${usd(v)}`)
+        .join(', ')}), plus ${usd(k.fixedMonthlyUsd)} a month whatever the traffic:`,
+    );
+  }
+  for (const l of k.fixedMonthly)
+    out.push(`     ${l.item}: ${qty(l.quantity)} ${l.unit}, ${usd(l.usd)} (${l.basis})`);
+  out.push(
+    `   Zapier, the same volume: ${k.zapier.tasks.toLocaleString('en-US')} tasks on ${k.zapier.plan}: ${usd(k.zapier.usdAtPlanRate)} at the plan's per-task rate, ${usd(k.zapier.usdAtOverageRate)} at its overage rate`,
+  );
+  out.push(`     (${k.zapier.note})`);
+  out.push(
+    `   a redelivery (duplicate): ${Object.entries(k.perDuplicate.calls)
+      .map(([c, n]) => `${n}x ${c}`)
+      .join(
+        ', ',
+      )}, ${k.perDuplicate.writeUnits} WRU + ${k.perDuplicate.readUnits} RRU: ${usd(k.perDuplicate.usdPerMillion)} per million, nothing published`,
+  );
+  if (headline) {
+    out.push(`   Lambda durations at ${headline.assets} assets (assumed AWS latency + measured compute):`);
+    for (const f of headline.functions)
+      out.push(
+        `     ${f.handler}: ${f.memoryMb} MB, ${f.warmMs} ms billed warm = ${f.warmBasis}; cold init ${f.initMs} ms (measured)`,
+      );
+  }
+  out.push('   Assumptions:');
+  for (const a of k.assumptions) out.push(`     - ${a}`);
+  out.push('   Assumptions that changed:');
+  for (const c of k.assumptionChanges) out.push(`     - ${c.what}: was ${c.before}; now ${c.now} (${c.why})`);
+  return out.join('\n');
 };
 
 // ── the human form ────────────────────────────────────────────────────────────────────────────────
@@ -217,6 +330,7 @@ const human = (
     '   ratio: median bundle ms / median baseline ms (min, max of the per-round ratios); CPU ratio: the same in user+system CPU time,',
   );
   out.push('   which other load on the machine disturbs far less than wall time.');
+  out.push(sdkWaysSection(c));
   if (c.notDeployed.length)
     out.push(`   not deployed by the synthesized stack (so not measured): ${c.notDeployed.join(', ')}`);
 
@@ -290,38 +404,7 @@ const human = (
 
   const k = r.cost;
   out.push('');
-  out.push(
-    `4. COST per ${k.webhooks.toLocaleString('en-US')} webhooks on AWS (${k.region}, prices compiled ${k.pricesCompiled}, ${k.pricesFile}; calls ${k.sdkCallsFile})`,
-  );
-  out.push(
-    table(
-      ['item', 'quantity', 'unit', 'cost', 'basis'],
-      k.lines.map((l) => [l.item, qty(l.quantity), l.unit, usd(l.usd), l.basis]),
-    ),
-  );
-  out.push(
-    `   TOTAL ${usd(k.totalUsd)} per ${k.webhooks.toLocaleString('en-US')} webhooks, plus ${usd(k.fixedMonthlyUsd)} a month whatever the traffic:`,
-  );
-  for (const l of k.fixedMonthly)
-    out.push(`     ${l.item}: ${qty(l.quantity)} ${l.unit}, ${usd(l.usd)} (${l.basis})`);
-  out.push(
-    `   Zapier, the same volume: ${k.zapier.tasks.toLocaleString('en-US')} tasks on ${k.zapier.plan}: ${usd(k.zapier.usdAtPlanRate)} at the plan's per-task rate, ${usd(k.zapier.usdAtOverageRate)} at its overage rate`,
-  );
-  out.push(`     (${k.zapier.note})`);
-  out.push(
-    `   a redelivery (duplicate): ${Object.entries(k.perDuplicate.calls)
-      .map(([c, n]) => `${n}x ${c}`)
-      .join(
-        ', ',
-      )}, ${k.perDuplicate.writeUnits} WRU + ${k.perDuplicate.readUnits} RRU: ${usd(k.perDuplicate.usdPerMillion)} per million, nothing published`,
-  );
-  out.push('   Lambda durations (assumed AWS latency + measured compute):');
-  for (const f of k.functions)
-    out.push(
-      `     ${f.handler}: ${f.memoryMb} MB, ${f.warmMs} ms billed warm = ${f.warmBasis}; cold init ${f.initMs} ms (measured)`,
-    );
-  out.push(`   assumptions: ${k.assumptions.join('; ')}.`);
-
+  out.push(costSection(k));
   out.push('');
   out.push(
     '5. MEMORY per function (peak RSS of the fresh process that imported the bundle; init CPU on one full core; Lambda: 1 vCPU at 1,769 MB)',

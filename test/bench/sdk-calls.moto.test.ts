@@ -20,7 +20,8 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { failedWriteUnits, type IndexKeys, readUnits, writeUnits } from '../../bench/dynamodb-capacity.ts';
+import { failedWriteUnits, layoutOf, readUnits, writeUnits } from '../../bench/dynamodb-capacity.ts';
+import { v1Payload } from '../../bench/payloads.ts';
 import { connectionsTableDefinition } from '../../lambda/adapters/connections-table-definition.ts';
 import { WebhookForwarder } from '../../lambda/adapters/crm/webhook-forwarder.ts';
 import { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
@@ -41,20 +42,30 @@ import { type MotoServer, motoAvailable, startMoto, useMotoEnvironment } from '.
 import { startTargetServer, type TargetServer } from '../support/target-server.ts';
 
 const COUNTS_FILE = path.join(REPO_ROOT, 'bench', 'sdk-calls.json');
-const FIXTURE = 'test/fixtures/payloads/v2-partial-multi-platform.json';
 const TOKEN = 'webhook-token-0123456789abcdefghijklmnopqrstuvwxyz';
-const INDEXES: IndexKeys[] = Object.values(TABLE.indexes);
+/** Assets per payload the cost model prices (its per-size table). */
+const SIZES = [1, 10, 100] as const;
+/** Whatever layout the stores create, the capacity model follows it (index projections included). */
+const LAYOUT = layoutOf(connectionsTableDefinition('connections'));
 
 type Item = Record<string, unknown>;
 
-/** What one handler invocation sent. */
+/** What one handler invocation sent; each DynamoDB write with its units, table and per index. */
 interface Tally {
   calls: Record<string, number>;
-  dynamodb: { writeUnits: number; readUnits: number };
+  dynamodb: {
+    writeUnits: number;
+    readUnits: number;
+    writes: { call: string; table: number; indexes: Record<string, number> }[];
+  };
   logBytes: number;
 }
 
-const emptyTally = (): Tally => ({ calls: {}, dynamodb: { writeUnits: 0, readUnits: 0 }, logBytes: 0 });
+const emptyTally = (): Tally => ({
+  calls: {},
+  dynamodb: { writeUnits: 0, readUnits: 0, writes: [] },
+  logBytes: 0,
+});
 
 /** A Lambda context like the one the runtime passes, with names as long as deployed ones. */
 const lambdaContext = (name: string): Context =>
@@ -109,13 +120,19 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
         const before = await read();
         try {
           const result = await next(args);
-          const units = writeUnits(before, await read(), INDEXES);
-          current.dynamodb.writeUnits +=
-            units.table + Object.values(units.indexes).reduce((a, b) => a + b, 0);
+          const units = writeUnits(before, await read(), LAYOUT);
+          current.dynamodb.writeUnits += units.total;
+          current.dynamodb.writes.push({ call: operation, table: units.table, indexes: units.indexes });
           return result;
         } catch (error) {
           if ((error as Error).name === 'ConditionalCheckFailedException') {
-            current.dynamodb.writeUnits += failedWriteUnits(before);
+            const units = failedWriteUnits(before);
+            current.dynamodb.writeUnits += units;
+            current.dynamodb.writes.push({
+              call: `${operation} (condition failed)`,
+              table: units,
+              indexes: {},
+            });
           }
           throw error;
         }
@@ -162,7 +179,10 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
   let slack: (event: SQSEvent) => Promise<unknown>;
   let crm: (event: SQSEvent) => Promise<unknown>;
   const results: Record<string, Tally> = {};
-  let payloadBytes = 0;
+  const bySize: Record<
+    string,
+    { payloadBytes: number; messageBytes: number; ingest: Tally; slackNotifier: Tally; crmUpdater: Tally }
+  > = {};
 
   beforeAll(async () => {
     moto = await startMoto();
@@ -265,21 +285,15 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
     );
     crm = (event) => crmFn(event, lambdaContext('ForwardZapier'));
 
-    const fixture = JSON.parse(readFileSync(path.join(REPO_ROOT, FIXTURE), 'utf8')) as Record<
-      string,
-      unknown
-    >;
-    // Each number a request of its own (so no event is stale for the CRM), of the fixture's size.
-    const body = (n: number) =>
-      JSON.stringify({
-        ...fixture,
-        requestUrl: `${fixture.requestUrl}-${n}`,
-        requestName: `${fixture.requestName} #${n}`,
-      });
-    payloadBytes = Buffer.byteLength(body(2));
-    const post = (n: number) => () =>
+    // Each variant a request of its own (so no event is stale for the CRM), of the size asked for.
+    const body = (assets: number, variant: number) => JSON.stringify(v1Payload(assets, variant));
+    const post = (assets: number, variant: number) => () =>
       ingest(
-        apiEvent({ body: body(n), query: { token: TOKEN }, headers: { 'content-type': 'application/json' } }),
+        apiEvent({
+          body: body(assets, variant),
+          query: { token: TOKEN },
+          headers: { 'content-type': 'application/json' },
+        }),
       );
     const sqsEvent = (message: string): SQSEvent => ({
       Records: [
@@ -302,15 +316,26 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
       ],
     });
 
-    // A cold container's first event, then a warm one, then the same payload again (a redelivery).
-    results.ingestFirst = await tally(post(1));
-    results.ingestNew = await tally(post(2));
-    results.ingestDuplicate = await tally(post(2));
-    const [first, second] = published;
-    results.slackFirst = await tally(() => slack(sqsEvent(first as string)));
-    results.slackNew = await tally(() => slack(sqsEvent(second as string)));
-    results.crmFirst = await tally(() => crm(sqsEvent(first as string)));
-    results.crmNew = await tally(() => crm(sqsEvent(second as string)));
+    // A cold container's first event, then a warm one per size, then the same payload again (a redelivery).
+    results.ingestFirst = await tally(post(10, 1000));
+    const first = published.at(-1) as string;
+    results.slackFirst = await tally(() => slack(sqsEvent(first)));
+    results.crmFirst = await tally(() => crm(sqsEvent(first)));
+    for (const [i, assets] of SIZES.entries()) {
+      const ingestTally = await tally(post(assets, i + 1));
+      const message = published.at(-1) as string;
+      bySize[assets] = {
+        payloadBytes: Buffer.byteLength(body(assets, i + 1)),
+        messageBytes: Buffer.byteLength(message),
+        ingest: ingestTally,
+        slackNotifier: await tally(() => slack(sqsEvent(message))),
+        crmUpdater: await tally(() => crm(sqsEvent(message))),
+      };
+    }
+    results.ingestNew = bySize[10]?.ingest as Tally;
+    results.slackNew = bySize[10]?.slackNotifier as Tally;
+    results.crmNew = bySize[10]?.crmUpdater as Tally;
+    results.ingestDuplicate = await tally(post(10, 2));
   }, 120_000);
 
   afterAll(async () => {
@@ -329,19 +354,17 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
   const counted = () => ({
     about:
       'AWS requests per webhook, counted by test/bench/sdk-calls.moto.test.ts against moto (do not edit: regenerate with BENCH_WRITE_SDK_CALLS=1)',
-    payload: { fixture: FIXTURE, bytes: payloadBytes },
-    ingest: {
-      newDelivery: results.ingestNew,
-      duplicate: results.ingestDuplicate,
-      perContainer: perContainer(results.ingestFirst as Tally, results.ingestNew as Tally),
-    },
-    slackNotifier: {
-      perEvent: results.slackNew,
-      perContainer: perContainer(results.slackFirst as Tally, results.slackNew as Tally),
-    },
-    crmUpdater: {
-      perEvent: results.crmNew,
-      perContainer: perContainer(results.crmFirst as Tally, results.crmNew as Tally),
+    payload: "bench/payloads.ts v1Payload(assets): the shape of Leadsie's documented sample",
+    indexes: LAYOUT.indexes.map(
+      (i) =>
+        `${i.name}: ${typeof i.projection === 'string' ? i.projection : `INCLUDE ${i.projection.join(' ')}`}`,
+    ),
+    sizes: bySize,
+    duplicate: results.ingestDuplicate,
+    perContainer: {
+      ingest: perContainer(results.ingestFirst as Tally, results.ingestNew as Tally),
+      slackNotifier: perContainer(results.slackFirst as Tally, results.slackNew as Tally),
+      crmUpdater: perContainer(results.crmFirst as Tally, results.crmNew as Tally),
     },
   });
 
@@ -361,7 +384,7 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
     for (const warm of [results.ingestNew, results.slackNew, results.crmNew]) {
       expect(Object.keys(warm?.calls ?? {}).filter((c) => c.startsWith('SecretsManager'))).toEqual([]);
     }
-    expect(counted().ingest.perContainer).toEqual({ 'SecretsManager.GetSecretValue': 1 });
+    expect(counted().perContainer.ingest).toEqual({ 'SecretsManager.GetSecretValue': 1 });
   });
 
   it('matches bench/sdk-calls.json, which the cost model reads', () => {
