@@ -13,14 +13,28 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DynamoDBClient,
+  QueryCommand,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { failedWriteUnits, layoutOf, readUnits, writeUnits } from '../../bench/dynamodb-capacity.ts';
+import {
+  failedWriteUnits,
+  layoutOf,
+  queryReadUnits,
+  readUnits,
+  writeUnits,
+} from '../../bench/dynamodb-capacity.ts';
 import { v1Payload } from '../../bench/payloads.ts';
 import { connectionsTableDefinition } from '../../lambda/adapters/connections-table-definition.ts';
 import { WebhookForwarder } from '../../lambda/adapters/crm/webhook-forwarder.ts';
@@ -89,6 +103,7 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
   let target: TargetServer;
   let current: Tally = emptyTally();
   let plain: DynamoDBDocumentClient;
+  let countedDynamo: DynamoDBClient;
   const tableName = 'connections';
   const published: string[] = [];
 
@@ -104,35 +119,65 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
         const input = args.input as Record<string, unknown>;
         if (service === 'SNS' && operation === 'Publish') published.push(String(input.Message));
         if (service !== 'DynamoDB') return next(args);
-        const key = (input.Key ?? pick(input.Item as Item)) as Item | undefined;
-        if (!key) throw new Error(`no key in a DynamoDB ${operation}`);
-        const read = async () =>
+        const read = async (key: Item) =>
           (
             await plain.send(
               new GetCommand({ TableName: tableName, Key: plainKey(key), ConsistentRead: true }),
             )
           ).Item;
-        if (operation === 'GetItem') {
+        if (operation === 'GetItem' || operation === 'BatchGetItem') {
           const result = await next(args);
-          current.dynamodb.readUnits += readUnits(await read(), input.ConsistentRead === true);
+          for (const { key, consistent } of readTargets(operation, input)) {
+            current.dynamodb.readUnits += readUnits(await read(key), consistent);
+          }
           return result;
         }
-        const before = await read();
+        if (operation === 'Query') {
+          const result = await next(args);
+          const items = ((result.output as { Items?: Record<string, AttributeValue>[] }).Items ?? []).map(
+            (i) => unmarshall(i),
+          );
+          current.dynamodb.readUnits += queryReadUnits(items, input.ConsistentRead === true);
+          return result;
+        }
+        const targets = writeTargets(operation, input);
+        // A transaction writes each item twice (prepare, commit); its index writes follow once.
+        const factor = operation === 'TransactWriteItems' ? 2 : 1;
+        const before = await Promise.all(targets.map((t) => read(t.key)));
         try {
           const result = await next(args);
-          const units = writeUnits(before, await read(), LAYOUT);
-          current.dynamodb.writeUnits += units.total;
-          current.dynamodb.writes.push({ call: operation, table: units.table, indexes: units.indexes });
+          for (const [i, target] of targets.entries()) {
+            if (target.check) {
+              const units = factor * failedWriteUnits(before[i]);
+              current.dynamodb.writeUnits += units;
+              current.dynamodb.writes.push({
+                call: `${operation} ConditionCheck`,
+                table: units,
+                indexes: {},
+              });
+              continue;
+            }
+            const units = writeUnits(before[i], await read(target.key), LAYOUT);
+            current.dynamodb.writeUnits += units.total + (factor - 1) * units.table;
+            current.dynamodb.writes.push({
+              call: target.call,
+              table: factor * units.table,
+              indexes: units.indexes,
+            });
+          }
           return result;
         } catch (error) {
-          if ((error as Error).name === 'ConditionalCheckFailedException') {
-            const units = failedWriteUnits(before);
-            current.dynamodb.writeUnits += units;
-            current.dynamodb.writes.push({
-              call: `${operation} (condition failed)`,
-              table: units,
-              indexes: {},
-            });
+          const name = (error as Error).name;
+          if (name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException') {
+            for (const [i, target] of targets.entries()) {
+              const units = factor * failedWriteUnits(before[i]);
+              current.dynamodb.writeUnits += units;
+              current.dynamodb.writes.push({
+                call: `${target.call} (condition failed)`,
+                table: units,
+                indexes: {},
+              });
+            }
           }
           throw error;
         }
@@ -153,6 +198,52 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
         typeof v === 'object' && v !== null && 'S' in v ? (v as { S: string }).S : v,
       ]),
     );
+
+  /** The items a write request touches, by key: single writes, batches and transactions. */
+  const writeTargets = (
+    operation: string,
+    input: Record<string, unknown>,
+  ): { key: Item; call: string; check?: boolean }[] => {
+    const keyOf = (part: { Key?: Item; Item?: Item }) => (part.Key ?? pick(part.Item)) as Item | undefined;
+    let targets: { key: Item | undefined; call: string; check?: boolean }[];
+    if (operation === 'TransactWriteItems') {
+      targets = (input.TransactItems as Record<string, { Key?: Item; Item?: Item }>[]).map((action) => {
+        const [kind, part] = Object.entries(action)[0] as [string, { Key?: Item; Item?: Item }];
+        return { key: keyOf(part), call: `${operation} ${kind}`, check: kind === 'ConditionCheck' };
+      });
+    } else if (operation === 'BatchWriteItem') {
+      targets = Object.values(
+        input.RequestItems as Record<
+          string,
+          { PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }[]
+        >,
+      )
+        .flat()
+        .map((r) => ({
+          key: r.PutRequest ? pick(r.PutRequest.Item) : r.DeleteRequest?.Key,
+          call: `${operation} ${r.PutRequest ? 'Put' : 'Delete'}`,
+        }));
+    } else {
+      targets = [{ key: keyOf(input as { Key?: Item; Item?: Item }), call: operation }];
+    }
+    return targets.map((t) => {
+      if (!t.key) throw new Error(`no key in a DynamoDB ${operation}`);
+      return { ...t, key: t.key };
+    });
+  };
+
+  /** The items a read request asks for, by key, and whether it reads them strongly consistent. */
+  const readTargets = (
+    operation: string,
+    input: Record<string, unknown>,
+  ): { key: Item; consistent: boolean }[] =>
+    operation === 'GetItem'
+      ? [{ key: input.Key as Item, consistent: input.ConsistentRead === true }]
+      : Object.values(
+          input.RequestItems as Record<string, { Keys: Item[]; ConsistentRead?: boolean }>,
+        ).flatMap((request) =>
+          request.Keys.map((key) => ({ key, consistent: request.ConsistentRead === true })),
+        );
 
   /** Runs one invocation and returns what it sent and what its logs weigh. */
   const tally = async (invoke: () => Promise<unknown>): Promise<Tally> => {
@@ -212,6 +303,7 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
 
     // Clients as the entries build them: one of each per container, here each one counted.
     const dynamo = count(new DynamoDBClient({}), 'DynamoDB');
+    countedDynamo = dynamo;
     const sns = count(new SNSClient({}), 'SNS');
     const sqs = count(new SQSClient({}), 'SQS');
     const secrets = count(new SecretsManagerClient({}), 'SecretsManager');
@@ -378,6 +470,44 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
 
   it('a redelivery: the failed conditional put and one consistent read, nothing published', () => {
     expect(results.ingestDuplicate?.calls).toEqual({ 'DynamoDB.PutItem': 1, 'DynamoDB.GetItem': 1 });
+  });
+
+  it('counts transactions twice per item, batches once per item, and a query by its items', async () => {
+    const small = (n: number) => ({ pk: { S: `BENCH#${n}` }, sk: { S: 'X' }, note: { S: 'small' } });
+    const transaction = await tally(() =>
+      countedDynamo.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: { TableName: tableName, Item: small(1) } },
+            { Put: { TableName: tableName, Item: small(2) } },
+          ],
+        }),
+      ),
+    );
+    expect(transaction.dynamodb.writeUnits).toBe(4);
+    const batch = await tally(() =>
+      countedDynamo.send(
+        new BatchWriteItemCommand({
+          RequestItems: {
+            [tableName]: [
+              { PutRequest: { Item: small(3) } },
+              { DeleteRequest: { Key: { pk: small(1).pk, sk: small(1).sk } } },
+            ],
+          },
+        }),
+      ),
+    );
+    expect(batch.dynamodb.writeUnits).toBe(2);
+    const query = await tally(() =>
+      countedDynamo.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': small(2).pk },
+        }),
+      ),
+    );
+    expect(query.dynamodb.readUnits).toBe(0.5);
   });
 
   it('reads a secret once per container, not per event', () => {
