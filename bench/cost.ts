@@ -187,25 +187,34 @@ export const accessLogBytes = (): number => {
   return Buffer.byteLength(JSON.stringify(line));
 };
 
-/** The delivery engine's outcome record of one event, claimed then marked done (see prices.json). */
+/**
+ * The delivery engine's outcome record of one event, claimed then marked done, with the attributes
+ * its DynamoDB ledger writes (`lambda/consumers/runtime/dynamodb-outcomes.ts` on the engine's side):
+ * keyed so that no index holds it while it is not dead-lettered.
+ */
 export const outcomeWriteUnits = (): { claim: number; done: number } => {
   const layout = layoutOf(connectionsTableDefinition('connections'));
   const eventId = '01KJQ3T6ZV8N4R2M5XW7Y9B0CD';
   const claimed = {
-    [layout.partitionKey]: `OUTCOME#slack#2026-03-02`,
+    [layout.partitionKey]: 'OUTCOME#slack#2026-03-02',
     ...(layout.sortKey ? { [layout.sortKey]: `${eventId}#3` } : {}),
+    type: 'outcome',
+    consumer: 'slack',
     eventId,
     version: 3,
-    status: 'claimed',
+    updatedAt: '2026-03-02T14:21:13.120Z',
+    state: 'claimed',
+    leaseUntil: 1772461303120,
     attempts: 1,
-    claimedAt: '2026-03-02T14:21:13.120Z',
+    steps: {},
     expiresAt: 1775053273,
   };
+  const { leaseUntil: _lease, ...rest } = claimed;
   const done = {
-    ...claimed,
-    status: 'done',
+    ...rest,
+    updatedAt: '2026-03-02T14:21:13.300Z',
+    state: 'done',
     detail: 'posted 200 in 180 ms',
-    doneAt: '2026-03-02T14:21:13.300Z',
   };
   return {
     claim: writeUnits(undefined, claimed, layout).total,
