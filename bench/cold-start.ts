@@ -10,7 +10,12 @@
  * - The baseline imports the same bindings from the same packages as the bundle (external, resolved
  *   from node_modules as Lambda resolves them from its runtime), constructs each client once, as the
  *   function does at module scope, and exports a handler that references them all.
- * - Each round starts a bare process, then every bundle and its baseline, in alternating order, so
+ * - Both ways of getting the AWS SDK are measured (item 7 of the cost issue): the entry rebuilt with
+ *   the SDK external (resolved from node_modules, as Lambda resolves its runtime copy) and with the
+ *   SDK clients bundled in; the deployed way is the synthesized asset itself, and the other is built
+ *   with the same options but for the SDK. Measured on this machine's Node: Lambda's Node 24 runtime
+ *   and its own SDK copy may differ.
+ * - Each round starts a bare process, then every bundle, its other way and its baseline, in turn, so
  *   drift on the machine hits both sides alike; a figure is the median over rounds of
  *   (process wall time − the round's bare start), with min and max.
  */
@@ -20,7 +25,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { REPO_ROOT } from '../lib/constructs/house-function.ts';
-import { houseEsbuildOptions } from './esbuild-options.ts';
+import { DEPLOYED_SDK_MODE, houseEsbuildOptions, type SdkMode } from './esbuild-options.ts';
 import { round, type Summary, summarize } from './stats.ts';
 import type { HandlerName, SynthBundle, Synthesized } from './synth.ts';
 
@@ -87,6 +92,17 @@ export const baselineSource = (used: SdkImport[]): string => {
   return `${lines.join('\n')}\n`;
 };
 
+/** One way of getting the AWS SDK, measured. */
+export interface SdkWay {
+  kb: number;
+  /** Wall time of the whole process (node start included), ms. */
+  absoluteMs: Summary;
+  /** The same over the round's bare node start, ms. */
+  overBareMs: Summary;
+  /** CPU time over the bare start's, ms. */
+  cpuOverBareMs: Summary;
+}
+
 export interface ColdStartRow {
   handler: HandlerName;
   functions: string[];
@@ -115,6 +131,8 @@ export interface ColdStartRow {
   cpuRatio: Summary;
   /** True when the bench's esbuild options rebuild the entry into the synthesized bytes exactly. */
   sameBytesAsSynth: boolean;
+  /** The import measured both ways; `deployed` says which one the stack uses. */
+  sdkWays: { deployed: Exclude<SdkMode, 'deployed'>; external: SdkWay; bundled: SdkWay };
 }
 
 export interface ColdStartResult {
@@ -190,6 +208,13 @@ const cpuComparison = (samples: Record<'bundle' | 'baseline' | 'bare', ChildSamp
 
 const kb = (file: string) => round(statSync(file).size / 1024, 1);
 
+const way = (samples: ChildSample[], bare: ChildSample[], file: string): SdkWay => ({
+  kb: kb(file),
+  absoluteMs: summarize(samples.map((s) => s.wallMs)),
+  overBareMs: summarize(samples.map((s, i) => s.wallMs - (bare[i] as ChildSample).wallMs)),
+  cpuOverBareMs: summarize(samples.map((s, i) => s.cpuMs - (bare[i] as ChildSample).cpuMs)),
+});
+
 export const measureColdStart = async (
   synth: Synthesized,
   options: { rounds: number; log: (line: string) => void },
@@ -200,7 +225,13 @@ export const measureColdStart = async (
   const prepared = [];
   for (const bundle of synth.bundles) {
     const code = readFileSync(path.join(bundle.assetDir, 'index.mjs'), 'utf8');
-    const imports = sdkImportsOf(code);
+    // Which SDK bindings the function uses, read from the SDK-external build's import statements.
+    const otherWay = DEPLOYED_SDK_MODE === 'bundled' ? 'external' : 'bundled';
+    const otherDir = path.join(work, `${otherWay}-${bundle.handler}`);
+    await build(houseEsbuildOptions(path.join(REPO_ROOT, bundle.entry), otherDir, REPO_ROOT, otherWay));
+    const externalCode =
+      DEPLOYED_SDK_MODE === 'external' ? code : readFileSync(path.join(otherDir, 'index.mjs'), 'utf8');
+    const imports = sdkImportsOf(externalCode);
     const { used, unused } = usedSdkPackages(imports);
 
     // The bench's options must rebuild the entry into the very bytes cdk synth packaged.
@@ -226,7 +257,15 @@ export const measureColdStart = async (
       bundleUrl: pathToFileURL(path.join(bundle.assetDir, 'index.mjs')).href,
       baselineUrl: pathToFileURL(path.join(baselineDir, 'index.mjs')).href,
       baselineFile: path.join(baselineDir, 'index.mjs'),
-      samples: { bundle: [] as ChildSample[], baseline: [] as ChildSample[], bare: [] as ChildSample[] },
+      otherWay,
+      otherUrl: pathToFileURL(path.join(otherDir, 'index.mjs')).href,
+      otherFile: path.join(otherDir, 'index.mjs'),
+      samples: {
+        bundle: [] as ChildSample[],
+        baseline: [] as ChildSample[],
+        other: [] as ChildSample[],
+        bare: [] as ChildSample[],
+      },
     });
   }
 
@@ -239,18 +278,17 @@ export const measureColdStart = async (
     const bare = runChild(CHILD_REPORT, { PATH: process.env.PATH ?? '', NODE_OPTIONS: nodeOptions });
     bareSamples.push(bare);
     for (const p of prepared) {
-      const order = r % 2 === 0 ? (['bundle', 'baseline'] as const) : (['baseline', 'bundle'] as const);
-      for (const side of order) {
-        const sample = runChild(importScript(side === 'bundle' ? p.bundleUrl : p.baselineUrl), p.env);
-        p.samples[side].push(sample);
-      }
+      const sides = ['bundle', 'other', 'baseline'] as const;
+      const order = sides.map((_, i) => sides[(i + r) % sides.length] as (typeof sides)[number]);
+      const urls = { bundle: p.bundleUrl, other: p.otherUrl, baseline: p.baselineUrl };
+      for (const side of order) p.samples[side].push(runChild(importScript(urls[side]), p.env));
       p.samples.bare.push(bare);
     }
     options.log(`  cold start: round ${r + 1}/${options.rounds}`);
   }
 
   const rows: ColdStartRow[] = prepared.map((p) => {
-    const over = (side: 'bundle' | 'baseline') =>
+    const over = (side: 'bundle' | 'baseline' | 'other') =>
       p.samples[side].map((s, i) => s.wallMs - (p.samples.bare[i] as ChildSample).wallMs);
     const bundleOver = over('bundle');
     const baselineOver = over('baseline');
@@ -278,6 +316,11 @@ export const measureColdStart = async (
       bundlePeakRssMb: summarize(p.samples.bundle.map((s) => s.maxRssKb / 1024)),
       ...cpuComparison(p.samples),
       sameBytesAsSynth: p.sameBytesAsSynth,
+      sdkWays: {
+        deployed: DEPLOYED_SDK_MODE,
+        [DEPLOYED_SDK_MODE]: way(p.samples.bundle, p.samples.bare, path.join(p.bundle.assetDir, 'index.mjs')),
+        [p.otherWay]: way(p.samples.other, p.samples.bare, p.otherFile),
+      } as ColdStartRow['sdkWays'],
     };
   });
   return {

@@ -21,8 +21,29 @@ const MAPPED = new Set([
   'forceDockerBundling',
 ]);
 
-/** esbuild options for bundling `entry` into `outdir/index.mjs` exactly as the house function does. */
-export const houseEsbuildOptions = (entry: string, outdir: string, absWorkingDir: string): BuildOptions => {
+/**
+ * How a bundle gets the AWS SDK: as deployed (`HOUSE_BUNDLING`), left to the runtime's copy
+ * (`external`), or bundled in (`bundled`). The bench measures both ways.
+ */
+export type SdkMode = 'deployed' | 'external' | 'bundled';
+
+/** Whether the deployed functions bundle the SDK. */
+export const DEPLOYED_SDK_MODE: Exclude<SdkMode, 'deployed'> = HOUSE_BUNDLING.externalModules.some((m) =>
+  m.startsWith('@aws-sdk'),
+)
+  ? 'external'
+  : 'bundled';
+
+/**
+ * esbuild options for bundling `entry` into `outdir/index.mjs` exactly as the house function does
+ * (`sdk: 'deployed'`), or the same with the AWS SDK the other way.
+ */
+export const houseEsbuildOptions = (
+  entry: string,
+  outdir: string,
+  absWorkingDir: string,
+  sdk: SdkMode = 'deployed',
+): BuildOptions => {
   const unknown = Object.keys(HOUSE_BUNDLING).filter((key) => !MAPPED.has(key));
   if (unknown.length > 0) {
     throw new Error(`bench/esbuild-options.ts does not map HOUSE_BUNDLING.${unknown.join(', ')} yet`);
@@ -39,7 +60,12 @@ export const houseEsbuildOptions = (entry: string, outdir: string, absWorkingDir
     minify: b.minify,
     sourcemap: b.sourceMap,
     sourcesContent: b.sourcesContent,
-    external: [...b.externalModules],
+    external:
+      sdk === 'deployed'
+        ? [...b.externalModules]
+        : sdk === 'external'
+          ? [...b.externalModules.filter((m) => !m.startsWith('@aws-sdk')), '@aws-sdk/*']
+          : b.externalModules.filter((m) => !m.startsWith('@aws-sdk')),
     banner: { js: b.banner },
     mainFields: [...b.mainFields],
     logLevel: 'silent',

@@ -11,23 +11,28 @@
  *   5. cost per 1 million webhooks, memory sizes                    bench/cost.ts, bench/memory.ts
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { REPO_ROOT } from '../lib/constructs/house-function.ts';
 import { type ColdStartResult, measureColdStart } from './cold-start.ts';
-import { type CostResult, costModel, loadPrices, loadSdkCalls } from './cost.ts';
+import { costModel, loadPrices, loadSdkCalls } from './cost.ts';
 import { type E2eResult, measureLocalE2e } from './local-e2e.ts';
-import { type MemoryRow, memoryAdvice } from './memory.ts';
+import { memoryAdvice } from './memory.ts';
 import { measurePerEvent, type PerEventResult } from './per-event.ts';
-import { formatSummary, round, type Summary } from './stats.ts';
+import { type BenchReport, human, LATEST_RESULTS, type Machine } from './report.ts';
+import { round } from './stats.ts';
 import { synthesize } from './synth.ts';
 
-const USAGE = `Usage: npm run bench [-- --json] [-- --keep] [-- --render FILE]
+const USAGE = `Usage: npm run bench [-- --json] [-- --keep] [-- --no-save] [-- --render FILE]
 
-Measures cold start, per-event compute, the local pipeline and the cost model on this machine
-(about 3 minutes on 2 cores). --json prints the same figures as JSON; --keep keeps the
-synthesized assembly (cdk.out/bench-*); --render FILE prints a saved --json run in the human
-form, measuring nothing.
+Measures cold start (the AWS SDK external and bundled), per-event compute, the local pipeline and
+the cost model (1, 10 and 100 assets; ingest apart from each consumer) on this machine (about 5
+minutes on 2 cores). Saves the run to bench/results/latest.json (--no-save: don't), from which
+\`npx tsx scripts/render-bench-docs.ts\` renders docs/performance.md. --json prints the figures as
+JSON; --keep keeps the synthesized assembly (cdk.out/bench-*); --render FILE prints a saved run in
+the human form, measuring nothing.
 `;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -37,7 +42,7 @@ const python = () => {
   return r.status === 0 ? (r.stdout || r.stderr).trim() : 'not installed';
 };
 
-const machine = () => ({
+const machine = (): Machine => ({
   cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
   cores: os.cpus().length,
   memoryGb: round(os.totalmem() / 1024 ** 3, 1),
@@ -63,6 +68,7 @@ const main = async (): Promise<number> => {
       json: { type: 'boolean' },
       keep: { type: 'boolean' },
       render: { type: 'string' },
+      'no-save': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -71,9 +77,7 @@ const main = async (): Promise<number> => {
     return 0;
   }
   if (args.values.render) {
-    const saved = JSON.parse(readFileSync(args.values.render, 'utf8')) as Parameters<typeof human>[0] & {
-      memory: MemoryRow[];
-    };
+    const saved = JSON.parse(readFileSync(args.values.render, 'utf8')) as BenchReport;
     process.stdout.write(human(saved, saved.memory));
     return 0;
   }
@@ -88,7 +92,7 @@ const main = async (): Promise<number> => {
   let e2e: E2eResult;
   try {
     log('cold start …');
-    coldStart = await measureColdStart(synth, { rounds: 20, log });
+    coldStart = await measureColdStart(synth, { rounds: 12, log });
     log('per event …');
     perEvent = await measurePerEvent({ workDir: synth.outdir, repeats: 15, log });
     log('local end to end …');
@@ -118,7 +122,7 @@ const main = async (): Promise<number> => {
         }
       : { assets: 10, skipped: 'the reference script did not run' },
   };
-  const report = {
+  const report: BenchReport = {
     command: 'npm run bench',
     date: new Date().toISOString(),
     seconds: round(seconds, 1),
@@ -136,228 +140,19 @@ const main = async (): Promise<number> => {
     cost,
     memory,
   };
-  process.stdout.write(args.values.json ? `${JSON.stringify(report, null, 2)}\n` : human(report, memory));
-  return 0;
-};
-
-// ── the human form ────────────────────────────────────────────────────────────────────────────────
-
-const table = (head: string[], rows: (string | number)[][]): string => {
-  const cells = [head, ...rows.map((r) => r.map(String))];
-  const widths = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const fmt = (r: string[]) =>
-    r.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
-  return [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(fmt)].join('\n');
-};
-
-const s = (x: Summary, digits = 1) => formatSummary(x, digits);
-const usd = (x: number) => (x >= 100 ? `$${x.toFixed(0)}` : x >= 1 ? `$${x.toFixed(2)}` : `$${x.toFixed(4)}`);
-const qty = (x: number) =>
-  x >= 1000 ? Math.round(x).toLocaleString('en-US') : x >= 1 ? x.toFixed(1) : x.toPrecision(3);
-
-const human = (
-  r: {
-    date: string;
-    seconds: number;
-    machine: ReturnType<typeof machine> & {
-      priority: string;
-      loadAverageBefore: number[];
-      loadAverageAfter: number[];
-    };
-    synth: { seconds: number; notDeployed: string[] };
-    coldStart: ColdStartResult;
-    perEvent: PerEventResult;
-    localE2e: E2eResult;
-    cost: CostResult;
-  },
-  memory: MemoryRow[],
-): string => {
-  const out: string[] = [];
-  const m = r.machine;
-  out.push(`leadsie-webhooks benchmark, ${r.date} (${r.seconds.toFixed(0)} s)`);
-  out.push(`machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, ${m.os}; ${m.node}; ${m.python}`);
-  out.push(
-    `         load average ${m.loadAverageBefore.join(' ')} before, ${m.loadAverageAfter.join(' ')} after; priority ${m.priority}`,
-  );
-  out.push(`Lambda runs ${m.lambdaRuntime}.`);
-  out.push('Every figure: median (min, max) over the repeats shown.');
-
-  const c = r.coldStart;
-  out.push('');
-  out.push(
-    `1. COLD-START PROXY: the synthesized bundle imported in a fresh node process, minus a bare node start (${s(c.bareNodeMs)} ms),`,
-  );
-  out.push(
-    `   against a bundle of only the AWS SDK clients the function sends commands with (same esbuild options); ${c.rounds} rounds, interleaved;`,
-  );
-  out.push(
-    `   NODE_OPTIONS=${c.nodeOptions || '(none)'} as deployed. Target: bundle <= ${c.target}x baseline.`,
-  );
-  out.push(
-    table(
-      ['function', 'bundle KB', 'baseline KB', 'bundle ms', 'baseline ms', 'ratio', 'CPU ratio', 'target'],
-      c.rows.map((row) => [
-        row.handler,
-        row.bundleKb.toFixed(1),
-        row.baselineKb.toFixed(1),
-        s(row.bundleMs),
-        s(row.baselineMs),
-        `${row.ratio.median.toFixed(2)} (${row.ratio.min.toFixed(2)}, ${row.ratio.max.toFixed(2)})`,
-        row.cpuRatio.median.toFixed(2),
-        row.ratio.median <= c.target ? 'met' : 'MISSED',
-      ]),
-    ),
-  );
-  for (const row of c.rows) {
-    out.push(
-      `   ${row.handler}: SDK ${row.sdkBaseline.map((p) => p.replace('@aws-sdk/', '')).join(' + ')}${row.sdkUnused.length ? `; imported but unused: ${row.sdkUnused.join(', ')}` : ''}; source map ${row.sourceMapKb} KB; ${row.sameBytesAsSynth ? 'baseline options rebuild the synthesized bundle byte for byte' : 'WARNING: the bench options do not rebuild the synthesized bundle'}`,
+  if (!args.values['no-save']) {
+    mkdirSync(path.dirname(LATEST_RESULTS), { recursive: true });
+    writeFileSync(LATEST_RESULTS, `${JSON.stringify(report, null, 2)}\n`);
+    // Formatted as the linter wants it, so a committed run passes `npm run lint`.
+    spawnSync(path.join(REPO_ROOT, 'node_modules', '.bin', 'biome'), ['format', '--write', LATEST_RESULTS], {
+      cwd: REPO_ROOT,
+    });
+    log(
+      `saved ${path.relative(REPO_ROOT, LATEST_RESULTS)}: npx tsx scripts/render-bench-docs.ts renders docs/performance.md from it`,
     );
   }
-  out.push(
-    '   ratio: median bundle ms / median baseline ms (min, max of the per-round ratios); CPU ratio: the same in user+system CPU time,',
-  );
-  out.push('   which other load on the machine disturbs far less than wall time.');
-  if (c.notDeployed.length)
-    out.push(`   not deployed by the synthesized stack (so not measured): ${c.notDeployed.join(', ')}`);
-
-  const p = r.perEvent;
-  out.push('');
-  out.push(
-    `2. PER EVENT: µs per payload (v1, N assets), bundled domain code in a fresh node process, vs ${p.referenceScript} (${p.python ?? 'python3 missing'})`,
-  );
-  out.push(
-    `   in the same run, ${p.repeats} repeats. Target: parse + validate + flatten >= ${p.target.speedup}x faster than the script at ${p.target.assets} assets.`,
-  );
-  out.push(
-    table(
-      [
-        'assets',
-        'bytes',
-        'parse+validate+flatten',
-        'reference script',
-        'speed-up',
-        'fingerprint',
-        'envelope',
-        'consumer read',
-      ],
-      p.rows.map((row) => [
-        row.assets,
-        row.payloadBytes,
-        s(row.parseValidateFlattenUs, 2),
-        'us' in row.reference ? s(row.reference.us, 2) : `skipped: ${row.reference.skipped}`,
-        row.speedup
-          ? `${row.speedup.median.toFixed(2)}x (${row.speedup.min.toFixed(2)}, ${row.speedup.max.toFixed(2)})`
-          : '-',
-        s(row.fingerprintUs, 2),
-        s(row.envelopeUs, 2),
-        s(row.consumerReadUs, 2),
-      ]),
-    ),
-  );
-  const t = p.rows.find((row) => row.assets === p.target.assets);
-  out.push(
-    `   target at ${p.target.assets} assets: ${t?.speedup ? (t.speedup.median >= p.target.speedup ? 'met' : 'MISSED') : 'not measured (no reference)'}; speed-up = script µs / ours, per repeat (both measured back to back).`,
-  );
-  out.push(
-    '   fingerprint: SHA-256 of the canonical JSON; envelope: buildEnvelope + JSON.stringify; consumer read: JSON.parse + envelope validation.',
-  );
-
-  const e = r.localE2e;
-  out.push('');
-  out.push(
-    `3. LOCAL END TO END: npm start -- --memory in a child process, POST-to-200 over loopback, each request a new delivery of a ${e.assetsPerPayload}-asset payload;`,
-  );
-  out.push(
-    `   ${e.levels[0]?.rounds ?? 0} rounds per level. Server started in ${(e.startupMs / 1000).toFixed(1)} s.`,
-  );
-  out.push(
-    table(
-      ['concurrency', 'requests', 'p50 ms', 'p99 ms', 'requests/s', 'server CPU ms/request', 'errors'],
-      e.levels.map((l) => [
-        l.concurrency,
-        l.requestsPerRound,
-        s(l.p50Ms),
-        s(l.p99Ms),
-        s(l.requestsPerSecond),
-        s(l.serverCpuMsPerRequest, 2),
-        l.errors,
-      ]),
-    ),
-  );
-  out.push(
-    `   server peak RSS (VmHWM): ${e.serverPeakRssMb?.toFixed(0) ?? 'n/a'} MB (after warm-up ${e.serverPeakRssAfterWarmupMb?.toFixed(0) ?? 'n/a'} MB): the whole pipeline, dynalite and tsx included, in one process.`,
-  );
-
-  const k = r.cost;
-  out.push('');
-  out.push(
-    `4. COST per ${k.webhooks.toLocaleString('en-US')} webhooks on AWS (${k.region}, prices compiled ${k.pricesCompiled}, ${k.pricesFile}; calls ${k.sdkCallsFile})`,
-  );
-  out.push(
-    table(
-      ['item', 'quantity', 'unit', 'cost', 'basis'],
-      k.lines.map((l) => [l.item, qty(l.quantity), l.unit, usd(l.usd), l.basis]),
-    ),
-  );
-  out.push(
-    `   TOTAL ${usd(k.totalUsd)} per ${k.webhooks.toLocaleString('en-US')} webhooks, plus ${usd(k.fixedMonthlyUsd)} a month whatever the traffic:`,
-  );
-  for (const l of k.fixedMonthly)
-    out.push(`     ${l.item}: ${qty(l.quantity)} ${l.unit}, ${usd(l.usd)} (${l.basis})`);
-  out.push(
-    `   Zapier, the same volume: ${k.zapier.tasks.toLocaleString('en-US')} tasks on ${k.zapier.plan}: ${usd(k.zapier.usdAtPlanRate)} at the plan's per-task rate, ${usd(k.zapier.usdAtOverageRate)} at its overage rate`,
-  );
-  out.push(`     (${k.zapier.note})`);
-  out.push(
-    `   a redelivery (duplicate): ${Object.entries(k.perDuplicate.calls)
-      .map(([c, n]) => `${n}x ${c}`)
-      .join(
-        ', ',
-      )}, ${k.perDuplicate.writeUnits} WRU + ${k.perDuplicate.readUnits} RRU: ${usd(k.perDuplicate.usdPerMillion)} per million, nothing published`,
-  );
-  out.push('   Lambda durations (assumed AWS latency + measured compute):');
-  for (const f of k.functions)
-    out.push(
-      `     ${f.handler}: ${f.memoryMb} MB, ${f.warmMs} ms billed warm = ${f.warmBasis}; cold init ${f.initMs} ms (measured)`,
-    );
-  out.push(`   assumptions: ${k.assumptions.join('; ')}.`);
-
-  out.push('');
-  out.push(
-    '5. MEMORY per function (peak RSS of the fresh process that imported the bundle; init CPU on one full core; Lambda: 1 vCPU at 1,769 MB)',
-  );
-  out.push(
-    table(
-      [
-        'function',
-        'configured MB',
-        'peak RSS MB',
-        'init CPU ms',
-        'init@128',
-        'init@256',
-        'init@512',
-        'init@1024',
-        'recommended MB',
-      ],
-      memory.map((row) => [
-        row.handler,
-        row.configuredMb.join('/'),
-        row.peakRssAfterImportMb.toFixed(0),
-        row.initCpuMs.toFixed(0),
-        row.initMsAt[128] ?? '',
-        row.initMsAt[256] ?? '',
-        row.initMsAt[512] ?? '',
-        row.initMsAt[1024] ?? '',
-        row.recommendedMb,
-      ]),
-    ),
-  );
-  for (const row of memory) out.push(`   ${row.handler}: ${row.reason}`);
-  out.push('');
-  out.push(
-    `Reproduce: npm ci && npm run bench   (npm run bench -- --json for the same figures as JSON). Synth took ${r.synth.seconds} s.`,
-  );
-  return `${out.join('\n')}\n`;
+  process.stdout.write(args.values.json ? `${JSON.stringify(report, null, 2)}\n` : human(report, memory));
+  return 0;
 };
 
 main().then(

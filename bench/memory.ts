@@ -33,7 +33,9 @@ export const memoryAdvice = (cold: ColdStartResult, cost?: CostResult): MemoryRo
     // 3x the import's peak: an event's work (TLS, fetch, the payload and its copies) comes on top.
     const roomy = SIZES.find((mb) => mb >= 3 * peak) ?? 1024;
     const synchronous = row.handler === 'ingest' || row.handler === 'connections';
-    const model = cost?.functions.find((f) => f.handler === row.handler);
+    const model = cost?.sizes
+      .find((x) => x.assets === cost.headlineAssets)
+      ?.functions.find((f) => f.handler === row.handler);
     let recommendedMb: number;
     let reason: string;
     if (synchronous) {
@@ -42,7 +44,7 @@ export const memoryAdvice = (cold: ColdStartResult, cost?: CostResult): MemoryRo
       reason = `an HTTP caller waits: ${recommendedMb} MB keeps a CPU-bound init at ~${initMsAt[recommendedMb]} ms (${initMsAt[roomy]} ms at ${roomy} MB) and is ${(recommendedMb / peak).toFixed(1)}x the ${peak.toFixed(0)} MB peak`;
     } else {
       recommendedMb = roomy;
-      reason = `asynchronous (a queue waits, not a person) and I/O-bound${model ? ` (${model.warmMs} ms a message, almost all of it waiting on the target)` : ''}: the smallest size with 3x headroom over the ${peak.toFixed(0)} MB peak; ${Math.round((100 * roomy) / 512)}% of 512 MB's GB-seconds for the same duration`;
+      reason = `asynchronous (a queue waits, not a person) and I/O-bound${model ? ` (${model.warmMs} ms a batch of ${model.batch.toFixed(2)}, almost all of it waiting on the target)` : ''}: the smallest size with 3x headroom over the ${peak.toFixed(0)} MB peak; ${Math.round((100 * roomy) / 512)}% of 512 MB's GB-seconds for the same duration`;
     }
     return {
       handler: row.handler,

@@ -37,8 +37,19 @@ export interface SynthBundle {
   functions: SynthFunction[];
 }
 
+/** What the cost model reads from the template beyond the functions. */
+export interface TemplateFacts {
+  /** Resources by CloudFormation type. */
+  resourceCounts: Record<string, number>;
+  /** The SQS event source of each handler's first function that has one. */
+  eventSources: { handler: HandlerName; batchSize: number; windowSeconds: number }[];
+  /** The system log level of each handler's functions (Lambda's default, INFO, when unset). */
+  systemLogLevels: Partial<Record<HandlerName, string>>;
+}
+
 export interface Synthesized {
   outdir: string;
+  template: TemplateFacts;
   seconds: number;
   bundles: SynthBundle[];
   /** HANDLER_ENTRIES handlers the synthesized stack does not deploy (none configured uses them). */
@@ -145,5 +156,31 @@ export const readAssembly = (outdir: string): Omit<Synthesized, 'seconds'> => {
   );
   const deployed = new Set(bundles.map((b) => b.handler));
   const notDeployed = (Object.keys(HANDLER_ENTRIES) as HandlerName[]).filter((h) => !deployed.has(h));
-  return { outdir, bundles, notDeployed };
+  return { outdir, bundles, notDeployed, template: templateFacts(template.Resources, bundles) };
+};
+
+const templateFacts = (resources: Record<string, CfnResource>, bundles: SynthBundle[]): TemplateFacts => {
+  const resourceCounts: Record<string, number> = {};
+  for (const r of Object.values(resources)) resourceCounts[r.Type] = (resourceCounts[r.Type] ?? 0) + 1;
+  const handlerOf = (logicalId: string) =>
+    bundles.find((b) => b.functions.some((f) => f.logicalId === logicalId))?.handler;
+  const eventSources: TemplateFacts['eventSources'] = [];
+  for (const r of Object.values(resources)) {
+    if (r.Type !== 'AWS::Lambda::EventSourceMapping') continue;
+    const ref = (r.Properties.FunctionName as { Ref?: string } | undefined)?.Ref;
+    const handler = ref ? handlerOf(ref) : undefined;
+    if (!handler || eventSources.some((e) => e.handler === handler)) continue;
+    eventSources.push({
+      handler,
+      batchSize: Number(r.Properties.BatchSize ?? 10),
+      windowSeconds: Number(r.Properties.MaximumBatchingWindowInSeconds ?? 0),
+    });
+  }
+  const systemLogLevels: TemplateFacts['systemLogLevels'] = {};
+  for (const b of bundles) {
+    const fn = resources[b.functions[0]?.logicalId ?? ''];
+    const config = fn?.Properties.LoggingConfig as { SystemLogLevel?: string } | undefined;
+    systemLogLevels[b.handler] = config?.SystemLogLevel ?? 'INFO';
+  }
+  return { resourceCounts, eventSources, systemLogLevels };
 };

@@ -2,7 +2,7 @@
  * The house Lambda function: every function of the app is made by this construct, so runtime,
  * architecture, bundling, logging and IAM are decided in one place.
  *
- *   HANDLER_ENTRIES[handler] ──esbuild (local, ESM, minified, source maps)──▶ NodejsFunction
+ *   HANDLER_ENTRIES[handler] ──esbuild (local, ESM, minified, source maps, SDK inside)──▶ NodejsFunction
  *                                                      │  Node.js 24, arm64
  *                                                      ├─ own IAM role: writes to its own log group only
  *                                                      └─ own log group: retention + removal policy
@@ -17,7 +17,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { type Grant, type IGrantable, type IPrincipal, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, type CfnFunction, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import {
+  Architecture,
+  type CfnFunction,
+  LoggingFormat,
+  Runtime,
+  SystemLogLevel,
+} from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -43,7 +49,9 @@ const ESM_REQUIRE_SHIM =
 
 /**
  * The esbuild settings of every function: one ESM file, minified, with source maps (mappings only),
- * the AWS SDK left to the Lambda runtime. Exported so the benchmark builds its SDK-only baselines
+ * the AWS SDK clients bundled in (tree-shaken, minified) rather than loaded from the runtime's copy:
+ * the bench measured the import both ways and this one starts faster (`npm run bench`, section 1,
+ * and docs/performance.md). Bundling also pins the SDK version to the lock file. Exported so the benchmark builds its SDK-only baselines
  * with exactly these settings (`bench/esbuild-options.ts`): `test/bench/bundles.test.ts` checks
  * that those options rebuild a synthesized asset byte for byte, and every bench run checks it for
  * each function it measures.
@@ -57,7 +65,8 @@ export const HOUSE_BUNDLING = {
   sourceMap: true,
   // Stack traces need the mappings only; leaving the sources out keeps the asset small.
   sourcesContent: false,
-  externalModules: ['@aws-sdk/*'],
+  // Empty, not omitted: NodejsFunction's default leaves `@aws-sdk/*` to the runtime.
+  externalModules: [] as string[],
   forceDockerBundling: false,
 } as const satisfies BundlingOptions;
 
@@ -144,6 +153,9 @@ export class HouseFunction extends Construct implements IGrantable {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
+      // INFO, not WARN: WARN would drop Lambda's REPORT lines, and with them the init duration and
+      // max memory figures that memory sizing reads. The bench prices these lines.
+      systemLogLevelV2: SystemLogLevel.INFO,
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName ?? `leadsie-webhooks-${props.handler}`,
         [ENV.metricsNamespace]: METRICS_NAMESPACE,

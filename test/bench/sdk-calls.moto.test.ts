@@ -13,14 +13,29 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DynamoDBClient,
+  QueryCommand,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { failedWriteUnits, type IndexKeys, readUnits, writeUnits } from '../../bench/dynamodb-capacity.ts';
+import {
+  failedWriteUnits,
+  layoutOf,
+  queryReadUnits,
+  readUnits,
+  writeUnits,
+} from '../../bench/dynamodb-capacity.ts';
+import { v1Payload } from '../../bench/payloads.ts';
 import { connectionsTableDefinition } from '../../lambda/adapters/connections-table-definition.ts';
 import { WebhookForwarder } from '../../lambda/adapters/crm/webhook-forwarder.ts';
 import { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
@@ -41,20 +56,30 @@ import { type MotoServer, motoAvailable, startMoto, useMotoEnvironment } from '.
 import { startTargetServer, type TargetServer } from '../support/target-server.ts';
 
 const COUNTS_FILE = path.join(REPO_ROOT, 'bench', 'sdk-calls.json');
-const FIXTURE = 'test/fixtures/payloads/v2-partial-multi-platform.json';
 const TOKEN = 'webhook-token-0123456789abcdefghijklmnopqrstuvwxyz';
-const INDEXES: IndexKeys[] = Object.values(TABLE.indexes);
+/** Assets per payload the cost model prices (its per-size table). */
+const SIZES = [1, 10, 100] as const;
+/** Whatever layout the stores create, the capacity model follows it (index projections included). */
+const LAYOUT = layoutOf(connectionsTableDefinition('connections'));
 
 type Item = Record<string, unknown>;
 
-/** What one handler invocation sent. */
+/** What one handler invocation sent; each DynamoDB write with its units, table and per index. */
 interface Tally {
   calls: Record<string, number>;
-  dynamodb: { writeUnits: number; readUnits: number };
+  dynamodb: {
+    writeUnits: number;
+    readUnits: number;
+    writes: { call: string; table: number; indexes: Record<string, number> }[];
+  };
   logBytes: number;
 }
 
-const emptyTally = (): Tally => ({ calls: {}, dynamodb: { writeUnits: 0, readUnits: 0 }, logBytes: 0 });
+const emptyTally = (): Tally => ({
+  calls: {},
+  dynamodb: { writeUnits: 0, readUnits: 0, writes: [] },
+  logBytes: 0,
+});
 
 /** A Lambda context like the one the runtime passes, with names as long as deployed ones. */
 const lambdaContext = (name: string): Context =>
@@ -78,6 +103,7 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
   let target: TargetServer;
   let current: Tally = emptyTally();
   let plain: DynamoDBDocumentClient;
+  let countedDynamo: DynamoDBClient;
   const tableName = 'connections';
   const published: string[] = [];
 
@@ -93,29 +119,65 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
         const input = args.input as Record<string, unknown>;
         if (service === 'SNS' && operation === 'Publish') published.push(String(input.Message));
         if (service !== 'DynamoDB') return next(args);
-        const key = (input.Key ?? pick(input.Item as Item)) as Item | undefined;
-        if (!key) throw new Error(`no key in a DynamoDB ${operation}`);
-        const read = async () =>
+        const read = async (key: Item) =>
           (
             await plain.send(
               new GetCommand({ TableName: tableName, Key: plainKey(key), ConsistentRead: true }),
             )
           ).Item;
-        if (operation === 'GetItem') {
+        if (operation === 'GetItem' || operation === 'BatchGetItem') {
           const result = await next(args);
-          current.dynamodb.readUnits += readUnits(await read(), input.ConsistentRead === true);
+          for (const { key, consistent } of readTargets(operation, input)) {
+            current.dynamodb.readUnits += readUnits(await read(key), consistent);
+          }
           return result;
         }
-        const before = await read();
+        if (operation === 'Query') {
+          const result = await next(args);
+          const items = ((result.output as { Items?: Record<string, AttributeValue>[] }).Items ?? []).map(
+            (i) => unmarshall(i),
+          );
+          current.dynamodb.readUnits += queryReadUnits(items, input.ConsistentRead === true);
+          return result;
+        }
+        const targets = writeTargets(operation, input);
+        // A transaction writes each item twice (prepare, commit); its index writes follow once.
+        const factor = operation === 'TransactWriteItems' ? 2 : 1;
+        const before = await Promise.all(targets.map((t) => read(t.key)));
         try {
           const result = await next(args);
-          const units = writeUnits(before, await read(), INDEXES);
-          current.dynamodb.writeUnits +=
-            units.table + Object.values(units.indexes).reduce((a, b) => a + b, 0);
+          for (const [i, target] of targets.entries()) {
+            if (target.check) {
+              const units = factor * failedWriteUnits(before[i]);
+              current.dynamodb.writeUnits += units;
+              current.dynamodb.writes.push({
+                call: `${operation} ConditionCheck`,
+                table: units,
+                indexes: {},
+              });
+              continue;
+            }
+            const units = writeUnits(before[i], await read(target.key), LAYOUT);
+            current.dynamodb.writeUnits += units.total + (factor - 1) * units.table;
+            current.dynamodb.writes.push({
+              call: target.call,
+              table: factor * units.table,
+              indexes: units.indexes,
+            });
+          }
           return result;
         } catch (error) {
-          if ((error as Error).name === 'ConditionalCheckFailedException') {
-            current.dynamodb.writeUnits += failedWriteUnits(before);
+          const name = (error as Error).name;
+          if (name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException') {
+            for (const [i, target] of targets.entries()) {
+              const units = factor * failedWriteUnits(before[i]);
+              current.dynamodb.writeUnits += units;
+              current.dynamodb.writes.push({
+                call: `${target.call} (condition failed)`,
+                table: units,
+                indexes: {},
+              });
+            }
           }
           throw error;
         }
@@ -136,6 +198,52 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
         typeof v === 'object' && v !== null && 'S' in v ? (v as { S: string }).S : v,
       ]),
     );
+
+  /** The items a write request touches, by key: single writes, batches and transactions. */
+  const writeTargets = (
+    operation: string,
+    input: Record<string, unknown>,
+  ): { key: Item; call: string; check?: boolean }[] => {
+    const keyOf = (part: { Key?: Item; Item?: Item }) => (part.Key ?? pick(part.Item)) as Item | undefined;
+    let targets: { key: Item | undefined; call: string; check?: boolean }[];
+    if (operation === 'TransactWriteItems') {
+      targets = (input.TransactItems as Record<string, { Key?: Item; Item?: Item }>[]).map((action) => {
+        const [kind, part] = Object.entries(action)[0] as [string, { Key?: Item; Item?: Item }];
+        return { key: keyOf(part), call: `${operation} ${kind}`, check: kind === 'ConditionCheck' };
+      });
+    } else if (operation === 'BatchWriteItem') {
+      targets = Object.values(
+        input.RequestItems as Record<
+          string,
+          { PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }[]
+        >,
+      )
+        .flat()
+        .map((r) => ({
+          key: r.PutRequest ? pick(r.PutRequest.Item) : r.DeleteRequest?.Key,
+          call: `${operation} ${r.PutRequest ? 'Put' : 'Delete'}`,
+        }));
+    } else {
+      targets = [{ key: keyOf(input as { Key?: Item; Item?: Item }), call: operation }];
+    }
+    return targets.map((t) => {
+      if (!t.key) throw new Error(`no key in a DynamoDB ${operation}`);
+      return { ...t, key: t.key };
+    });
+  };
+
+  /** The items a read request asks for, by key, and whether it reads them strongly consistent. */
+  const readTargets = (
+    operation: string,
+    input: Record<string, unknown>,
+  ): { key: Item; consistent: boolean }[] =>
+    operation === 'GetItem'
+      ? [{ key: input.Key as Item, consistent: input.ConsistentRead === true }]
+      : Object.values(
+          input.RequestItems as Record<string, { Keys: Item[]; ConsistentRead?: boolean }>,
+        ).flatMap((request) =>
+          request.Keys.map((key) => ({ key, consistent: request.ConsistentRead === true })),
+        );
 
   /** Runs one invocation and returns what it sent and what its logs weigh. */
   const tally = async (invoke: () => Promise<unknown>): Promise<Tally> => {
@@ -162,7 +270,10 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
   let slack: (event: SQSEvent) => Promise<unknown>;
   let crm: (event: SQSEvent) => Promise<unknown>;
   const results: Record<string, Tally> = {};
-  let payloadBytes = 0;
+  const bySize: Record<
+    string,
+    { payloadBytes: number; messageBytes: number; ingest: Tally; slackNotifier: Tally; crmUpdater: Tally }
+  > = {};
 
   beforeAll(async () => {
     moto = await startMoto();
@@ -192,6 +303,7 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
 
     // Clients as the entries build them: one of each per container, here each one counted.
     const dynamo = count(new DynamoDBClient({}), 'DynamoDB');
+    countedDynamo = dynamo;
     const sns = count(new SNSClient({}), 'SNS');
     const sqs = count(new SQSClient({}), 'SQS');
     const secrets = count(new SecretsManagerClient({}), 'SecretsManager');
@@ -265,21 +377,15 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
     );
     crm = (event) => crmFn(event, lambdaContext('ForwardZapier'));
 
-    const fixture = JSON.parse(readFileSync(path.join(REPO_ROOT, FIXTURE), 'utf8')) as Record<
-      string,
-      unknown
-    >;
-    // Each number a request of its own (so no event is stale for the CRM), of the fixture's size.
-    const body = (n: number) =>
-      JSON.stringify({
-        ...fixture,
-        requestUrl: `${fixture.requestUrl}-${n}`,
-        requestName: `${fixture.requestName} #${n}`,
-      });
-    payloadBytes = Buffer.byteLength(body(2));
-    const post = (n: number) => () =>
+    // Each variant a request of its own (so no event is stale for the CRM), of the size asked for.
+    const body = (assets: number, variant: number) => JSON.stringify(v1Payload(assets, variant));
+    const post = (assets: number, variant: number) => () =>
       ingest(
-        apiEvent({ body: body(n), query: { token: TOKEN }, headers: { 'content-type': 'application/json' } }),
+        apiEvent({
+          body: body(assets, variant),
+          query: { token: TOKEN },
+          headers: { 'content-type': 'application/json' },
+        }),
       );
     const sqsEvent = (message: string): SQSEvent => ({
       Records: [
@@ -302,15 +408,26 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
       ],
     });
 
-    // A cold container's first event, then a warm one, then the same payload again (a redelivery).
-    results.ingestFirst = await tally(post(1));
-    results.ingestNew = await tally(post(2));
-    results.ingestDuplicate = await tally(post(2));
-    const [first, second] = published;
-    results.slackFirst = await tally(() => slack(sqsEvent(first as string)));
-    results.slackNew = await tally(() => slack(sqsEvent(second as string)));
-    results.crmFirst = await tally(() => crm(sqsEvent(first as string)));
-    results.crmNew = await tally(() => crm(sqsEvent(second as string)));
+    // A cold container's first event, then a warm one per size, then the same payload again (a redelivery).
+    results.ingestFirst = await tally(post(10, 1000));
+    const first = published.at(-1) as string;
+    results.slackFirst = await tally(() => slack(sqsEvent(first)));
+    results.crmFirst = await tally(() => crm(sqsEvent(first)));
+    for (const [i, assets] of SIZES.entries()) {
+      const ingestTally = await tally(post(assets, i + 1));
+      const message = published.at(-1) as string;
+      bySize[assets] = {
+        payloadBytes: Buffer.byteLength(body(assets, i + 1)),
+        messageBytes: Buffer.byteLength(message),
+        ingest: ingestTally,
+        slackNotifier: await tally(() => slack(sqsEvent(message))),
+        crmUpdater: await tally(() => crm(sqsEvent(message))),
+      };
+    }
+    results.ingestNew = bySize[10]?.ingest as Tally;
+    results.slackNew = bySize[10]?.slackNotifier as Tally;
+    results.crmNew = bySize[10]?.crmUpdater as Tally;
+    results.ingestDuplicate = await tally(post(10, 2));
   }, 120_000);
 
   afterAll(async () => {
@@ -329,19 +446,17 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
   const counted = () => ({
     about:
       'AWS requests per webhook, counted by test/bench/sdk-calls.moto.test.ts against moto (do not edit: regenerate with BENCH_WRITE_SDK_CALLS=1)',
-    payload: { fixture: FIXTURE, bytes: payloadBytes },
-    ingest: {
-      newDelivery: results.ingestNew,
-      duplicate: results.ingestDuplicate,
-      perContainer: perContainer(results.ingestFirst as Tally, results.ingestNew as Tally),
-    },
-    slackNotifier: {
-      perEvent: results.slackNew,
-      perContainer: perContainer(results.slackFirst as Tally, results.slackNew as Tally),
-    },
-    crmUpdater: {
-      perEvent: results.crmNew,
-      perContainer: perContainer(results.crmFirst as Tally, results.crmNew as Tally),
+    payload: "bench/payloads.ts v1Payload(assets): the shape of Leadsie's documented sample",
+    indexes: LAYOUT.indexes.map(
+      (i) =>
+        `${i.name}: ${typeof i.projection === 'string' ? i.projection : `INCLUDE ${i.projection.join(' ')}`}`,
+    ),
+    sizes: bySize,
+    duplicate: results.ingestDuplicate,
+    perContainer: {
+      ingest: perContainer(results.ingestFirst as Tally, results.ingestNew as Tally),
+      slackNotifier: perContainer(results.slackFirst as Tally, results.slackNew as Tally),
+      crmUpdater: perContainer(results.crmFirst as Tally, results.crmNew as Tally),
     },
   });
 
@@ -357,11 +472,49 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
     expect(results.ingestDuplicate?.calls).toEqual({ 'DynamoDB.PutItem': 1, 'DynamoDB.GetItem': 1 });
   });
 
+  it('counts transactions twice per item, batches once per item, and a query by its items', async () => {
+    const small = (n: number) => ({ pk: { S: `BENCH#${n}` }, sk: { S: 'X' }, note: { S: 'small' } });
+    const transaction = await tally(() =>
+      countedDynamo.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: { TableName: tableName, Item: small(1) } },
+            { Put: { TableName: tableName, Item: small(2) } },
+          ],
+        }),
+      ),
+    );
+    expect(transaction.dynamodb.writeUnits).toBe(4);
+    const batch = await tally(() =>
+      countedDynamo.send(
+        new BatchWriteItemCommand({
+          RequestItems: {
+            [tableName]: [
+              { PutRequest: { Item: small(3) } },
+              { DeleteRequest: { Key: { pk: small(1).pk, sk: small(1).sk } } },
+            ],
+          },
+        }),
+      ),
+    );
+    expect(batch.dynamodb.writeUnits).toBe(2);
+    const query = await tally(() =>
+      countedDynamo.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': small(2).pk },
+        }),
+      ),
+    );
+    expect(query.dynamodb.readUnits).toBe(0.5);
+  });
+
   it('reads a secret once per container, not per event', () => {
     for (const warm of [results.ingestNew, results.slackNew, results.crmNew]) {
       expect(Object.keys(warm?.calls ?? {}).filter((c) => c.startsWith('SecretsManager'))).toEqual([]);
     }
-    expect(counted().ingest.perContainer).toEqual({ 'SecretsManager.GetSecretValue': 1 });
+    expect(counted().perContainer.ingest).toEqual({ 'SecretsManager.GetSecretValue': 1 });
   });
 
   it('matches bench/sdk-calls.json, which the cost model reads', () => {

@@ -116,9 +116,16 @@ describe('every function', () => {
     ['ingest', ids.ingest, ids.ingestLogs],
     ['connections', ids.connections, ids.connectionsLogs],
     ['reconciler', ids.reconciler, ids.reconcilerLogs],
-  ])('%s logs (as JSON) to its own log group', (_name, id, logGroupId) => {
-    expect(fn(id).LoggingConfig).toEqual({ LogFormat: 'JSON', LogGroup: ref(logGroupId) });
-  });
+  ])(
+    '%s logs (as JSON, system level INFO: the REPORT lines stay) to its own log group',
+    (_name, id, logGroupId) => {
+      expect(fn(id).LoggingConfig).toEqual({
+        LogFormat: 'JSON',
+        LogGroup: ref(logGroupId),
+        SystemLogLevel: 'INFO',
+      });
+    },
+  );
 
   it('gives no environment variable a secret value, only secret ARNs', () => {
     for (const id of functionIds) expect(json(envOf(id))).not.toMatch(/resolve:secretsmanager|SecretString/);
