@@ -40,8 +40,8 @@ import {
 } from '../lambda/domain/crm-mapping.ts';
 import { EmailTemplateError, isEmailAddress, parseEmailTemplate } from '../lambda/domain/email-message.ts';
 import { REPO_ROOT } from './constructs/house-function.ts';
-import { type ContextKeyRules, contextKeyProblems } from './context-keys.ts';
 import { DEFAULT_THROTTLE } from './constructs/ingest-api.ts';
+import { type ContextKeyRules, contextKeyProblems } from './context-keys.ts';
 import { STAGE_CONTEXT_KEYS, selectStage } from './stages.ts';
 
 /** Turns a string that is exactly a decimal number into that number; leaves anything else for zod to reject. */
