@@ -24,6 +24,8 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Node } from 'constructs';
 import { z } from 'zod';
+import { CONSUMER_MODULES, type ConsumersSettings } from '../lambda/consumers/registry.ts';
+import type { SlackSettings } from '../lambda/consumers/slack/settings.ts';
 import {
   type ConsumerFilter,
   DEFAULT_INCLUDE_TEST_EVENTS,
@@ -200,12 +202,6 @@ const httpsUrl = z.string().refine((value) => {
 
 /** A forwarder's name: it becomes the consumer name `forward-<name>` and part of output names. */
 export const FORWARDER_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
-
-export const slackSchema = z.strictObject({
-  /** Secret holding the Slack Incoming Webhook URL, as a plain string. */
-  secretName: secretName('the Slack Incoming Webhook URL'),
-  ...consumerFields(DEFAULT_INCLUDE_TEST_EVENTS.slack),
-});
 
 export const hubspotSchema = z.strictObject({
   /** Secret holding the HubSpot private-app token, as a plain string. */
@@ -529,11 +525,10 @@ export const emailSchema = z
 export const consumersSchema = z.preprocess(
   jsonFromContext,
   z.strictObject({
-    /**
-     * The Slack notifier.
-     * @default - not deployed
-     */
-    slack: slackSchema.optional(),
+    // Each consumer module's settings, under its key (`lambda/consumers/registry.ts`); not deployed when absent.
+    ...(Object.fromEntries(
+      CONSUMER_MODULES.map((module) => [module.contextKey, z.optional(module.schema)]),
+    ) as { [K in keyof ConsumersSettings]-?: z.ZodOptional<z.ZodType<ConsumersSettings[K]>> }),
     /**
      * The HubSpot updater.
      * @default - not deployed
@@ -580,16 +575,42 @@ export const consumersSchema = z.preprocess(
   }),
 );
 
-/** The keys each object of the `consumers` context accepts, for "unknown key" messages. */
-const CONSUMER_OBJECT_KEYS = {
-  consumers: Object.keys(consumersSchema.out.shape),
-  slack: Object.keys(slackSchema.shape),
-  hubspot: Object.keys(hubspotSchema.shape),
-  forwarders: Object.keys(forwarderSchema.shape),
-  sheets: Object.keys(sheetsSchema.shape),
-  email: Object.keys(emailSchema.shape),
-  emailClient: Object.keys(emailClientSchema.shape),
-} as const;
+/**
+ * The object schema reached from `schema` along `path` (through optional, default, pipe and array
+ * wrappers), for "unknown key" messages; undefined when the path leads to no object.
+ */
+const objectShapeAt = (
+  schema: z.core.$ZodType,
+  path: readonly PropertyKey[],
+): readonly string[] | undefined => {
+  let current: z.core.$ZodType | undefined = schema;
+  let rest = [...path];
+  while (current !== undefined) {
+    const def = current._zod.def as z.core.$ZodTypeDef & Record<string, unknown>;
+    if (
+      def.type === 'optional' ||
+      def.type === 'default' ||
+      def.type === 'prefault' ||
+      def.type === 'nonoptional'
+    ) {
+      current = def.innerType as z.core.$ZodType;
+    } else if (def.type === 'pipe') {
+      const out = def.out as z.core.$ZodType;
+      current = out._zod.def.type === 'transform' ? (def.in as z.core.$ZodType) : out;
+    } else if (def.type === 'array') {
+      if (typeof rest[0] === 'number') rest = rest.slice(1);
+      current = def.element as z.core.$ZodType;
+    } else if (def.type === 'object') {
+      const shape = def.shape as Record<string, z.core.$ZodType>;
+      if (rest.length === 0) return Object.keys(shape);
+      current = shape[String(rest[0])];
+      rest = rest.slice(1);
+    } else {
+      return undefined;
+    }
+  }
+  return undefined;
+};
 
 /** The keys `alarmSlack` accepts, for "unknown key" messages. */
 const ALARM_SLACK_KEYS = ['secretName'] as const;
@@ -778,7 +799,7 @@ export const configSchema = z.object({
 export type Config = z.output<typeof configSchema>;
 
 /** What every consumer's configuration has (the Slack notifier's has exactly this). */
-export type ConsumerConfig = z.output<typeof slackSchema>;
+export type ConsumerConfig = SlackSettings;
 /** The HubSpot updater's configuration. */
 export type HubspotConfig = z.output<typeof hubspotSchema>;
 /** One webhook forwarder's configuration. */
@@ -896,19 +917,7 @@ const closestKey = (key: string, known: readonly string[]): string | undefined =
 /** The keys the object at `path` accepts (`['consumers']`, `['consumers', 'slack']`, …). */
 const knownKeysAt = (path: readonly PropertyKey[]): readonly string[] => {
   if (path[0] === 'alarmSlack') return ALARM_SLACK_KEYS;
-  if (path.length === 1) return CONSUMER_OBJECT_KEYS.consumers;
-  const consumer = path[1];
-  if (consumer === 'email' && path[2] === 'client') return CONSUMER_OBJECT_KEYS.emailClient;
-  if (
-    consumer === 'slack' ||
-    consumer === 'hubspot' ||
-    consumer === 'forwarders' ||
-    consumer === 'sheets' ||
-    consumer === 'email'
-  ) {
-    return CONSUMER_OBJECT_KEYS[consumer];
-  }
-  return [];
+  return objectShapeAt(consumersSchema, path.slice(1)) ?? [];
 };
 
 /** One line per problem of one zod issue, each naming the full path and the value found there. */

@@ -17,6 +17,8 @@
 import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import type { AnyConsumerModule, ConsumerInstance, TableAccess } from '../lambda/consumers/module.ts';
+import { CONSUMER_MODULES } from '../lambda/consumers/registry.ts';
 import { type ConsumerFilter, type CrmTargetName, ENV, STACK_OUTPUTS } from '../lambda/contract.ts';
 import {
   type Config,
@@ -88,6 +90,16 @@ export const SHEETS_TIMEOUT = Duration.seconds(60);
  * about one write a second anyway, so one function at a time costs no throughput worth having.
  */
 export const SHEETS_RESERVED_CONCURRENCY = 1;
+
+/**
+ * The table actions of each access a consumer module may ask for: the stored latest version of an
+ * event's (user, request), read-only; or its once-only records (`claimOnce`, `completeOnce`,
+ * `releaseOnce` of the store), conditional puts, updates and reads of single items.
+ */
+const TABLE_ACTIONS: Record<Exclude<TableAccess, 'none'>, string[]> = {
+  'read-latest': ['dynamodb:GetItem'],
+  'once-records': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
+};
 
 /** Properties of the {@link LeadsieWebhooksStack}. */
 export interface LeadsieWebhooksStackProps extends StackProps {
@@ -167,15 +179,12 @@ export class LeadsieWebhooksStack extends Stack {
       value: this.api.readTokenSecret.secretArn,
     });
 
-    const { slack, hubspot, forwarders, sheets, email } = config.consumers;
+    const { hubspot, forwarders, sheets, email } = config.consumers;
     const consumers: Subscriber[] = [];
-    if (slack) {
-      consumers.push(
-        this.subscriber('slack', 'slackNotifier', slack, slack, {
-          description: 'Posts connection events to Slack',
-          secretName: slack.secretName,
-        }),
-      );
+    for (const module of CONSUMER_MODULES) {
+      for (const instance of module.instances(config.consumers[module.contextKey])) {
+        consumers.push(this.moduleSubscriber(module, instance));
+      }
     }
     if (hubspot) {
       const subscriber = this.crmSubscriber(
@@ -258,6 +267,58 @@ export class LeadsieWebhooksStack extends Stack {
       description: 'CloudWatch dashboard of the webhooks: ingest, API, consumers, reconciler and every alarm',
       value: this.monitoring.dashboard.dashboardName,
     });
+  }
+
+  /**
+   * One instance of a consumer module: its subscriber as the module describes it, its own variables,
+   * its table access and its other grants, each travelling with the variable it serves.
+   */
+  private moduleSubscriber(module: AnyConsumerModule, instance: ConsumerInstance<QueueKnobs>): Subscriber {
+    const deployment = module.deploy(instance);
+    const subscriber = this.subscriber(instance.name, module.handler, deployment.filter, instance.settings, {
+      description: deployment.description,
+      ...(deployment.secretName === undefined ? {} : { secretName: deployment.secretName }),
+      ...(deployment.timeoutSeconds === undefined
+        ? {}
+        : { timeout: Duration.seconds(deployment.timeoutSeconds) }),
+      ...(deployment.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrency: deployment.reservedConcurrency }),
+    });
+    for (const [name, value] of deployment.environment) {
+      const needs = (deployment.iam ?? []).filter((need) => need.env === name);
+      subscriber.fn.addEnv(
+        name,
+        value,
+        needs.length === 0
+          ? undefined
+          : (fn: IGrantable) =>
+              needs.map((need) =>
+                Grant.addToPrincipal({
+                  grantee: fn,
+                  actions: need.actions,
+                  resourceArns: need.resources.map((resource) =>
+                    this.formatArn({ ...resource, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+                  ),
+                }),
+              ),
+      );
+    }
+    this.grantTable(subscriber, module.table);
+    return subscriber;
+  }
+
+  /** `ENV.tableName` with the table access a consumer module asks for (none: neither). */
+  private grantTable(subscriber: Subscriber, access: TableAccess): void {
+    if (access === 'none') return;
+    const { table } = this.store;
+    subscriber.fn.addEnv(ENV.tableName, table.tableName, (fn) =>
+      Grant.addToPrincipal({
+        grantee: fn,
+        actions: TABLE_ACTIONS[access],
+        resourceArns: [table.tableArn],
+      }),
+    );
   }
 
   /** A consumer of the topic, as configured: its filter, queue knobs and (when it has one) secret. */

@@ -7,7 +7,9 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { CONSUMER_MODULES } from '../lambda/consumers/registry.ts';
 import { ROUTES } from '../lambda/contract.ts';
+import { ConfigurationError } from '../lambda/shared/env.ts';
 import { type LocalServer, LocalStartError, startLocal, temporaryDataDir } from './server.ts';
 import { dataDirFrom, paths } from './state.ts';
 
@@ -27,8 +29,7 @@ Environment:
   LOCAL_DATA_DIR              data directory (default .local)
   LEADSIE_WEBHOOK_TOKEN       webhook token (default: generated once and kept in the data directory)
   LEADSIE_READ_TOKEN          read token for GET /connections (same)
-  SLACK_WEBHOOK_URL           send to this Slack incoming webhook instead of the outbox
-  HUBSPOT_ACCESS_TOKEN        send to HubSpot with this private-app token (HUBSPOT_BASE_URL, default
+${CONSUMER_MODULES.map((module) => `${module.local.usage}\n`).join('')}  HUBSPOT_ACCESS_TOKEN        send to HubSpot with this private-app token (HUBSPOT_BASE_URL, default
                               https://api.hubapi.com)
   FORWARD_WEBHOOK_URL         forward to this URL, signed with FORWARD_WEBHOOK_SECRET (both needed)
   GOOGLE_SERVICE_ACCOUNT_KEY_FILE, SHEETS_SPREADSHEET_ID
@@ -53,7 +54,6 @@ const envSchema = z
       .default(3000),
     LEADSIE_WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     LEADSIE_READ_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-    SLACK_WEBHOOK_URL: optionalUrl,
     HUBSPOT_ACCESS_TOKEN: z.string().min(1).optional(),
     HUBSPOT_BASE_URL: optionalUrl,
     FORWARD_WEBHOOK_URL: optionalUrl,
@@ -144,7 +144,7 @@ const main = async (): Promise<number> => {
       memory,
       webhookToken: env.LEADSIE_WEBHOOK_TOKEN,
       readToken: env.LEADSIE_READ_TOKEN,
-      slackWebhookUrl: env.SLACK_WEBHOOK_URL,
+      env: present(process.env),
       hubspotAccessToken: env.HUBSPOT_ACCESS_TOKEN,
       hubspotBaseUrl: env.HUBSPOT_BASE_URL,
       forwardWebhookUrl: env.FORWARD_WEBHOOK_URL,
@@ -162,6 +162,11 @@ const main = async (): Promise<number> => {
       process.stderr.write(`error: ${error.message}\n`);
       return 1;
     }
+    // A consumer module's own variable (SLACK_WEBHOOK_URL, …) is bad: the same answer as the others.
+    if (error instanceof ConfigurationError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return 2;
+    }
     throw error;
   }
 
@@ -169,7 +174,7 @@ const main = async (): Promise<number> => {
     const shown = path.relative(process.cwd(), file) || '.';
     return shown.startsWith('..') ? file : shown;
   };
-  const where = (name: keyof LocalServer['live']) =>
+  const where = (name: string) =>
     server.live[name] ? 'sends for real' : `dry run → ${relative(paths(dataDir).outboxOf(name))}`;
   process.stdout.write(
     [
@@ -178,7 +183,10 @@ const main = async (): Promise<number> => {
       `  data directory  ${relative(dataDir)}${memory ? ' (store in memory: a throw-away run)' : ''}`,
       `  webhook URL     ${server.webhookUrl}`,
       `  read API        curl -H "authorization: Bearer ${server.tokens.readToken}" "${server.connectionsUrl}?user=<customUserId>"`,
-      `  consumers       slack: ${where('slack')}`,
+      ...server.consumers.map(
+        (consumer, index) =>
+          `${index === 0 ? '  consumers       ' : '                  '}${consumer.name}: ${where(consumer.name)}${consumer.note ? ` (${consumer.note})` : ''}`,
+      ),
       `                  hubspot: ${where('hubspot')} (Leadsie test payloads skipped)`,
       `                  forward: ${where('forward')}`,
       `                  sheets: ${where('sheets')} (Leadsie test payloads skipped)`,

@@ -8,9 +8,8 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { HubSpotTarget } from '../lambda/adapters/crm/hubspot.ts';
-import type { SlackSender } from '../lambda/adapters/slack-webhook.ts';
+import { describeEvent as describe, type OutboxLine } from '../lambda/consumers/dry-run.ts';
 import type { ConnectionEvent } from '../lambda/domain/envelope.ts';
-import type { SlackMessage } from '../lambda/domain/slack-message.ts';
 import type { CrmTarget, EmailSender, OutgoingEmail, SheetsWriter } from '../lambda/use-cases/ports.ts';
 
 /** Appends JSON lines to one file, creating its folder; writes are serialised so lines never interleave. */
@@ -25,40 +24,9 @@ export const jsonlAppender = (file: string) => {
   };
 };
 
-export interface OutboxLine {
-  at: string;
-  consumer: string;
-  eventId: string | null;
-  version: number | null;
-  /** What would have been sent. */
-  request: { method: 'POST'; target: string; body: unknown; headers?: Record<string, string> };
-}
+export type { OutboxLine } from '../lambda/consumers/dry-run.ts';
 
 type Say = (line: string) => void;
-
-const describe = (event: ConnectionEvent): string =>
-  `${event.status ?? '(no status)'} ${event.client?.name ?? event.user ?? '(no user)'} – ${event.request.name} (${event.assets.length} asset${event.assets.length === 1 ? '' : 's'})`;
-
-/** Slack in dry run: the Block Kit message it would post. */
-export class OutboxSlack implements SlackSender {
-  constructor(
-    private readonly append: (line: string) => Promise<void>,
-    private readonly say: Say,
-    private readonly consumer = 'slack',
-  ) {}
-
-  async send(message: SlackMessage, event?: ConnectionEvent): Promise<void> {
-    const line: OutboxLine = {
-      at: new Date().toISOString(),
-      consumer: this.consumer,
-      eventId: event?.eventId ?? null,
-      version: event?.version ?? null,
-      request: { method: 'POST', target: 'Slack incoming webhook', body: message },
-    };
-    await this.append(JSON.stringify(line));
-    this.say(`[outbox] ${this.consumer}: ${message.text.split('\n')[0]}`);
-  }
-}
 
 /** A CRM target in dry run: the request it would send (HubSpot's exact upsert body, or the forwarded body). */
 export class OutboxCrmTarget implements CrmTarget {

@@ -33,7 +33,8 @@ import { DynamoDbConnectionStore } from '../lambda/adapters/dynamodb-connection-
 import { GoogleServiceAccountAuth, GoogleSheetsWriter } from '../lambda/adapters/google-sheets.ts';
 import { staticSecret } from '../lambda/adapters/secrets.ts';
 import { SesEmailSender } from '../lambda/adapters/ses-email.ts';
-import { SlackWebhook } from '../lambda/adapters/slack-webhook.ts';
+import type { LocalConsumer } from '../lambda/consumers/module.ts';
+import { CONSUMER_MODULES } from '../lambda/consumers/registry.ts';
 import {
   consumerFilterPolicy,
   DEFAULT_INCLUDE_TEST_EVENTS,
@@ -49,14 +50,13 @@ import { makeHandler as makeCrmUpdater } from '../lambda/handlers/crm-updater.ts
 import { makeHandler as makeEmailNotifier, settingsFromEnv } from '../lambda/handlers/email-notifier.ts';
 import { makeHandler as makeIngest } from '../lambda/handlers/ingest.ts';
 import { makeHandler as makeSheetsAppender } from '../lambda/handlers/sheets-appender.ts';
-import { makeHandler as makeSlackNotifier } from '../lambda/handlers/slack-notifier.ts';
 import { bearerOf, type HttpEvent, type HttpResult } from '../lambda/shared/http.ts';
 import { withHttpMiddleware } from '../lambda/shared/middleware.ts';
 import { DEFAULT_SHEET_LEASE_MS } from '../lambda/use-cases/append-sheet-row.ts';
 import type { CrmTarget, EmailSender, SheetsWriter } from '../lambda/use-cases/ports.ts';
 import { DEFAULT_EMAIL_LEASE_MS } from '../lambda/use-cases/send-emails.ts';
 import { BodyTooLargeError, readBody, sendJson, sendResult, toApiEvent } from './api-gateway.ts';
-import { jsonlAppender, OutboxCrmTarget, OutboxEmail, OutboxSheet, OutboxSlack } from './outbox.ts';
+import { jsonlAppender, OutboxCrmTarget, OutboxEmail, OutboxSheet } from './outbox.ts';
 import {
   LOCAL_TABLE_NAME,
   type LocalTokens,
@@ -77,8 +77,13 @@ export interface LocalOptions {
   memory: boolean;
   webhookToken?: string;
   readToken?: string;
+  /**
+   * Local mode's environment, which each consumer module reads for its real target
+   * (`SLACK_WEBHOOK_URL`, …); a consumer whose target is not set runs in dry run (outbox).
+   * @default {}
+   */
+  env?: Readonly<Record<string, string | undefined>>;
   /** Real targets; each absent one runs in dry run (outbox). */
-  slackWebhookUrl?: string;
   hubspotAccessToken?: string;
   hubspotBaseUrl?: string;
   forwardWebhookUrl?: string;
@@ -116,7 +121,9 @@ export interface LocalServer {
   topic: LocalTopic;
   store: DynamoDbConnectionStore;
   /** Which consumers really send (the others write to the outbox). */
-  live: Record<'slack' | 'hubspot' | 'forward' | 'sheets' | 'email', boolean>;
+  live: Record<string, boolean>;
+  /** The consumers that run, in the registry's order, with what the banner says of each. */
+  consumers: readonly Pick<LocalConsumer, 'name' | 'live' | 'note'>[];
   /** Stops accepting requests, finishes what was acknowledged, and closes the store. */
   stop(): Promise<void>;
 }
@@ -232,8 +239,28 @@ export const startLocal = async (options: LocalOptions): Promise<LocalServer> =>
   const deadLetters = (name: string) => fileDeadLetters(jsonlAppender(file.deadLettersOf(name)));
   const outbox = (name: string) => jsonlAppender(file.outboxOf(name));
 
-  const live = {
-    slack: Boolean(options.slackWebhookUrl),
+  // Each consumer module builds its consumers, live or dry run; a bad variable stops the start.
+  const moduleConsumers: LocalConsumer[] = [];
+  try {
+    for (const module of CONSUMER_MODULES) {
+      moduleConsumers.push(
+        ...(await module.local.start({
+          env: options.env ?? {},
+          store,
+          log: logger,
+          say,
+          outbox,
+          httpTimeoutMs: timeoutMs,
+        })),
+      );
+    }
+  } catch (error) {
+    await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+    client.destroy();
+    throw error;
+  }
+  const live: Record<string, boolean> = {
+    ...Object.fromEntries(moduleConsumers.map((consumer) => [consumer.name, consumer.live])),
     hubspot: Boolean(options.hubspotAccessToken),
     forward: Boolean(options.forwardWebhookUrl && options.forwardWebhookSecret),
     sheets: Boolean(options.sheetsServiceAccountKey && options.sheetsSpreadsheetId),
@@ -294,21 +321,15 @@ export const startLocal = async (options: LocalOptions): Promise<LocalServer> =>
 
   const consumerLog = logger;
   const subscriptions: LocalSubscription[] = [
-    {
-      name: 'slack',
-      filterPolicy: consumerFilterPolicy({ includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.slack }),
-      maxReceiveCount: options.maxReceiveCount,
-      deadLetters: deadLetters('slack'),
-      handler: (queue) =>
-        makeSlackNotifier({
-          name: 'slack',
-          slack: live.slack
-            ? new SlackWebhook(staticSecret(options.slackWebhookUrl ?? ''), timeoutMs)
-            : new OutboxSlack(outbox('slack'), say),
-          log: consumerLog,
-          ...queue,
-        }),
-    },
+    ...moduleConsumers.map(
+      (consumer): LocalSubscription => ({
+        name: consumer.name,
+        filterPolicy: consumerFilterPolicy(consumer.filter),
+        maxReceiveCount: options.maxReceiveCount,
+        deadLetters: deadLetters(consumer.name),
+        handler: consumer.handler,
+      }),
+    ),
     ...(['hubspot', 'forward'] as const).map(
       (name): LocalSubscription => ({
         name,
@@ -495,6 +516,9 @@ export const startLocal = async (options: LocalOptions): Promise<LocalServer> =>
     topic,
     store,
     live,
+    consumers: [
+      ...moduleConsumers.map(({ name, live, note }) => ({ name, live, ...(note ? { note } : {}) })),
+    ],
     stop,
   };
 };

@@ -26,13 +26,13 @@ import { WebhookForwarder } from '../../lambda/adapters/crm/webhook-forwarder.ts
 import { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
 import { PowertoolsMetrics } from '../../lambda/adapters/powertools-metrics.ts';
 import { CachedSecret } from '../../lambda/adapters/secrets.ts';
-import { SlackWebhook } from '../../lambda/adapters/slack-webhook.ts';
 import { SnsEventPublisher } from '../../lambda/adapters/sns-event-publisher.ts';
 import { SqsDeadLetterQueue, SqsMessageDelayer } from '../../lambda/adapters/sqs-queues.ts';
+import { makeHandler as makeSlackNotifier } from '../../lambda/consumers/slack/handler.ts';
+import { SlackWebhook } from '../../lambda/consumers/slack/send.ts';
 import { DEFAULTS, METRICS_NAMESPACE, TABLE } from '../../lambda/contract.ts';
 import { makeHandler as makeCrmUpdater } from '../../lambda/handlers/crm-updater.ts';
 import { makeHandler as makeIngest } from '../../lambda/handlers/ingest.ts';
-import { makeHandler as makeSlackNotifier } from '../../lambda/handlers/slack-notifier.ts';
 import type { HttpEvent, HttpResult } from '../../lambda/shared/http.ts';
 import { withHttpMiddleware, withSqsMiddleware } from '../../lambda/shared/middleware.ts';
 import { REPO_ROOT } from '../../lib/constructs/house-function.ts';

@@ -12,15 +12,15 @@ import { HubSpotTarget } from '../../lambda/adapters/crm/hubspot.ts';
 import { WebhookForwarder } from '../../lambda/adapters/crm/webhook-forwarder.ts';
 import type { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
 import { staticSecret } from '../../lambda/adapters/secrets.ts';
-import { SlackWebhook } from '../../lambda/adapters/slack-webhook.ts';
 import { SnsEventPublisher, snsMessageAttributes } from '../../lambda/adapters/sns-event-publisher.ts';
+import { makeHandler as makeSlackNotifier } from '../../lambda/consumers/slack/handler.ts';
+import { SlackWebhook } from '../../lambda/consumers/slack/send.ts';
 import { SIGNATURE_HEADER } from '../../lambda/contract.ts';
 import { DEFAULT_HUBSPOT_MAPPING } from '../../lambda/domain/crm-mapping.ts';
 import { buildEnvelope, envelopeSchema } from '../../lambda/domain/envelope.ts';
 import { parsePayload } from '../../lambda/domain/payload.ts';
 import { verifySignature } from '../../lambda/domain/signature.ts';
 import { makeHandler as makeCrmUpdater } from '../../lambda/handlers/crm-updater.ts';
-import { makeHandler as makeSlackNotifier } from '../../lambda/handlers/slack-notifier.ts';
 import { silentLogger } from '../support/logger.ts';
 import { type MotoServer, motoAvailable } from '../support/moto.ts';
 import {

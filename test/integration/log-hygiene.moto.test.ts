@@ -41,8 +41,9 @@ import { GoogleServiceAccountAuth, GoogleSheetsWriter } from '../../lambda/adapt
 import { PowertoolsMetrics } from '../../lambda/adapters/powertools-metrics.ts';
 import { CachedSecret, RotatingSecret } from '../../lambda/adapters/secrets.ts';
 import { classifySesError, SesEmailSender } from '../../lambda/adapters/ses-email.ts';
-import { SlackWebhook } from '../../lambda/adapters/slack-webhook.ts';
 import { SnsEventPublisher } from '../../lambda/adapters/sns-event-publisher.ts';
+import { makeHandler as makeSlackNotifier } from '../../lambda/consumers/slack/handler.ts';
+import { SlackWebhook } from '../../lambda/consumers/slack/send.ts';
 import { DEFAULTS, RECONCILER_RUN_LOG_MESSAGE } from '../../lambda/contract.ts';
 import { DEFAULT_HUBSPOT_MAPPING } from '../../lambda/domain/crm-mapping.ts';
 import { DEFAULT_CLIENT_TEMPLATE, parseEmailTemplate } from '../../lambda/domain/email-message.ts';
@@ -55,7 +56,6 @@ import { makeHandler as makeEmailNotifier } from '../../lambda/handlers/email-no
 import { makeHandler as makeIngestHandler } from '../../lambda/handlers/ingest.ts';
 import { makeHandler as makeReconciler } from '../../lambda/handlers/reconciler.ts';
 import { makeHandler as makeSheetsAppender } from '../../lambda/handlers/sheets-appender.ts';
-import { makeHandler as makeSlackNotifier } from '../../lambda/handlers/slack-notifier.ts';
 import type { HttpEvent, HttpResult } from '../../lambda/shared/http.ts';
 import {
   withHttpMiddleware,

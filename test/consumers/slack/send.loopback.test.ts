@@ -6,15 +6,15 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, type TestContext } from 'vitest';
-import { TargetTimeoutError } from '../../lambda/adapters/http-target.ts';
-import { staticSecret } from '../../lambda/adapters/secrets.ts';
-import { SlackWebhook } from '../../lambda/adapters/slack-webhook.ts';
-import type { ConnectionEvent } from '../../lambda/domain/envelope.ts';
-import { PermanentDeliveryError, RetryableDeliveryError } from '../../lambda/domain/errors.ts';
-import { buildSlackMessage } from '../../lambda/domain/slack-message.ts';
-import { sampleEnvelope } from '../support/envelopes.ts';
-import { rejection } from '../support/errors.ts';
-import { type ScriptedAnswer, startTargetServer, type TargetServer } from '../support/target-server.ts';
+import { TargetTimeoutError } from '../../../lambda/adapters/http-target.ts';
+import { staticSecret } from '../../../lambda/adapters/secrets.ts';
+import { buildSlackMessage } from '../../../lambda/consumers/slack/message.ts';
+import { SlackWebhook } from '../../../lambda/consumers/slack/send.ts';
+import type { ConnectionEvent } from '../../../lambda/domain/envelope.ts';
+import { PermanentDeliveryError, RetryableDeliveryError } from '../../../lambda/domain/errors.ts';
+import { sampleEnvelope } from '../../support/envelopes.ts';
+import { rejection } from '../../support/errors.ts';
+import { type ScriptedAnswer, startTargetServer, type TargetServer } from '../../support/target-server.ts';
 
 const WEBHOOK_PATH = '/services/T000/B000/XXX';
 /** Small enough to keep the hung-server test fast, large enough for loopback answers. */

@@ -6,10 +6,11 @@
  * 404 `channel_not_found`, 410 `channel_is_archived` are permanent; 429 (with Retry-After) and 5xx
  * are retried.
  */
-import type { ConnectionEvent } from '../domain/envelope.ts';
-import type { SlackMessage } from '../domain/slack-message.ts';
-import { classifyResponse, post, withBackoff } from './http-target.ts';
-import type { SecretSource } from './secrets.ts';
+
+import { classifyResponse, post, withBackoff } from '../../adapters/http-target.ts';
+import type { SecretSource } from '../../adapters/secrets.ts';
+import type { ConnectionEvent } from '../../domain/envelope.ts';
+import type { SlackMessage } from './message.ts';
 
 export interface SlackSender {
   /** Posts the message; `event` is what it was built from (for senders that record it, like local mode's outbox). */

@@ -3,8 +3,6 @@
  * very long asset lists against every Slack limit, mrkdwn escaping, and unicode-safe truncation.
  */
 import { describe, expect, it } from 'vitest';
-import { buildEnvelope, type ConnectionEvent } from '../../lambda/domain/envelope.ts';
-import { type LeadsiePayload, parsePayload } from '../../lambda/domain/payload.ts';
 import {
   buildSlackMessage,
   escapeMrkdwn,
@@ -15,8 +13,10 @@ import {
   type SlackMessage,
   truncate,
   VALUE_LIMITS,
-} from '../../lambda/domain/slack-message.ts';
-import { type JsonObject, parsedFixture } from './fixtures.ts';
+} from '../../../lambda/consumers/slack/message.ts';
+import { buildEnvelope, type ConnectionEvent } from '../../../lambda/domain/envelope.ts';
+import { type LeadsiePayload, parsePayload } from '../../../lambda/domain/payload.ts';
+import { type JsonObject, parsedFixture } from '../../unit/fixtures.ts';
 
 const RECEIVED_AT = '2026-07-01T08:15:05.123Z';
 const EVENT_ID = '01JZ0000000000000000000000';

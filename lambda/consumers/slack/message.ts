@@ -22,8 +22,8 @@
  *
  * Pure: no I/O, the same event always gives the same message.
  */
-import type { ConnectionEvent, EnvelopeAsset } from './envelope.ts';
-import { clipGraphemes } from './text.ts';
+import type { ConnectionEvent, EnvelopeAsset } from '../../domain/envelope.ts';
+import { clipGraphemes } from '../../domain/text.ts';
 
 /** Plain text: shown as is (no mrkdwn, no links, no mentions). `emoji` renders `:shortcodes:`. */
 export interface PlainTextObject {
