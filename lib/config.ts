@@ -24,6 +24,8 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Node } from 'constructs';
 import { z } from 'zod';
+import type { ForwarderSettings } from '../lambda/consumers/forward/settings.ts';
+import type { HubspotSettings } from '../lambda/consumers/hubspot/settings.ts';
 import { CONSUMER_MODULES, type ConsumersSettings } from '../lambda/consumers/registry.ts';
 import type { SlackSettings } from '../lambda/consumers/slack/settings.ts';
 import {
@@ -35,11 +37,6 @@ import {
   type EnvName,
   MAX_KEPT_BODY_BYTES,
 } from '../lambda/contract.ts';
-import {
-  HUBSPOT_PROPERTY_NAME,
-  type PropertyMapping,
-  parsePropertyMapping,
-} from '../lambda/domain/crm-mapping.ts';
 import { EmailTemplateError, isEmailAddress, parseEmailTemplate } from '../lambda/domain/email-message.ts';
 import { REPO_ROOT } from './constructs/house-function.ts';
 
@@ -159,97 +156,8 @@ const consumerFields = (testEventsByDefault: boolean, maxReceiveCountByDefault =
   ...queueFields(maxReceiveCountByDefault),
 });
 
-/** Largest property mapping, as JSON: Lambda allows 4 KB of environment variables per function in all. */
-export const MAX_PROPERTY_MAPPING_CHARS = 2048;
-
-const propertyMapping = z
-  .unknown()
-  .transform((value, ctx): PropertyMapping => {
-    let mapping: PropertyMapping;
-    try {
-      mapping = parsePropertyMapping(value);
-    } catch (error) {
-      ctx.addIssue({
-        code: 'custom',
-        message: (error as Error).message.replaceAll('\n', '\n    '),
-        input: value,
-      });
-      return z.NEVER;
-    }
-    const chars = JSON.stringify(mapping).length;
-    if (chars > MAX_PROPERTY_MAPPING_CHARS) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `the mapping is ${chars} characters as JSON; at most ${MAX_PROPERTY_MAPPING_CHARS} fit in the function's environment`,
-        input: value,
-      });
-      return z.NEVER;
-    }
-    return mapping;
-  })
-  .optional();
-
-const httpsUrl = z.string().refine((value) => {
-  try {
-    const url = new URL(value);
-    return (
-      url.protocol === 'https:' && url.username === '' && url.password === '' && !url.search && !url.hash
-    );
-  } catch {
-    return false;
-  }
-}, 'expected an https:// URL without credentials, query or fragment, such as "https://api.hubapi.com"');
-
-/** A forwarder's name: it becomes the consumer name `forward-<name>` and part of output names. */
-export const FORWARDER_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
-
-export const hubspotSchema = z.strictObject({
-  /** Secret holding the HubSpot private-app token, as a plain string. */
-  secretName: secretName('the HubSpot private-app token'),
-  /**
-   * The HubSpot object upserted per event.
-   * @default DEFAULTS.hubspotObjectType ('contacts')
-   */
-  objectType: z.enum(['contacts', 'companies']).default(DEFAULTS.hubspotObjectType),
-  /**
-   * The unique HubSpot property that identifies a record: set to the event's user.
-   * @default DEFAULTS.hubspotIdProperty ('leadsie_user_id')
-   */
-  idProperty: z
-    .string()
-    .regex(
-      HUBSPOT_PROPERTY_NAME,
-      'a HubSpot property name: lower-case letters, digits and "_", starting with a letter',
-    )
-    .default(DEFAULTS.hubspotIdProperty),
-  /**
-   * Source key → HubSpot property name (see `lambda/domain/crm-mapping.ts`).
-   * @default - the handler's DEFAULT_HUBSPOT_MAPPING
-   */
-  propertyMapping,
-  /**
-   * Base URL of the HubSpot API.
-   * @default - the handler's DEFAULTS.hubspotBaseUrl ('https://api.hubapi.com')
-   */
-  baseUrl: httpsUrl.optional(),
-  ...consumerFields(DEFAULT_INCLUDE_TEST_EVENTS.hubspot),
-});
-
-export const forwarderSchema = z.strictObject({
-  /** Unique name; the consumer is called `forward-<name>`. */
-  name: z
-    .string({ error: 'required: a name for the forwarder, such as "zapier"' })
-    .max(32, 'at most 32 characters')
-    .regex(FORWARDER_NAME, 'lower-case letters and digits, in words joined by single hyphens ("my-zap")'),
-  /** Secret holding `{"url": "https://…", "signingSecret": "…"}`. */
-  secretName: secretName('the forwarder\'s {"url", "signingSecret"} JSON'),
-  /**
-   * What is posted: `flat` (the Zapier-compatible flat record) or `envelope` (the whole event).
-   * @default DEFAULTS.forwardFormat ('flat')
-   */
-  format: z.enum(['flat', 'envelope']).default(DEFAULTS.forwardFormat),
-  ...consumerFields(DEFAULT_INCLUDE_TEST_EVENTS.forwarder),
-});
+export { FORWARDER_NAME } from '../lambda/consumers/forward/settings.ts';
+export { MAX_PROPERTY_MAPPING_CHARS } from '../lambda/consumers/hubspot/settings.ts';
 
 /** A Google spreadsheet id, as in the spreadsheet's URL: `https://docs.google.com/spreadsheets/d/<id>/edit`. */
 export const SPREADSHEET_ID = /^[A-Za-z0-9_-]+$/;
@@ -527,13 +435,16 @@ export const consumersSchema = z.preprocess(
   z.strictObject({
     // Each consumer module's settings, under its key (`lambda/consumers/registry.ts`); not deployed when absent.
     ...(Object.fromEntries(
-      CONSUMER_MODULES.map((module) => [module.contextKey, z.optional(module.schema)]),
-    ) as { [K in keyof ConsumersSettings]-?: z.ZodOptional<z.ZodType<ConsumersSettings[K]>> }),
-    /**
-     * The HubSpot updater.
-     * @default - not deployed
-     */
-    hubspot: hubspotSchema.optional(),
+      CONSUMER_MODULES.map((module) => [
+        module.contextKey,
+        // A schema with a default (the forwarders' list) fills itself in; the others stay absent.
+        module.schema._zod.def.type === 'default' ? module.schema : z.optional(module.schema),
+      ]),
+    ) as {
+      [K in keyof ConsumersSettings]: undefined extends ConsumersSettings[K]
+        ? z.ZodOptional<z.ZodType<NonNullable<ConsumersSettings[K]>>>
+        : z.ZodType<ConsumersSettings[K]>;
+    }),
     /**
      * The Google Sheets appender.
      * @default - not deployed
@@ -544,34 +455,6 @@ export const consumersSchema = z.preprocess(
      * @default - not deployed
      */
     email: emailSchema.optional(),
-    /**
-     * Signed webhook forwarders (Zapier, Make, n8n, the agency's own app), one consumer each.
-     * @default []
-     */
-    forwarders: z
-      .array(forwarderSchema, { error: 'expected a list of forwarders, such as [{"name": "zapier", …}]' })
-      .default([])
-      .superRefine((forwarders, ctx) => {
-        const seen = new Map<string, string>();
-        forwarders.forEach((forwarder, index) => {
-          // Output names drop the hyphens, so `a-1b` and `a1b` would clash there.
-          const key = forwarder.name.replaceAll('-', '');
-          const earlier = seen.get(key);
-          if (earlier === undefined) {
-            seen.set(key, forwarder.name);
-            return;
-          }
-          ctx.addIssue({
-            code: 'custom',
-            path: [index, 'name'],
-            input: forwarder.name,
-            message:
-              earlier === forwarder.name
-                ? `duplicate forwarder name "${forwarder.name}": each forwarder needs its own`
-                : `"${forwarder.name}" and "${earlier}" differ only by hyphens, which output names drop: rename one`,
-          });
-        });
-      }),
   }),
 );
 
@@ -801,9 +684,9 @@ export type Config = z.output<typeof configSchema>;
 /** What every consumer's configuration has (the Slack notifier's has exactly this). */
 export type ConsumerConfig = SlackSettings;
 /** The HubSpot updater's configuration. */
-export type HubspotConfig = z.output<typeof hubspotSchema>;
+export type HubspotConfig = HubspotSettings;
 /** One webhook forwarder's configuration. */
-export type ForwarderConfig = z.output<typeof forwarderSchema>;
+export type ForwarderConfig = ForwarderSettings;
 /** The Google Sheets appender's configuration. */
 export type SheetsConfig = z.output<typeof sheetsSchema>;
 /** The email notifier's configuration (with the client template file's text, read at synth). */

@@ -19,10 +19,9 @@ import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { AnyConsumerModule, ConsumerInstance, TableAccess } from '../lambda/consumers/module.ts';
 import { CONSUMER_MODULES } from '../lambda/consumers/registry.ts';
-import { type ConsumerFilter, type CrmTargetName, ENV, STACK_OUTPUTS } from '../lambda/contract.ts';
+import { type ConsumerFilter, ENV, STACK_OUTPUTS } from '../lambda/contract.ts';
 import {
   type Config,
-  type ConsumerConfig,
   type EmailConfig,
   emailConsumerFilter,
   emailEnvironment,
@@ -179,38 +178,14 @@ export class LeadsieWebhooksStack extends Stack {
       value: this.api.readTokenSecret.secretArn,
     });
 
-    const { hubspot, forwarders, sheets, email } = config.consumers;
+    const { sheets, email } = config.consumers;
     const consumers: Subscriber[] = [];
-    for (const module of CONSUMER_MODULES) {
-      for (const instance of module.instances(config.consumers[module.contextKey])) {
+    for (const module of CONSUMER_MODULES as readonly AnyConsumerModule[]) {
+      for (const instance of module.instances(
+        (config.consumers as Record<string, unknown>)[module.contextKey],
+      )) {
         consumers.push(this.moduleSubscriber(module, instance));
       }
-    }
-    if (hubspot) {
-      const subscriber = this.crmSubscriber(
-        'hubspot',
-        'hubspot',
-        hubspot,
-        'Upserts connection events into HubSpot',
-      );
-      subscriber.fn
-        .addEnv(ENV.hubspotObjectType, hubspot.objectType)
-        .addEnv(ENV.hubspotIdProperty, hubspot.idProperty);
-      if (hubspot.propertyMapping) {
-        subscriber.fn.addEnv(ENV.hubspotPropertyMapping, JSON.stringify(hubspot.propertyMapping));
-      }
-      if (hubspot.baseUrl) subscriber.fn.addEnv(ENV.hubspotBaseUrl, hubspot.baseUrl);
-      consumers.push(subscriber);
-    }
-    for (const forwarder of forwarders) {
-      const subscriber = this.crmSubscriber(
-        forwarderConsumerName(forwarder.name),
-        'webhook',
-        forwarder,
-        `Forwards connection events, signed, to the "${forwarder.name}" webhook`,
-      );
-      subscriber.fn.addEnv(ENV.forwardFormat, forwarder.format);
-      consumers.push(subscriber);
     }
     if (sheets) consumers.push(this.sheetsSubscriber(sheets));
     if (email) consumers.push(this.emailSubscriber(email));
@@ -419,29 +394,6 @@ export class LeadsieWebhooksStack extends Stack {
       subscriber.fn.addEnv(name, value, name === ENV.emailFrom ? sendAsTheSender : undefined);
     }
     this.grantOnceRecords(subscriber);
-    return subscriber;
-  }
-
-  /** A crm-updater consumer: its target, and the table read that skips stale events. */
-  private crmSubscriber(
-    consumerName: string,
-    target: CrmTargetName,
-    consumer: ConsumerConfig,
-    description: string,
-  ): Subscriber {
-    const subscriber = this.subscriber(consumerName, 'crmUpdater', consumer, consumer, {
-      description,
-      secretName: consumer.secretName,
-    });
-    const { table } = this.store;
-    subscriber.fn.addEnv(ENV.crmTarget, target).addEnv(ENV.tableName, table.tableName, (fn) =>
-      Grant.addToPrincipal({
-        grantee: fn,
-        // The stored latest version of the event's (user, request): one item, read-only.
-        actions: ['dynamodb:GetItem'],
-        resourceArns: [table.tableArn],
-      }),
-    );
     return subscriber;
   }
 }

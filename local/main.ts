@@ -29,10 +29,7 @@ Environment:
   LOCAL_DATA_DIR              data directory (default .local)
   LEADSIE_WEBHOOK_TOKEN       webhook token (default: generated once and kept in the data directory)
   LEADSIE_READ_TOKEN          read token for GET /connections (same)
-${CONSUMER_MODULES.map((module) => `${module.local.usage}\n`).join('')}  HUBSPOT_ACCESS_TOKEN        send to HubSpot with this private-app token (HUBSPOT_BASE_URL, default
-                              https://api.hubapi.com)
-  FORWARD_WEBHOOK_URL         forward to this URL, signed with FORWARD_WEBHOOK_SECRET (both needed)
-  GOOGLE_SERVICE_ACCOUNT_KEY_FILE, SHEETS_SPREADSHEET_ID
+${CONSUMER_MODULES.map((module) => `${module.local.usage}\n`).join('')}  GOOGLE_SERVICE_ACCOUNT_KEY_FILE, SHEETS_SPREADSHEET_ID
                               append rows to this spreadsheet as that service account (both needed;
                               SHEETS_SHEET_NAME, default Connections)
   EMAIL_FROM                  send emails through Amazon SES from this verified identity (AWS
@@ -41,7 +38,7 @@ ${CONSUMER_MODULES.map((module) => `${module.local.usage}\n`).join('')}  HUBSPOT
   LOG_LEVEL                   the functions' own JSON logs (default ERROR)
 `;
 
-const optionalUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional();
+const _optionalUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional();
 
 const envSchema = z
   .object({
@@ -54,10 +51,6 @@ const envSchema = z
       .default(3000),
     LEADSIE_WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     LEADSIE_READ_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-    HUBSPOT_ACCESS_TOKEN: z.string().min(1).optional(),
-    HUBSPOT_BASE_URL: optionalUrl,
-    FORWARD_WEBHOOK_URL: optionalUrl,
-    FORWARD_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
     GOOGLE_SERVICE_ACCOUNT_KEY_FILE: z.string().min(1).optional(),
     SHEETS_SPREADSHEET_ID: z
       .string()
@@ -83,13 +76,6 @@ const envSchema = z
         code: 'custom',
         path: [env.SHEETS_SPREADSHEET_ID ? 'GOOGLE_SERVICE_ACCOUNT_KEY_FILE' : 'SHEETS_SPREADSHEET_ID'],
         message: 'GOOGLE_SERVICE_ACCOUNT_KEY_FILE and SHEETS_SPREADSHEET_ID go together',
-      });
-    }
-    if (Boolean(env.FORWARD_WEBHOOK_URL) !== Boolean(env.FORWARD_WEBHOOK_SECRET)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [env.FORWARD_WEBHOOK_URL ? 'FORWARD_WEBHOOK_SECRET' : 'FORWARD_WEBHOOK_URL'],
-        message: 'FORWARD_WEBHOOK_URL and FORWARD_WEBHOOK_SECRET go together',
       });
     }
   });
@@ -145,10 +131,6 @@ const main = async (): Promise<number> => {
       webhookToken: env.LEADSIE_WEBHOOK_TOKEN,
       readToken: env.LEADSIE_READ_TOKEN,
       env: present(process.env),
-      hubspotAccessToken: env.HUBSPOT_ACCESS_TOKEN,
-      hubspotBaseUrl: env.HUBSPOT_BASE_URL,
-      forwardWebhookUrl: env.FORWARD_WEBHOOK_URL,
-      forwardWebhookSecret: env.FORWARD_WEBHOOK_SECRET,
       sheetsServiceAccountKey,
       sheetsSpreadsheetId: env.SHEETS_SPREADSHEET_ID,
       sheetsSheetName: env.SHEETS_SHEET_NAME,
@@ -187,8 +169,6 @@ const main = async (): Promise<number> => {
         (consumer, index) =>
           `${index === 0 ? '  consumers       ' : '                  '}${consumer.name}: ${where(consumer.name)}${consumer.note ? ` (${consumer.note})` : ''}`,
       ),
-      `                  hubspot: ${where('hubspot')} (Leadsie test payloads skipped)`,
-      `                  forward: ${where('forward')}`,
       `                  sheets: ${where('sheets')} (Leadsie test payloads skipped)`,
       `                  email: ${where('email')} (PARTIAL_SUCCESS and FAILED; test payloads skipped)`,
       '',

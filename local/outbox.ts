@@ -7,10 +7,8 @@
  */
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { HubSpotTarget } from '../lambda/adapters/crm/hubspot.ts';
-import { describeEvent as describe, type OutboxLine } from '../lambda/consumers/dry-run.ts';
-import type { ConnectionEvent } from '../lambda/domain/envelope.ts';
-import type { CrmTarget, EmailSender, OutgoingEmail, SheetsWriter } from '../lambda/use-cases/ports.ts';
+import type { OutboxLine } from '../lambda/consumers/dry-run.ts';
+import type { EmailSender, OutgoingEmail, SheetsWriter } from '../lambda/use-cases/ports.ts';
 
 /** Appends JSON lines to one file, creating its folder; writes are serialised so lines never interleave. */
 export const jsonlAppender = (file: string) => {
@@ -27,52 +25,6 @@ export const jsonlAppender = (file: string) => {
 export type { OutboxLine } from '../lambda/consumers/dry-run.ts';
 
 type Say = (line: string) => void;
-
-/** A CRM target in dry run: the request it would send (HubSpot's exact upsert body, or the forwarded body). */
-export class OutboxCrmTarget implements CrmTarget {
-  readonly name: string;
-  readonly requiresUser: boolean;
-
-  constructor(
-    private readonly kind:
-      | { hubspot: HubSpotTarget; objectType: string }
-      | { forwardFormat: 'flat' | 'envelope' },
-    name: string,
-    private readonly append: (line: string) => Promise<void>,
-    private readonly say: Say,
-  ) {
-    this.name = name;
-    this.requiresUser = 'hubspot' in kind;
-  }
-
-  async upsert(event: ConnectionEvent): Promise<void> {
-    const request: OutboxLine['request'] =
-      'hubspot' in this.kind
-        ? {
-            method: 'POST',
-            target: `HubSpot /crm/v3/objects/${this.kind.objectType}/batch/upsert`,
-            body: this.kind.hubspot.requestBody(event),
-          }
-        : {
-            method: 'POST',
-            target: 'forwarder URL',
-            body: this.kind.forwardFormat === 'flat' ? event.flat : event,
-            headers: {
-              'x-leadsie-event-id': event.eventId,
-              'x-leadsie-event-version': String(event.version),
-            },
-          };
-    const line: OutboxLine = {
-      at: new Date().toISOString(),
-      consumer: this.name,
-      eventId: event.eventId,
-      version: event.version,
-      request,
-    };
-    await this.append(JSON.stringify(line));
-    this.say(`[outbox] ${this.name}: ${describe(event)}`);
-  }
-}
 
 /**
  * Google Sheets in dry run: the sheet lives in memory (so the header logic runs for real) and each

@@ -27,8 +27,6 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import dynalite from 'dynalite';
 import { ulid } from 'ulid';
 import { connectionsTableDefinition } from '../lambda/adapters/connections-table-definition.ts';
-import { HubSpotTarget } from '../lambda/adapters/crm/hubspot.ts';
-import { WebhookForwarder } from '../lambda/adapters/crm/webhook-forwarder.ts';
 import { DynamoDbConnectionStore } from '../lambda/adapters/dynamodb-connection-store.ts';
 import { GoogleServiceAccountAuth, GoogleSheetsWriter } from '../lambda/adapters/google-sheets.ts';
 import { staticSecret } from '../lambda/adapters/secrets.ts';
@@ -42,21 +40,19 @@ import {
   ENV,
   ROUTES,
 } from '../lambda/contract.ts';
-import { DEFAULT_HUBSPOT_MAPPING } from '../lambda/domain/crm-mapping.ts';
 import { envelopeSchema } from '../lambda/domain/envelope.ts';
 import { tokensMatch } from '../lambda/domain/tokens.ts';
 import { makeHandler as makeConnections } from '../lambda/handlers/connections.ts';
-import { makeHandler as makeCrmUpdater } from '../lambda/handlers/crm-updater.ts';
 import { makeHandler as makeEmailNotifier, settingsFromEnv } from '../lambda/handlers/email-notifier.ts';
 import { makeHandler as makeIngest } from '../lambda/handlers/ingest.ts';
 import { makeHandler as makeSheetsAppender } from '../lambda/handlers/sheets-appender.ts';
 import { bearerOf, type HttpEvent, type HttpResult } from '../lambda/shared/http.ts';
 import { withHttpMiddleware } from '../lambda/shared/middleware.ts';
 import { DEFAULT_SHEET_LEASE_MS } from '../lambda/use-cases/append-sheet-row.ts';
-import type { CrmTarget, EmailSender, SheetsWriter } from '../lambda/use-cases/ports.ts';
+import type { EmailSender, SheetsWriter } from '../lambda/use-cases/ports.ts';
 import { DEFAULT_EMAIL_LEASE_MS } from '../lambda/use-cases/send-emails.ts';
 import { BodyTooLargeError, readBody, sendJson, sendResult, toApiEvent } from './api-gateway.ts';
-import { jsonlAppender, OutboxCrmTarget, OutboxEmail, OutboxSheet } from './outbox.ts';
+import { jsonlAppender, OutboxEmail, OutboxSheet } from './outbox.ts';
 import {
   LOCAL_TABLE_NAME,
   type LocalTokens,
@@ -84,10 +80,6 @@ export interface LocalOptions {
    */
   env?: Readonly<Record<string, string | undefined>>;
   /** Real targets; each absent one runs in dry run (outbox). */
-  hubspotAccessToken?: string;
-  hubspotBaseUrl?: string;
-  forwardWebhookUrl?: string;
-  forwardWebhookSecret?: string;
   /** Console lines (requests, outbox, warnings). */
   say: (line: string) => void;
   /** How long a failed consumer delivery waits before it is retried. @default 1000 */
@@ -261,8 +253,6 @@ export const startLocal = async (options: LocalOptions): Promise<LocalServer> =>
   }
   const live: Record<string, boolean> = {
     ...Object.fromEntries(moduleConsumers.map((consumer) => [consumer.name, consumer.live])),
-    hubspot: Boolean(options.hubspotAccessToken),
-    forward: Boolean(options.forwardWebhookUrl && options.forwardWebhookSecret),
     sheets: Boolean(options.sheetsServiceAccountKey && options.sheetsSpreadsheetId),
     email: Boolean(options.emailFrom),
   };
@@ -290,35 +280,6 @@ export const startLocal = async (options: LocalOptions): Promise<LocalServer> =>
     [ENV.emailTeamRecipients]: JSON.stringify(options.emailTeamRecipients ?? ['team@example.com']),
     [ENV.emailClientEnabled]: String(options.emailClientEnabled ?? false),
   });
-  const hubspotOptions = {
-    token: staticSecret(options.hubspotAccessToken ?? 'dry-run'),
-    baseUrl: options.hubspotBaseUrl || DEFAULTS.hubspotBaseUrl,
-    objectType: DEFAULTS.hubspotObjectType,
-    idProperty: DEFAULTS.hubspotIdProperty,
-    mapping: DEFAULT_HUBSPOT_MAPPING,
-    timeoutMs,
-  } as const;
-  const crmTargets: Record<'hubspot' | 'forward', CrmTarget> = {
-    hubspot: live.hubspot
-      ? new HubSpotTarget(hubspotOptions)
-      : new OutboxCrmTarget(
-          { hubspot: new HubSpotTarget(hubspotOptions), objectType: hubspotOptions.objectType },
-          'hubspot',
-          outbox('hubspot'),
-          say,
-        ),
-    forward: live.forward
-      ? new WebhookForwarder({
-          name: 'forward',
-          secret: staticSecret(
-            JSON.stringify({ url: options.forwardWebhookUrl, signingSecret: options.forwardWebhookSecret }),
-          ),
-          format: 'flat',
-          timeoutMs,
-        })
-      : new OutboxCrmTarget({ forwardFormat: 'flat' }, 'forward', outbox('forward'), say),
-  };
-
   const consumerLog = logger;
   const subscriptions: LocalSubscription[] = [
     ...moduleConsumers.map(
@@ -328,18 +289,6 @@ export const startLocal = async (options: LocalOptions): Promise<LocalServer> =>
         maxReceiveCount: options.maxReceiveCount,
         deadLetters: deadLetters(consumer.name),
         handler: consumer.handler,
-      }),
-    ),
-    ...(['hubspot', 'forward'] as const).map(
-      (name): LocalSubscription => ({
-        name,
-        filterPolicy: consumerFilterPolicy({
-          includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS[name === 'forward' ? 'forwarder' : name],
-        }),
-        maxReceiveCount: options.maxReceiveCount,
-        deadLetters: deadLetters(name),
-        handler: (queue) =>
-          makeCrmUpdater({ name, target: crmTargets[name], versions: store, log: consumerLog, ...queue }),
       }),
     ),
     {

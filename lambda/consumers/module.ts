@@ -96,8 +96,8 @@ export interface ConsumerModule<S extends QueueKnobs = QueueKnobs, C = unknown, 
   contextKey: K;
   /** Validates that key's value at synth. */
   schema: z.ZodMiniType<C>;
-  /** The configured instances: none when the key is absent. */
-  instances(configured: C | undefined): ConsumerInstance<S>[];
+  /** The configured instances: none when the key is absent (`C` then includes `undefined`). */
+  instances(configured: C): ConsumerInstance<S>[];
   /** The Lambda entry, by its name in `HANDLER_ENTRIES`. */
   handler: keyof typeof HANDLER_ENTRIES;
   /** The table access its function needs. */

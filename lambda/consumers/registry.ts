@@ -4,13 +4,19 @@
  * (see docs/consumers.md). Lambda entries never import this file: each imports its own handler.
  * The order is the order of the `consumers` context keys, of the stack's outputs and of the banner.
  */
+import { forward } from './forward/index.ts';
+import { hubspot } from './hubspot/index.ts';
 import { slack } from './slack/index.ts';
 
-export const CONSUMER_MODULES = [slack] as const;
+export const CONSUMER_MODULES = [slack, hubspot, forward] as const;
 
 type Modules = (typeof CONSUMER_MODULES)[number];
 
+/**
+ * A module's validated settings, as its type says: `X | undefined` when absent means not deployed,
+ * a plain type when its schema has a default (the forwarders' list).
+ */
+type Configured<M> = M extends { instances: (configured: infer C) => unknown } ? C : never;
+
 /** The validated `consumers` context: each module's settings under its key. */
-export type ConsumersSettings = {
-  [M in Modules as M['contextKey']]?: M extends { schema: { _zod: { output: infer O } } } ? O : never;
-};
+export type ConsumersSettings = { [M in Modules as M['contextKey']]: Configured<M> };

@@ -18,14 +18,14 @@ import {
 } from '@aws-sdk/client-sns';
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HubSpotTarget } from '../../lambda/adapters/crm/hubspot.ts';
-import { WebhookForwarder } from '../../lambda/adapters/crm/webhook-forwarder.ts';
 import { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
 import { staticSecret } from '../../lambda/adapters/secrets.ts';
 import { SnsEventPublisher } from '../../lambda/adapters/sns-event-publisher.ts';
+import { WebhookForwarder } from '../../lambda/consumers/forward/send.ts';
+import { DEFAULT_HUBSPOT_MAPPING } from '../../lambda/consumers/hubspot/message.ts';
+import { HubSpotTarget } from '../../lambda/consumers/hubspot/send.ts';
 import { makeHandler as makeSlackNotifier } from '../../lambda/consumers/slack/handler.ts';
 import { SlackWebhook } from '../../lambda/consumers/slack/send.ts';
-import { DEFAULT_HUBSPOT_MAPPING } from '../../lambda/domain/crm-mapping.ts';
 import type { ConnectionEvent } from '../../lambda/domain/envelope.ts';
 import { envelopeSchema } from '../../lambda/domain/envelope.ts';
 import { makeHandler as makeCrmUpdater } from '../../lambda/handlers/crm-updater.ts';

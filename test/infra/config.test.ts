@@ -463,7 +463,7 @@ describe('loadConfig: consumers', () => {
       `'consumers.slak' = {"secretName":"leadsie-webhooks/slack-webhook-url"}: unknown key`,
     );
     expect(message).toContain("did you mean 'slack'?");
-    expect(message).toContain('known: slack, hubspot, sheets, email, forwarders');
+    expect(message).toContain('known: slack, hubspot, forwarders, sheets, email');
   });
 
   it('rejects an unknown key inside a consumer, naming its path', () => {

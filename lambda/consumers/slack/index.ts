@@ -14,7 +14,7 @@ import { SLACK_INCLUDES_TEST_EVENTS, type SlackSettings, slackSettings } from '.
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
-export const slack: ConsumerModule<SlackSettings, SlackSettings, 'slack'> = {
+export const slack: ConsumerModule<SlackSettings, SlackSettings | undefined, 'slack'> = {
   contextKey: 'slack',
   schema: slackSettings,
   instances: (settings) => (settings === undefined ? [] : [{ name: 'slack', settings }]),

@@ -8,13 +8,13 @@
  * catch hook is itself a credential).
  */
 import * as z from 'zod/mini';
+import { classifyResponse, post, withBackoff } from '../../adapters/http-target.ts';
+import type { SecretSource } from '../../adapters/secrets.ts';
 import { SIGNATURE_HEADER } from '../../contract.ts';
 import type { ConnectionEvent } from '../../domain/envelope.ts';
 import { PermanentDeliveryError } from '../../domain/errors.ts';
 import { signatureHeader } from '../../domain/signature.ts';
 import type { CrmTarget } from '../../use-cases/ports.ts';
-import { classifyResponse, post, withBackoff } from '../http-target.ts';
-import type { SecretSource } from '../secrets.ts';
 
 export type ForwardFormat = 'flat' | 'envelope';
 

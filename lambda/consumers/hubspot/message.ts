@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
-import type { ConnectionEvent } from './envelope.ts';
+import type { ConnectionEvent } from '../../domain/envelope.ts';
 
 /** Source key (flat-record key, derived key or `<type>` pattern) → CRM property name. */
 export type PropertyMapping = Record<string, string>;

@@ -13,10 +13,10 @@ import {
   type PropertyMapping,
   parsePropertyMapping,
   propertyMappingSchema,
-} from '../../lambda/domain/crm-mapping.ts';
-import { buildEnvelope, type ConnectionEvent } from '../../lambda/domain/envelope.ts';
-import { type LeadsiePayload, parsePayload } from '../../lambda/domain/payload.ts';
-import { type JsonObject, parsedFixture } from './fixtures.ts';
+} from '../../../lambda/consumers/hubspot/message.ts';
+import { buildEnvelope, type ConnectionEvent } from '../../../lambda/domain/envelope.ts';
+import { type LeadsiePayload, parsePayload } from '../../../lambda/domain/payload.ts';
+import { type JsonObject, parsedFixture } from '../../unit/fixtures.ts';
 
 const RECEIVED_AT = '2026-07-01T08:15:05.123Z';
 const EVENT_ID = '01JZ0000000000000000000000';

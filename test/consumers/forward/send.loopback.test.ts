@@ -5,15 +5,15 @@
  * secrets that are never echoed in an error.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type ForwardFormat, WebhookForwarder } from '../../lambda/adapters/crm/webhook-forwarder.ts';
-import { staticSecret } from '../../lambda/adapters/secrets.ts';
-import { SIGNATURE_HEADER } from '../../lambda/contract.ts';
-import type { ConnectionEvent } from '../../lambda/domain/envelope.ts';
-import { PermanentDeliveryError, RetryableDeliveryError } from '../../lambda/domain/errors.ts';
-import { verifySignature } from '../../lambda/domain/signature.ts';
-import { sampleEnvelope } from '../support/envelopes.ts';
-import { rejection } from '../support/errors.ts';
-import { startTargetServer, type TargetServer } from '../support/target-server.ts';
+import { staticSecret } from '../../../lambda/adapters/secrets.ts';
+import { type ForwardFormat, WebhookForwarder } from '../../../lambda/consumers/forward/send.ts';
+import { SIGNATURE_HEADER } from '../../../lambda/contract.ts';
+import type { ConnectionEvent } from '../../../lambda/domain/envelope.ts';
+import { PermanentDeliveryError, RetryableDeliveryError } from '../../../lambda/domain/errors.ts';
+import { verifySignature } from '../../../lambda/domain/signature.ts';
+import { sampleEnvelope } from '../../support/envelopes.ts';
+import { rejection } from '../../support/errors.ts';
+import { startTargetServer, type TargetServer } from '../../support/target-server.ts';
 
 const SIGNING_SECRET = 'whsec_0123456789abcdef';
 const NOW_SECONDS = 1_790_000_000;

@@ -4,12 +4,19 @@
  * (`POST /crm/v3/objects/{objectType}/batch/upsert`, one input per call). Properties come from the
  * configured mapping (`crmProperties`). Authenticated with a private-app token from Secrets Manager.
  */
-import { crmProperties, type PropertyMapping } from '../../domain/crm-mapping.ts';
+
+import {
+  classifyResponse,
+  excerpt,
+  type HttpResponse,
+  post,
+  withBackoff,
+} from '../../adapters/http-target.ts';
+import type { SecretSource } from '../../adapters/secrets.ts';
 import type { ConnectionEvent } from '../../domain/envelope.ts';
 import { PermanentDeliveryError } from '../../domain/errors.ts';
 import type { CrmTarget } from '../../use-cases/ports.ts';
-import { classifyResponse, excerpt, type HttpResponse, post, withBackoff } from '../http-target.ts';
-import type { SecretSource } from '../secrets.ts';
+import { crmProperties, type PropertyMapping } from './message.ts';
 
 export interface HubSpotOptions {
   token: SecretSource;

@@ -6,15 +6,15 @@
  * classified and retried, without the token ever reaching an error message.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, type TestContext } from 'vitest';
-import { type HubSpotOptions, HubSpotTarget } from '../../lambda/adapters/crm/hubspot.ts';
-import { TargetTimeoutError } from '../../lambda/adapters/http-target.ts';
-import { staticSecret } from '../../lambda/adapters/secrets.ts';
-import { DEFAULT_HUBSPOT_MAPPING } from '../../lambda/domain/crm-mapping.ts';
-import type { ConnectionEvent } from '../../lambda/domain/envelope.ts';
-import { PermanentDeliveryError, RetryableDeliveryError } from '../../lambda/domain/errors.ts';
-import { sampleEnvelope } from '../support/envelopes.ts';
-import { rejection } from '../support/errors.ts';
-import { type ScriptedAnswer, startTargetServer, type TargetServer } from '../support/target-server.ts';
+import { TargetTimeoutError } from '../../../lambda/adapters/http-target.ts';
+import { staticSecret } from '../../../lambda/adapters/secrets.ts';
+import { DEFAULT_HUBSPOT_MAPPING } from '../../../lambda/consumers/hubspot/message.ts';
+import { type HubSpotOptions, HubSpotTarget } from '../../../lambda/consumers/hubspot/send.ts';
+import type { ConnectionEvent } from '../../../lambda/domain/envelope.ts';
+import { PermanentDeliveryError, RetryableDeliveryError } from '../../../lambda/domain/errors.ts';
+import { sampleEnvelope } from '../../support/envelopes.ts';
+import { rejection } from '../../support/errors.ts';
+import { type ScriptedAnswer, startTargetServer, type TargetServer } from '../../support/target-server.ts';
 
 const TOKEN = 'pat-na1-test';
 const TIMEOUT_MS = 300;
