@@ -16,7 +16,7 @@ export const HANDLER_ENTRIES = {
   connections: 'lambda/entries/connections.ts',
   slackNotifier: 'lambda/consumers/slack/entry.ts',
   crmUpdater: 'lambda/entries/crm-updater.ts',
-  sheetsAppender: 'lambda/entries/sheets-appender.ts',
+  sheetsAppender: 'lambda/consumers/sheets/entry.ts',
   emailNotifier: 'lambda/entries/email-notifier.ts',
   reconciler: 'lambda/entries/reconciler.ts',
   alarmNotifier: 'lambda/entries/alarm-notifier.ts',

@@ -27,6 +27,7 @@ import { z } from 'zod';
 import type { ForwarderSettings } from '../lambda/consumers/forward/settings.ts';
 import type { HubspotSettings } from '../lambda/consumers/hubspot/settings.ts';
 import { CONSUMER_MODULES, type ConsumersSettings } from '../lambda/consumers/registry.ts';
+import type { SheetsSettings } from '../lambda/consumers/sheets/settings.ts';
 import type { SlackSettings } from '../lambda/consumers/slack/settings.ts';
 import {
   type ConsumerFilter,
@@ -142,7 +143,7 @@ const queueFields = (maxReceiveCountByDefault = 5) => ({
 });
 
 /** What every consumer may set: which events it receives, and how its queue and function behave. */
-const consumerFields = (testEventsByDefault: boolean, maxReceiveCountByDefault = 5) => ({
+const _consumerFields = (testEventsByDefault: boolean, maxReceiveCountByDefault = 5) => ({
   /**
    * Deliver only events with one of these statuses (Leadsie's are SUCCESS, PARTIAL_SUCCESS and FAILED).
    * @default - every status
@@ -159,41 +160,7 @@ const consumerFields = (testEventsByDefault: boolean, maxReceiveCountByDefault =
 export { FORWARDER_NAME } from '../lambda/consumers/forward/settings.ts';
 export { MAX_PROPERTY_MAPPING_CHARS } from '../lambda/consumers/hubspot/settings.ts';
 
-/** A Google spreadsheet id, as in the spreadsheet's URL: `https://docs.google.com/spreadsheets/d/<id>/edit`. */
-export const SPREADSHEET_ID = /^[A-Za-z0-9_-]+$/;
-
-/** The sheet (tab) the Google Sheets consumer appends to unless `sheetName` says otherwise. */
-export const DEFAULT_SHEET_NAME = 'Connections';
-
-export const sheetsSchema = z.strictObject({
-  /** Secret holding the Google service account's JSON key (the file Google downloads), as is. */
-  secretName: secretName("the Google service account's JSON key"),
-  /** The spreadsheet's id, from its URL (`…/spreadsheets/d/<id>/edit`). */
-  spreadsheetId: z
-    .string({
-      error: (issue) =>
-        issue.input === undefined
-          ? 'required: the id of the spreadsheet, from its URL (…/spreadsheets/d/<id>/edit)'
-          : 'expected the id of the spreadsheet (a string)',
-    })
-    .regex(
-      SPREADSHEET_ID,
-      'a spreadsheet id: the letters, digits, - and _ between /d/ and /edit in its URL, not the whole URL',
-    ),
-  /**
-   * The sheet (tab) rows are appended to. It must exist; the consumer writes its header row.
-   * @default DEFAULT_SHEET_NAME ('Connections')
-   */
-  sheetName: z
-    .string({ error: 'expected the name of a sheet (tab) of the spreadsheet, such as "Connections"' })
-    .min(1, 'a sheet name cannot be empty')
-    .max(100, 'at most 100 characters (Google Sheets limit)')
-    .regex(/^[^\p{Cc}]*$/u, 'a sheet name holds no control characters (line breaks, tabs)')
-    .default(DEFAULT_SHEET_NAME),
-  // Ten receives, not five: the function runs one at a time (reserved concurrency 1) while its event
-  // source runs up to two, so a receive can be a throttle rather than a failure.
-  ...consumerFields(DEFAULT_INCLUDE_TEST_EVENTS.sheets, 10),
-});
+export { DEFAULT_SHEET_NAME, SPREADSHEET_ID } from '../lambda/consumers/sheets/settings.ts';
 
 /** Most team recipients: what one SES SendEmail call takes. */
 export const MAX_EMAIL_RECIPIENTS = 50;
@@ -446,11 +413,6 @@ export const consumersSchema = z.preprocess(
         : z.ZodType<ConsumersSettings[K]>;
     }),
     /**
-     * The Google Sheets appender.
-     * @default - not deployed
-     */
-    sheets: sheetsSchema.optional(),
-    /**
      * The email notifier (Amazon SES).
      * @default - not deployed
      */
@@ -688,7 +650,7 @@ export type HubspotConfig = HubspotSettings;
 /** One webhook forwarder's configuration. */
 export type ForwarderConfig = ForwarderSettings;
 /** The Google Sheets appender's configuration. */
-export type SheetsConfig = z.output<typeof sheetsSchema>;
+export type SheetsConfig = SheetsSettings;
 /** The email notifier's configuration (with the client template file's text, read at synth). */
 export type EmailConfig = z.output<typeof emailSchema>;
 /** How a consumer's queue and function behave: what every consumer's configuration has. */

@@ -26,7 +26,6 @@ import {
   emailConsumerFilter,
   emailEnvironment,
   type QueueKnobs,
-  type SheetsConfig,
   sesIdentities,
 } from './config.ts';
 import { ConnectionEvents } from './constructs/connection-events.ts';
@@ -75,20 +74,7 @@ export const forwarderConsumerName = (name: string): string => `forward-${name}`
 export const deadLetterQueueOutputId = (consumerName: string): string =>
   `${pascalCase(consumerName)}DeadLetterQueueUrl`;
 
-/**
- * Timeout of the Google Sheets function: twice the other consumers', because it appends the records
- * of a batch one after the other (a few Google calls each), where the others deliver them at once.
- */
-export const SHEETS_TIMEOUT = Duration.seconds(60);
-
-/**
- * Reserved concurrency of the Google Sheets function: one at a time, so two containers never race
- * to extend the sheet's header. Its event source still runs up to `maxConcurrency` (at least 2, SQS's
- * minimum): a second batch is throttled and returns to the queue after the visibility timeout,
- * counting one receive, hence the Sheets consumer's default `maxReceiveCount` of 10. A sheet takes
- * about one write a second anyway, so one function at a time costs no throughput worth having.
- */
-export const SHEETS_RESERVED_CONCURRENCY = 1;
+export { SHEETS_RESERVED_CONCURRENCY } from '../lambda/consumers/sheets/settings.ts';
 
 /**
  * The table actions of each access a consumer module may ask for: the stored latest version of an
@@ -178,7 +164,7 @@ export class LeadsieWebhooksStack extends Stack {
       value: this.api.readTokenSecret.secretArn,
     });
 
-    const { sheets, email } = config.consumers;
+    const { email } = config.consumers;
     const consumers: Subscriber[] = [];
     for (const module of CONSUMER_MODULES as readonly AnyConsumerModule[]) {
       for (const instance of module.instances(
@@ -187,7 +173,6 @@ export class LeadsieWebhooksStack extends Stack {
         consumers.push(this.moduleSubscriber(module, instance));
       }
     }
-    if (sheets) consumers.push(this.sheetsSubscriber(sheets));
     if (email) consumers.push(this.emailSubscriber(email));
     this.consumers = Object.fromEntries(consumers.map((consumer) => [consumer.consumerName, consumer]));
 
@@ -338,24 +323,6 @@ export class LeadsieWebhooksStack extends Stack {
         resourceArns: [table.tableArn],
       }),
     );
-  }
-
-  /**
-   * The Google Sheets appender: one row per event, as the service account whose JSON key is its
-   * secret; one function at a time ({@link SHEETS_RESERVED_CONCURRENCY}).
-   */
-  private sheetsSubscriber(sheets: SheetsConfig): Subscriber {
-    const subscriber = this.subscriber('sheets', 'sheetsAppender', sheets, sheets, {
-      description: 'Appends connection events to a Google Sheet',
-      secretName: sheets.secretName,
-      timeout: SHEETS_TIMEOUT,
-      reservedConcurrency: SHEETS_RESERVED_CONCURRENCY,
-    });
-    subscriber.fn
-      .addEnv(ENV.sheetsSpreadsheetId, sheets.spreadsheetId)
-      .addEnv(ENV.sheetsSheetName, sheets.sheetName);
-    this.grantOnceRecords(subscriber);
-    return subscriber;
   }
 
   /**

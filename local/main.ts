@@ -3,7 +3,7 @@
  * bad value), starts the pipeline, prints the URL to paste into a tunnel or curl, and shuts down
  * cleanly on Ctrl-C without losing acknowledged events.
  */
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -29,10 +29,7 @@ Environment:
   LOCAL_DATA_DIR              data directory (default .local)
   LEADSIE_WEBHOOK_TOKEN       webhook token (default: generated once and kept in the data directory)
   LEADSIE_READ_TOKEN          read token for GET /connections (same)
-${CONSUMER_MODULES.map((module) => `${module.local.usage}\n`).join('')}  GOOGLE_SERVICE_ACCOUNT_KEY_FILE, SHEETS_SPREADSHEET_ID
-                              append rows to this spreadsheet as that service account (both needed;
-                              SHEETS_SHEET_NAME, default Connections)
-  EMAIL_FROM                  send emails through Amazon SES from this verified identity (AWS
+${CONSUMER_MODULES.map((module) => `${module.local.usage}\n`).join('')}  EMAIL_FROM                  send emails through Amazon SES from this verified identity (AWS
                               credentials from the default chain); EMAIL_TEAM_RECIPIENTS (comma-separated,
                               default team@example.com in dry run), EMAIL_CLIENT_ENABLED=true to thank clients
   LOG_LEVEL                   the functions' own JSON logs (default ERROR)
@@ -40,45 +37,29 @@ ${CONSUMER_MODULES.map((module) => `${module.local.usage}\n`).join('')}  GOOGLE_
 
 const _optionalUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional();
 
-const envSchema = z
-  .object({
-    HOST: z.string().min(1).default('127.0.0.1'),
-    PORT: z
-      .string()
-      .regex(/^\d+$/, 'must be a port number (0-65535)')
-      .transform(Number)
-      .refine((port) => port <= 65_535, 'must be a port number (0-65535)')
-      .default(3000),
-    LEADSIE_WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-    LEADSIE_READ_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-    GOOGLE_SERVICE_ACCOUNT_KEY_FILE: z.string().min(1).optional(),
-    SHEETS_SPREADSHEET_ID: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]+$/, 'must be the id from the spreadsheet URL')
-      .optional(),
-    SHEETS_SHEET_NAME: z.string().min(1).optional(),
-    EMAIL_FROM: z.string().min(3).optional(),
-    EMAIL_TEAM_RECIPIENTS: z
-      .string()
-      .transform((list) =>
-        list
-          .split(',')
-          .map((address) => address.trim())
-          .filter(Boolean),
-      )
-      .pipe(z.array(z.email({ error: 'must be comma-separated email addresses' })).min(1))
-      .optional(),
-    EMAIL_CLIENT_ENABLED: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
-  })
-  .superRefine((env, ctx) => {
-    if (Boolean(env.GOOGLE_SERVICE_ACCOUNT_KEY_FILE) !== Boolean(env.SHEETS_SPREADSHEET_ID)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [env.SHEETS_SPREADSHEET_ID ? 'GOOGLE_SERVICE_ACCOUNT_KEY_FILE' : 'SHEETS_SPREADSHEET_ID'],
-        message: 'GOOGLE_SERVICE_ACCOUNT_KEY_FILE and SHEETS_SPREADSHEET_ID go together',
-      });
-    }
-  });
+const envSchema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z
+    .string()
+    .regex(/^\d+$/, 'must be a port number (0-65535)')
+    .transform(Number)
+    .refine((port) => port <= 65_535, 'must be a port number (0-65535)')
+    .default(3000),
+  LEADSIE_WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  LEADSIE_READ_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  EMAIL_FROM: z.string().min(3).optional(),
+  EMAIL_TEAM_RECIPIENTS: z
+    .string()
+    .transform((list) =>
+      list
+        .split(',')
+        .map((address) => address.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.email({ error: 'must be comma-separated email addresses' })).min(1))
+    .optional(),
+  EMAIL_CLIENT_ENABLED: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
+});
 
 /** Empty variables count as unset, as a shell user expects of `FOO= npm start`. */
 const present = (env: NodeJS.ProcessEnv) =>
@@ -110,17 +91,6 @@ const main = async (): Promise<number> => {
   const throwAway = memory && !process.env.LOCAL_DATA_DIR;
   const dataDir = throwAway ? await temporaryDataDir() : dataDirFrom(process.env);
 
-  let sheetsServiceAccountKey: string | undefined;
-  if (env.GOOGLE_SERVICE_ACCOUNT_KEY_FILE) {
-    try {
-      sheetsServiceAccountKey = await readFile(env.GOOGLE_SERVICE_ACCOUNT_KEY_FILE, 'utf8');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? 'error';
-      process.stderr.write(`error: GOOGLE_SERVICE_ACCOUNT_KEY_FILE cannot be read (${code})\n`);
-      return 2;
-    }
-  }
-
   let server: LocalServer;
   try {
     server = await startLocal({
@@ -131,9 +101,6 @@ const main = async (): Promise<number> => {
       webhookToken: env.LEADSIE_WEBHOOK_TOKEN,
       readToken: env.LEADSIE_READ_TOKEN,
       env: present(process.env),
-      sheetsServiceAccountKey,
-      sheetsSpreadsheetId: env.SHEETS_SPREADSHEET_ID,
-      sheetsSheetName: env.SHEETS_SHEET_NAME,
       emailFrom: env.EMAIL_FROM,
       emailTeamRecipients: env.EMAIL_TEAM_RECIPIENTS,
       emailClientEnabled: env.EMAIL_CLIENT_ENABLED === 'true',
@@ -169,7 +136,6 @@ const main = async (): Promise<number> => {
         (consumer, index) =>
           `${index === 0 ? '  consumers       ' : '                  '}${consumer.name}: ${where(consumer.name)}${consumer.note ? ` (${consumer.note})` : ''}`,
       ),
-      `                  sheets: ${where('sheets')} (Leadsie test payloads skipped)`,
       `                  email: ${where('email')} (PARTIAL_SUCCESS and FAILED; test payloads skipped)`,
       '',
       '  try it          npm run --silent cli -- send-test-event --local',

@@ -8,7 +8,7 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { OutboxLine } from '../lambda/consumers/dry-run.ts';
-import type { EmailSender, OutgoingEmail, SheetsWriter } from '../lambda/use-cases/ports.ts';
+import type { EmailSender, OutgoingEmail } from '../lambda/use-cases/ports.ts';
 
 /** Appends JSON lines to one file, creating its folder; writes are serialised so lines never interleave. */
 export const jsonlAppender = (file: string) => {
@@ -25,54 +25,6 @@ export const jsonlAppender = (file: string) => {
 export type { OutboxLine } from '../lambda/consumers/dry-run.ts';
 
 type Say = (line: string) => void;
-
-/**
- * Google Sheets in dry run: the sheet lives in memory (so the header logic runs for real) and each
- * appended row is written to the outbox with the values.append request it would have been.
- */
-export class OutboxSheet implements SheetsWriter {
-  readonly spreadsheetId = 'dry-run';
-  private header: string[] = [];
-  private readonly rows: string[][] = [];
-
-  constructor(
-    readonly sheetName: string,
-    private readonly append: (line: string) => Promise<void>,
-    private readonly say: Say,
-    private readonly consumer = 'sheets',
-  ) {}
-
-  async readHeader(): Promise<string[]> {
-    return [...this.header];
-  }
-
-  async writeHeader(header: string[]): Promise<void> {
-    this.header = [...header];
-    this.say(`[outbox] ${this.consumer}: header now has ${header.length} columns`);
-  }
-
-  async readColumn(index: number): Promise<string[]> {
-    return [this.header[index] ?? '', ...this.rows.map((row) => row[index] ?? '')];
-  }
-
-  async appendRow(cells: string[]): Promise<void> {
-    this.rows.push([...cells]);
-    const eventIdColumn = this.header.indexOf('eventId');
-    const line: OutboxLine = {
-      at: new Date().toISOString(),
-      consumer: this.consumer,
-      eventId: eventIdColumn >= 0 ? (cells[eventIdColumn] ?? null) : null,
-      version: null,
-      request: {
-        method: 'POST',
-        target: `Sheets values.append '${this.sheetName}' (valueInputOption=RAW)`,
-        body: { majorDimension: 'ROWS', values: [cells] },
-      },
-    };
-    await this.append(JSON.stringify(line));
-    this.say(`[outbox] ${this.consumer}: row ${this.rows.length + 1} appended`);
-  }
-}
 
 /** Email in dry run: the message SES would send (both parts), one outbox line per email. */
 export class OutboxEmail implements EmailSender {

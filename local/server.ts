@@ -28,7 +28,6 @@ import dynalite from 'dynalite';
 import { ulid } from 'ulid';
 import { connectionsTableDefinition } from '../lambda/adapters/connections-table-definition.ts';
 import { DynamoDbConnectionStore } from '../lambda/adapters/dynamodb-connection-store.ts';
-import { GoogleServiceAccountAuth, GoogleSheetsWriter } from '../lambda/adapters/google-sheets.ts';
 import { staticSecret } from '../lambda/adapters/secrets.ts';
 import { SesEmailSender } from '../lambda/adapters/ses-email.ts';
 import type { LocalConsumer } from '../lambda/consumers/module.ts';
@@ -45,14 +44,12 @@ import { tokensMatch } from '../lambda/domain/tokens.ts';
 import { makeHandler as makeConnections } from '../lambda/handlers/connections.ts';
 import { makeHandler as makeEmailNotifier, settingsFromEnv } from '../lambda/handlers/email-notifier.ts';
 import { makeHandler as makeIngest } from '../lambda/handlers/ingest.ts';
-import { makeHandler as makeSheetsAppender } from '../lambda/handlers/sheets-appender.ts';
 import { bearerOf, type HttpEvent, type HttpResult } from '../lambda/shared/http.ts';
 import { withHttpMiddleware } from '../lambda/shared/middleware.ts';
-import { DEFAULT_SHEET_LEASE_MS } from '../lambda/use-cases/append-sheet-row.ts';
-import type { EmailSender, SheetsWriter } from '../lambda/use-cases/ports.ts';
+import type { EmailSender } from '../lambda/use-cases/ports.ts';
 import { DEFAULT_EMAIL_LEASE_MS } from '../lambda/use-cases/send-emails.ts';
 import { BodyTooLargeError, readBody, sendJson, sendResult, toApiEvent } from './api-gateway.ts';
-import { jsonlAppender, OutboxEmail, OutboxSheet } from './outbox.ts';
+import { jsonlAppender, OutboxEmail } from './outbox.ts';
 import {
   LOCAL_TABLE_NAME,
   type LocalTokens,
@@ -90,11 +87,6 @@ export interface LocalOptions {
   httpTimeoutMs?: number;
   /** How long `stop()` lets the consumers finish before keeping the rest as dead letters. @default 10000 */
   drainTimeoutMs?: number;
-  /** Google Sheets for real: the service account's JSON key and the spreadsheet; absent: dry run. */
-  sheetsServiceAccountKey?: string;
-  sheetsSpreadsheetId?: string;
-  /** @default 'Connections' */
-  sheetsSheetName?: string;
   /** Email for real through SES (AWS credentials from the default chain) from this verified identity. */
   emailFrom?: string;
   /** The team's addresses. @default ['team@example.com'] in dry run */
@@ -253,22 +245,8 @@ export const startLocal = async (options: LocalOptions): Promise<LocalServer> =>
   }
   const live: Record<string, boolean> = {
     ...Object.fromEntries(moduleConsumers.map((consumer) => [consumer.name, consumer.live])),
-    sheets: Boolean(options.sheetsServiceAccountKey && options.sheetsSpreadsheetId),
     email: Boolean(options.emailFrom),
   };
-  const sheetName = options.sheetsSheetName || 'Connections';
-  const sheet: SheetsWriter = live.sheets
-    ? new GoogleSheetsWriter({
-        auth: new GoogleServiceAccountAuth({
-          key: staticSecret(options.sheetsServiceAccountKey ?? ''),
-          timeoutMs,
-        }),
-        spreadsheetId: options.sheetsSpreadsheetId ?? '',
-        sheetName,
-        baseUrl: DEFAULTS.sheetsBaseUrl,
-        timeoutMs,
-      })
-    : new OutboxSheet(sheetName, outbox('sheets'), say);
   const emailFrom = options.emailFrom || 'leadsie-webhooks@example.com';
   const emailSender: EmailSender = live.email
     ? new SesEmailSender(new SESv2Client({ requestHandler: { requestTimeout: timeoutMs } }), {
@@ -291,22 +269,6 @@ export const startLocal = async (options: LocalOptions): Promise<LocalServer> =>
         handler: consumer.handler,
       }),
     ),
-    {
-      name: 'sheets',
-      filterPolicy: consumerFilterPolicy({ includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.sheets }),
-      maxReceiveCount: options.maxReceiveCount,
-      deadLetters: deadLetters('sheets'),
-      handler: (queue) =>
-        makeSheetsAppender({
-          name: 'sheets',
-          sheet,
-          ledger: store,
-          log: consumerLog,
-          now: Date.now,
-          leaseMs: DEFAULT_SHEET_LEASE_MS,
-          ...queue,
-        }),
-    },
     {
       name: 'email',
       // The team's statuses, and SUCCESS when clients are thanked: the stack's filter, built the same way.

@@ -6,9 +6,10 @@
  */
 import { forward } from './forward/index.ts';
 import { hubspot } from './hubspot/index.ts';
+import { sheets } from './sheets/index.ts';
 import { slack } from './slack/index.ts';
 
-export const CONSUMER_MODULES = [slack, hubspot, forward] as const;
+export const CONSUMER_MODULES = [slack, hubspot, forward, sheets] as const;
 
 type Modules = (typeof CONSUMER_MODULES)[number];
 

@@ -1,5 +1,5 @@
 /**
- * The Sheets appender's and the email notifier's configuration: read once from the environment,
+ * The email notifier's configuration: read once from the environment,
  * with defaults where the contract has them, and a ConfigurationError naming the variable for
  * anything missing or malformed (so a bad setting stops the function at cold start).
  */
@@ -10,11 +10,6 @@ import {
   senderEnv,
   settingsFromEnv,
 } from '../../lambda/handlers/email-notifier.ts';
-import {
-  defaultDeps as sheetsDeps,
-  spreadsheetIdEnv,
-  urlEnv,
-} from '../../lambda/handlers/sheets-appender.ts';
 import { ConfigurationError } from '../../lambda/shared/env.ts';
 import { silentLogger } from '../support/logger.ts';
 
@@ -119,50 +114,5 @@ describe('email notifier settings', () => {
       [ENV.emailFrom]: 'ops@agency.example',
     });
     expect(deps.name).toBe('c');
-  });
-});
-
-describe('Sheets appender settings', () => {
-  const sheetsEnv = {
-    ...consumerEnv,
-    [ENV.consumerSecretId]: 'leadsie/sheets-service-account',
-    [ENV.sheetsSpreadsheetId]: '1AbC-dEf_0123',
-    [ENV.sheetsSheetName]: 'Connections',
-  };
-
-  it('builds its dependencies from the environment', () => {
-    const deps = sheetsDeps(silentLogger(), sheetsEnv);
-    expect(deps.sheet).toMatchObject({ spreadsheetId: '1AbC-dEf_0123', sheetName: 'Connections' });
-  });
-
-  it.each([ENV.sheetsSpreadsheetId, ENV.sheetsSheetName, ENV.consumerSecretId, ENV.tableName])(
-    'names %s when it is missing',
-    (name) => {
-      const env: Record<string, string> = { ...sheetsEnv };
-      delete env[name];
-      expect(configError(() => sheetsDeps(silentLogger(), env)).message).toBe(
-        `environment variable ${name} is required but not set`,
-      );
-    },
-  );
-
-  it('takes a spreadsheet id, not its URL', () => {
-    expect(
-      configError(() =>
-        spreadsheetIdEnv({ [ENV.sheetsSpreadsheetId]: 'https://docs.google.com/spreadsheets/d/1AbC/edit' }),
-      ).message,
-    ).toMatch(/SHEETS_SPREADSHEET_ID must be a spreadsheet id/);
-  });
-
-  it('defaults the URLs and refuses one that is not http(s)', () => {
-    expect(urlEnv(ENV.sheetsBaseUrl, 'https://sheets.googleapis.com', {})).toBe(
-      'https://sheets.googleapis.com',
-    );
-    expect(urlEnv(ENV.googleTokenUrl, 'x', { [ENV.googleTokenUrl]: 'http://127.0.0.1:9/token' })).toBe(
-      'http://127.0.0.1:9/token',
-    );
-    expect(
-      configError(() => urlEnv(ENV.sheetsBaseUrl, 'x', { [ENV.sheetsBaseUrl]: 'ftp://x' })).message,
-    ).toMatch(/SHEETS_BASE_URL must be an http\(s\) URL/);
   });
 });

@@ -9,9 +9,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readEnv } from '../../lambda/consumers/settings.ts';
+import { SHEETS_FACTS, SHEETS_RESERVED_CONCURRENCY } from '../../lambda/consumers/sheets/settings.ts';
 import { DEFAULTS, ENV, type EnvName } from '../../lambda/contract.ts';
 import { senderEnv, settingsFromEnv } from '../../lambda/handlers/email-notifier.ts';
-import { spreadsheetIdEnv } from '../../lambda/handlers/sheets-appender.ts';
 import {
   DEFAULT_SHEET_NAME,
   EMAIL_ENVIRONMENT_BUDGET_BYTES,
@@ -21,7 +22,6 @@ import {
   LAMBDA_ENVIRONMENT_LIMIT_BYTES,
 } from '../../lib/config.ts';
 import { REPO_ROOT } from '../../lib/constructs/house-function.ts';
-import { SHEETS_RESERVED_CONCURRENCY } from '../../lib/leadsie-webhooks-stack.ts';
 import {
   ALL_CONSUMERS,
   arnOf,
@@ -115,7 +115,9 @@ describe('the sheets function', () => {
   });
 
   it('gets a spreadsheet id its cold start accepts', () => {
-    expect(spreadsheetIdEnv(plainEnvOf('sheets'))).toBe(ALL_CONSUMERS.sheets.spreadsheetId);
+    expect(readEnv(SHEETS_FACTS, plainEnvOf('sheets')).spreadsheetId).toBe(
+      ALL_CONSUMERS.sheets.spreadsheetId,
+    );
   });
 
   it('runs one at a time (reserved concurrency 1), so two containers never race on the header', () => {

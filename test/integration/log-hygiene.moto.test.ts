@@ -35,7 +35,6 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
-import { GoogleServiceAccountAuth, GoogleSheetsWriter } from '../../lambda/adapters/google-sheets.ts';
 import { PowertoolsMetrics } from '../../lambda/adapters/powertools-metrics.ts';
 import { CachedSecret, RotatingSecret } from '../../lambda/adapters/secrets.ts';
 import { classifySesError, SesEmailSender } from '../../lambda/adapters/ses-email.ts';
@@ -43,6 +42,8 @@ import { SnsEventPublisher } from '../../lambda/adapters/sns-event-publisher.ts'
 import { WebhookForwarder } from '../../lambda/consumers/forward/send.ts';
 import { DEFAULT_HUBSPOT_MAPPING } from '../../lambda/consumers/hubspot/message.ts';
 import { HubSpotTarget } from '../../lambda/consumers/hubspot/send.ts';
+import { makeHandler as makeSheetsAppender } from '../../lambda/consumers/sheets/handler.ts';
+import { GoogleServiceAccountAuth, GoogleSheetsWriter } from '../../lambda/consumers/sheets/send.ts';
 import { makeHandler as makeSlackNotifier } from '../../lambda/consumers/slack/handler.ts';
 import { SlackWebhook } from '../../lambda/consumers/slack/send.ts';
 import { DEFAULTS, RECONCILER_RUN_LOG_MESSAGE } from '../../lambda/contract.ts';
@@ -55,7 +56,6 @@ import { makeHandler as makeCrmUpdater } from '../../lambda/handlers/crm-updater
 import { makeHandler as makeEmailNotifier } from '../../lambda/handlers/email-notifier.ts';
 import { makeHandler as makeIngestHandler } from '../../lambda/handlers/ingest.ts';
 import { makeHandler as makeReconciler } from '../../lambda/handlers/reconciler.ts';
-import { makeHandler as makeSheetsAppender } from '../../lambda/handlers/sheets-appender.ts';
 import type { HttpEvent, HttpResult } from '../../lambda/shared/http.ts';
 import {
   withHttpMiddleware,

@@ -28,12 +28,18 @@
  */
 import { importPKCS8, SignJWT } from 'jose';
 import * as z from 'zod/mini';
-import { DEFAULTS } from '../contract.ts';
-import { PermanentDeliveryError, RetryableDeliveryError } from '../domain/errors.ts';
-import { sheetRanges } from '../domain/sheet-row.ts';
-import type { SheetsWriter } from '../use-cases/ports.ts';
-import { classifyResponse, excerpt, type HttpResponse, post, withBackoff } from './http-target.ts';
-import type { SecretSource } from './secrets.ts';
+import {
+  classifyResponse,
+  excerpt,
+  type HttpResponse,
+  post,
+  withBackoff,
+} from '../../adapters/http-target.ts';
+import type { SecretSource } from '../../adapters/secrets.ts';
+import { DEFAULTS } from '../../contract.ts';
+import { PermanentDeliveryError, RetryableDeliveryError } from '../../domain/errors.ts';
+import type { SheetsWriter } from '../../use-cases/ports.ts';
+import { sheetRanges } from './message.ts';
 
 /** The OAuth scope of the Sheets API (read and write spreadsheets). */
 export const SHEETS_SCOPE = 'https://www.googleapis.com/auth/spreadsheets';

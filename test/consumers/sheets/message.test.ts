@@ -4,8 +4,6 @@
  * kept verbatim (a formula-looking client name stays the same text: RAW does the rest), A1 ranges.
  */
 import { describe, expect, it } from 'vitest';
-import { buildEnvelope, type ConnectionEvent } from '../../lambda/domain/envelope.ts';
-import { type LeadsiePayload, parsePayload } from '../../lambda/domain/payload.ts';
 import {
   clipCell,
   columnLetters,
@@ -18,8 +16,10 @@ import {
   sheetColumns,
   sheetRanges,
   sheetRecord,
-} from '../../lambda/domain/sheet-row.ts';
-import { type JsonObject, parsedFixture, rawFixture } from './fixtures.ts';
+} from '../../../lambda/consumers/sheets/message.ts';
+import { buildEnvelope, type ConnectionEvent } from '../../../lambda/domain/envelope.ts';
+import { type LeadsiePayload, parsePayload } from '../../../lambda/domain/payload.ts';
+import { type JsonObject, parsedFixture, rawFixture } from '../../unit/fixtures.ts';
 
 const RECEIVED_AT = '2026-06-14T10:02:20.000Z';
 const EVENT_ID = '01JZ00000000000000000SHEET';

@@ -20,9 +20,9 @@
  * needed, or wanted: with RAW it would show).
  */
 
-import { flatColumns } from './csv-row.ts';
-import type { ConnectionEvent } from './envelope.ts';
-import type { FlatRecord } from './flatten.ts';
+import { flatColumns } from '../../domain/csv-row.ts';
+import type { ConnectionEvent } from '../../domain/envelope.ts';
+import type { FlatRecord } from '../../domain/flatten.ts';
 
 /** The leading columns of every row, in this order; `eventId` is the marker column. */
 export const SHEET_FIXED_COLUMNS = ['receivedAt', 'status', 'clientName', 'eventId'] as const;

@@ -8,30 +8,30 @@
  * fresh token. The appender use case runs over it with an in-memory ledger for the header cases.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { staticSecret } from '../../../lambda/adapters/secrets.ts';
+import { sheetColumns } from '../../../lambda/consumers/sheets/message.ts';
 import {
   GoogleServiceAccountAuth,
   GoogleSheetsWriter,
   JWT_BEARER_GRANT,
   parseServiceAccountKey,
   SHEETS_SCOPE,
-} from '../../lambda/adapters/google-sheets.ts';
-import { staticSecret } from '../../lambda/adapters/secrets.ts';
-import { buildEnvelope, type ConnectionEvent } from '../../lambda/domain/envelope.ts';
-import { PermanentDeliveryError, RetryableDeliveryError } from '../../lambda/domain/errors.ts';
-import { type LeadsiePayload, parsePayload } from '../../lambda/domain/payload.ts';
-import { sheetColumns } from '../../lambda/domain/sheet-row.ts';
-import { appendSheetRow } from '../../lambda/use-cases/append-sheet-row.ts';
-import type { IdempotencyLedger, OnceClaim } from '../../lambda/use-cases/ports.ts';
-import { rejection } from '../support/errors.ts';
+} from '../../../lambda/consumers/sheets/send.ts';
+import { buildEnvelope, type ConnectionEvent } from '../../../lambda/domain/envelope.ts';
+import { PermanentDeliveryError, RetryableDeliveryError } from '../../../lambda/domain/errors.ts';
+import { type LeadsiePayload, parsePayload } from '../../../lambda/domain/payload.ts';
+import { appendSheetRow } from '../../../lambda/use-cases/append-sheet-row.ts';
+import type { IdempotencyLedger, OnceClaim } from '../../../lambda/use-cases/ports.ts';
+import { rejection } from '../../support/errors.ts';
 import {
   type FakeGoogle,
   type GoogleRequest,
   makeServiceAccount,
   type ServiceAccountFixture,
   startFakeGoogle,
-} from '../support/fake-google.ts';
-import { silentLogger } from '../support/logger.ts';
-import { type JsonObject, parsedFixture, rawFixture } from '../unit/fixtures.ts';
+} from '../../support/fake-google.ts';
+import { silentLogger } from '../../support/logger.ts';
+import { type JsonObject, parsedFixture, rawFixture } from '../../unit/fixtures.ts';
 
 const SPREADSHEET = '1AbC-dEf_0123456789xyzXYZ';
 const SHEET = "Leadsie's log";
