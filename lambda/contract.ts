@@ -17,7 +17,7 @@ export const HANDLER_ENTRIES = {
   slackNotifier: 'lambda/consumers/slack/entry.ts',
   crmUpdater: 'lambda/entries/crm-updater.ts',
   sheetsAppender: 'lambda/consumers/sheets/entry.ts',
-  emailNotifier: 'lambda/entries/email-notifier.ts',
+  emailNotifier: 'lambda/consumers/email/entry.ts',
   reconciler: 'lambda/entries/reconciler.ts',
   alarmNotifier: 'lambda/entries/alarm-notifier.ts',
 } as const;

@@ -20,14 +20,7 @@ import type { Construct } from 'constructs';
 import type { AnyConsumerModule, ConsumerInstance, TableAccess } from '../lambda/consumers/module.ts';
 import { CONSUMER_MODULES } from '../lambda/consumers/registry.ts';
 import { type ConsumerFilter, ENV, STACK_OUTPUTS } from '../lambda/contract.ts';
-import {
-  type Config,
-  type EmailConfig,
-  emailConsumerFilter,
-  emailEnvironment,
-  type QueueKnobs,
-  sesIdentities,
-} from './config.ts';
+import type { Config, QueueKnobs } from './config.ts';
 import { ConnectionEvents } from './constructs/connection-events.ts';
 import { ConnectionStore } from './constructs/connection-store.ts';
 import type { HandlerName } from './constructs/house-function.ts';
@@ -164,7 +157,6 @@ export class LeadsieWebhooksStack extends Stack {
       value: this.api.readTokenSecret.secretArn,
     });
 
-    const { email } = config.consumers;
     const consumers: Subscriber[] = [];
     for (const module of CONSUMER_MODULES as readonly AnyConsumerModule[]) {
       for (const instance of module.instances(
@@ -173,7 +165,6 @@ export class LeadsieWebhooksStack extends Stack {
         consumers.push(this.moduleSubscriber(module, instance));
       }
     }
-    if (email) consumers.push(this.emailSubscriber(email));
     this.consumers = Object.fromEntries(consumers.map((consumer) => [consumer.consumerName, consumer]));
 
     for (const consumer of consumers) {
@@ -308,59 +299,5 @@ export class LeadsieWebhooksStack extends Stack {
       logRemovalPolicy: this.config.removalPolicy,
       ...options,
     });
-  }
-
-  /**
-   * `ENV.tableName` and the once-only records of a consumer (`claimOnce`, `completeOnce`,
-   * `releaseOnce` of the store): conditional puts, updates and reads of single items of the table.
-   */
-  private grantOnceRecords(subscriber: Subscriber): void {
-    const { table } = this.store;
-    subscriber.fn.addEnv(ENV.tableName, table.tableName, (fn) =>
-      Grant.addToPrincipal({
-        grantee: fn,
-        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
-        resourceArns: [table.tableArn],
-      }),
-    );
-  }
-
-  /**
-   * The email notifier: team and client emails through SES, with no secret. It may send only as
-   * the sender's SES identity (`identity`, else the From address and its domain, whichever of the
-   * two is verified). The function names no configuration set, so none is granted; a configuration
-   * set that applies anyway (a default one of the account or identity) may need `ses:SendEmail` on
-   * its ARN (`…:configuration-set/<name>`) added here.
-   *
-   * SES sandbox: an account in the sandbox sends only to verified identities, and SES then checks
-   * `ses:SendEmail` against each recipient's identity as well. The recipients' identities are not
-   * granted (in production they would let the function send as them, and client addresses are not
-   * known at synth), so outside the sender's own identity a sandboxed account gets AccessDenied,
-   * which the function dead-letters with SES's reason: request production access first; client
-   * emails need it anyway.
-   */
-  private emailSubscriber(email: EmailConfig): Subscriber {
-    const subscriber = this.subscriber('email', 'emailNotifier', emailConsumerFilter(email), email, {
-      description: 'Emails the team, and optionally the client, about connection events (Amazon SES)',
-    });
-    // SES v2 SendEmail is authorized as ses:SendEmail, on the identity it sends as.
-    const sendAsTheSender = (fn: IGrantable) =>
-      Grant.addToPrincipal({
-        grantee: fn,
-        actions: ['ses:SendEmail'],
-        resourceArns: sesIdentities(email).map((identity) =>
-          this.formatArn({
-            service: 'ses',
-            resource: 'identity',
-            resourceName: identity,
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          }),
-        ),
-      });
-    for (const [name, value] of emailEnvironment(email)) {
-      subscriber.fn.addEnv(name, value, name === ENV.emailFrom ? sendAsTheSender : undefined);
-    }
-    this.grantOnceRecords(subscriber);
-    return subscriber;
   }
 }

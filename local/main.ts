@@ -29,10 +29,7 @@ Environment:
   LOCAL_DATA_DIR              data directory (default .local)
   LEADSIE_WEBHOOK_TOKEN       webhook token (default: generated once and kept in the data directory)
   LEADSIE_READ_TOKEN          read token for GET /connections (same)
-${CONSUMER_MODULES.map((module) => `${module.local.usage}\n`).join('')}  EMAIL_FROM                  send emails through Amazon SES from this verified identity (AWS
-                              credentials from the default chain); EMAIL_TEAM_RECIPIENTS (comma-separated,
-                              default team@example.com in dry run), EMAIL_CLIENT_ENABLED=true to thank clients
-  LOG_LEVEL                   the functions' own JSON logs (default ERROR)
+${CONSUMER_MODULES.map((module) => `${module.local.usage}\n`).join('')}  LOG_LEVEL                   the functions' own JSON logs (default ERROR)
 `;
 
 const _optionalUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional();
@@ -47,18 +44,6 @@ const envSchema = z.object({
     .default(3000),
   LEADSIE_WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LEADSIE_READ_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  EMAIL_FROM: z.string().min(3).optional(),
-  EMAIL_TEAM_RECIPIENTS: z
-    .string()
-    .transform((list) =>
-      list
-        .split(',')
-        .map((address) => address.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.email({ error: 'must be comma-separated email addresses' })).min(1))
-    .optional(),
-  EMAIL_CLIENT_ENABLED: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
 });
 
 /** Empty variables count as unset, as a shell user expects of `FOO= npm start`. */
@@ -101,9 +86,6 @@ const main = async (): Promise<number> => {
       webhookToken: env.LEADSIE_WEBHOOK_TOKEN,
       readToken: env.LEADSIE_READ_TOKEN,
       env: present(process.env),
-      emailFrom: env.EMAIL_FROM,
-      emailTeamRecipients: env.EMAIL_TEAM_RECIPIENTS,
-      emailClientEnabled: env.EMAIL_CLIENT_ENABLED === 'true',
       say: (line) => process.stdout.write(`${line}\n`),
     });
   } catch (error) {
@@ -136,7 +118,6 @@ const main = async (): Promise<number> => {
         (consumer, index) =>
           `${index === 0 ? '  consumers       ' : '                  '}${consumer.name}: ${where(consumer.name)}${consumer.note ? ` (${consumer.note})` : ''}`,
       ),
-      `                  email: ${where('email')} (PARTIAL_SUCCESS and FAILED; test payloads skipped)`,
       '',
       '  try it          npm run --silent cli -- send-test-event --local',
       `                  curl -X POST "${server.webhookUrl}" -H 'content-type: application/json' --data @samples/v2-partial-multi-platform.json`,

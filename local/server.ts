@@ -6,7 +6,7 @@
  *                          dynalite (embedded DynamoDB) ◀───────────┘
  *                                                 │ publish
  *                                                 ▼
- *                         in-process topic (filter policies) ──▶ slack / hubspot / forward consumers
+ *                         in-process topic (filter policies) ──▶ every consumer module of the registry
  *                                                                  (the deployed handlers; dry run:
  *                                                                   requests go to outbox/*.jsonl)
  */
@@ -23,33 +23,22 @@ import {
   ResourceInUseException,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
 import dynalite from 'dynalite';
 import { ulid } from 'ulid';
 import { connectionsTableDefinition } from '../lambda/adapters/connections-table-definition.ts';
 import { DynamoDbConnectionStore } from '../lambda/adapters/dynamodb-connection-store.ts';
 import { staticSecret } from '../lambda/adapters/secrets.ts';
-import { SesEmailSender } from '../lambda/adapters/ses-email.ts';
 import type { LocalConsumer } from '../lambda/consumers/module.ts';
 import { CONSUMER_MODULES } from '../lambda/consumers/registry.ts';
-import {
-  consumerFilterPolicy,
-  DEFAULT_INCLUDE_TEST_EVENTS,
-  DEFAULTS,
-  ENV,
-  ROUTES,
-} from '../lambda/contract.ts';
+import { consumerFilterPolicy, DEFAULTS, ROUTES } from '../lambda/contract.ts';
 import { envelopeSchema } from '../lambda/domain/envelope.ts';
 import { tokensMatch } from '../lambda/domain/tokens.ts';
 import { makeHandler as makeConnections } from '../lambda/handlers/connections.ts';
-import { makeHandler as makeEmailNotifier, settingsFromEnv } from '../lambda/handlers/email-notifier.ts';
 import { makeHandler as makeIngest } from '../lambda/handlers/ingest.ts';
 import { bearerOf, type HttpEvent, type HttpResult } from '../lambda/shared/http.ts';
 import { withHttpMiddleware } from '../lambda/shared/middleware.ts';
-import type { EmailSender } from '../lambda/use-cases/ports.ts';
-import { DEFAULT_EMAIL_LEASE_MS } from '../lambda/use-cases/send-emails.ts';
 import { BodyTooLargeError, readBody, sendJson, sendResult, toApiEvent } from './api-gateway.ts';
-import { jsonlAppender, OutboxEmail } from './outbox.ts';
+import { jsonlAppender } from './outbox.ts';
 import {
   LOCAL_TABLE_NAME,
   type LocalTokens,
@@ -87,12 +76,6 @@ export interface LocalOptions {
   httpTimeoutMs?: number;
   /** How long `stop()` lets the consumers finish before keeping the rest as dead letters. @default 10000 */
   drainTimeoutMs?: number;
-  /** Email for real through SES (AWS credentials from the default chain) from this verified identity. */
-  emailFrom?: string;
-  /** The team's addresses. @default ['team@example.com'] in dry run */
-  emailTeamRecipients?: string[];
-  /** Thank the client on SUCCESS (when the user id is an address). @default false */
-  emailClientEnabled?: boolean;
 }
 
 export interface LocalServer {
@@ -243,54 +226,16 @@ export const startLocal = async (options: LocalOptions): Promise<LocalServer> =>
     client.destroy();
     throw error;
   }
-  const live: Record<string, boolean> = {
-    ...Object.fromEntries(moduleConsumers.map((consumer) => [consumer.name, consumer.live])),
-    email: Boolean(options.emailFrom),
-  };
-  const emailFrom = options.emailFrom || 'leadsie-webhooks@example.com';
-  const emailSender: EmailSender = live.email
-    ? new SesEmailSender(new SESv2Client({ requestHandler: { requestTimeout: timeoutMs } }), {
-        from: emailFrom,
-        consumer: 'email',
-      })
-    : new OutboxEmail(emailFrom, outbox('email'), say);
-  const emailSettings = settingsFromEnv({
-    [ENV.emailTeamRecipients]: JSON.stringify(options.emailTeamRecipients ?? ['team@example.com']),
-    [ENV.emailClientEnabled]: String(options.emailClientEnabled ?? false),
-  });
-  const consumerLog = logger;
-  const subscriptions: LocalSubscription[] = [
-    ...moduleConsumers.map(
-      (consumer): LocalSubscription => ({
-        name: consumer.name,
-        filterPolicy: consumerFilterPolicy(consumer.filter),
-        maxReceiveCount: options.maxReceiveCount,
-        deadLetters: deadLetters(consumer.name),
-        handler: consumer.handler,
-      }),
-    ),
-    {
-      name: 'email',
-      // The team's statuses, and SUCCESS when clients are thanked: the stack's filter, built the same way.
-      filterPolicy: consumerFilterPolicy({
-        statuses: [...new Set([...emailSettings.teamStatuses, ...(emailSettings.client ? ['SUCCESS'] : [])])],
-        includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.email,
-      }),
+  const live = Object.fromEntries(moduleConsumers.map((consumer) => [consumer.name, consumer.live]));
+  const subscriptions = moduleConsumers.map(
+    (consumer): LocalSubscription => ({
+      name: consumer.name,
+      filterPolicy: consumerFilterPolicy(consumer.filter),
       maxReceiveCount: options.maxReceiveCount,
-      deadLetters: deadLetters('email'),
-      handler: (queue) =>
-        makeEmailNotifier({
-          name: 'email',
-          sender: emailSender,
-          settings: emailSettings,
-          ledger: store,
-          log: consumerLog,
-          now: Date.now,
-          leaseMs: DEFAULT_EMAIL_LEASE_MS,
-          ...queue,
-        }),
-    },
-  ];
+      deadLetters: deadLetters(consumer.name),
+      handler: consumer.handler,
+    }),
+  );
   const topic = new LocalTopic(subscriptions, {
     visibilityTimeoutMs: options.visibilityTimeoutMs,
     onBatch: (consumer, { failed }) => {

@@ -9,10 +9,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { senderEnv, settingsFromEnv } from '../../lambda/consumers/email/handler.ts';
 import { readEnv } from '../../lambda/consumers/settings.ts';
 import { SHEETS_FACTS, SHEETS_RESERVED_CONCURRENCY } from '../../lambda/consumers/sheets/settings.ts';
 import { DEFAULTS, ENV, type EnvName } from '../../lambda/contract.ts';
-import { senderEnv, settingsFromEnv } from '../../lambda/handlers/email-notifier.ts';
 import {
   DEFAULT_SHEET_NAME,
   EMAIL_ENVIRONMENT_BUDGET_BYTES,

@@ -13,8 +13,8 @@
  * the subject and the text part they are put on one line with control and bidi-override characters
  * removed, so no value can add a line, fake a header or reorder what is shown around it.
  */
-import type { ConnectionEvent, EnvelopeAsset } from './envelope.ts';
-import { clipGraphemes } from './text.ts';
+import type { ConnectionEvent, EnvelopeAsset } from '../../domain/envelope.ts';
+import { clipGraphemes } from '../../domain/text.ts';
 
 /** What is sent: the subject and both parts. */
 export interface EmailContent {

@@ -6,9 +6,9 @@
  * without touching the environment.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { PowertoolsMetrics } from '../adapters/powertools-metrics.ts';
-import { defaultDeps, makeHandler } from '../handlers/email-notifier.ts';
-import { withSqsMiddleware } from '../shared/middleware.ts';
+import { PowertoolsMetrics } from '../../adapters/powertools-metrics.ts';
+import { withSqsMiddleware } from '../../shared/middleware.ts';
+import { defaultDeps, makeHandler } from './handler.ts';
 
 const logger = new Logger();
 const deps = defaultDeps(logger);

@@ -21,10 +21,10 @@ import {
   parseEmailTemplate,
   plain,
   planEmails,
-} from '../../lambda/domain/email-message.ts';
-import { buildEnvelope, type ConnectionEvent } from '../../lambda/domain/envelope.ts';
-import { type LeadsiePayload, parsePayload } from '../../lambda/domain/payload.ts';
-import { type JsonObject, parsedFixture, rawFixture } from './fixtures.ts';
+} from '../../../lambda/consumers/email/message.ts';
+import { buildEnvelope, type ConnectionEvent } from '../../../lambda/domain/envelope.ts';
+import { type LeadsiePayload, parsePayload } from '../../../lambda/domain/payload.ts';
+import { type JsonObject, parsedFixture, rawFixture } from '../../unit/fixtures.ts';
 
 const RECEIVED_AT = '2026-06-14T10:02:20.000Z';
 const EVENT_ID = '01JZ00000000000000000EMAIL';

@@ -1,17 +1,17 @@
 /**
- * The email notifier's configuration: read once from the environment,
+ * The email notifier's settings as its function reads them: read once from the environment,
  * with defaults where the contract has them, and a ConfigurationError naming the variable for
  * anything missing or malformed (so a bad setting stops the function at cold start).
  */
 import { describe, expect, it } from 'vitest';
-import { ENV } from '../../lambda/contract.ts';
 import {
   defaultDeps as emailDeps,
   senderEnv,
   settingsFromEnv,
-} from '../../lambda/handlers/email-notifier.ts';
-import { ConfigurationError } from '../../lambda/shared/env.ts';
-import { silentLogger } from '../support/logger.ts';
+} from '../../../lambda/consumers/email/handler.ts';
+import { ENV } from '../../../lambda/contract.ts';
+import { ConfigurationError } from '../../../lambda/shared/env.ts';
+import { silentLogger } from '../../support/logger.ts';
 
 const consumerEnv = {
   AWS_REGION: 'us-east-1',
@@ -70,22 +70,22 @@ describe('email notifier settings', () => {
     [
       'a bad recipient',
       { [ENV.emailTeamRecipients]: '["team@agency.example","nope"]' },
-      /EMAIL_TEAM_RECIPIENTS: not an email address: nope/,
+      /EMAIL_TEAM_RECIPIENTS \(1\): not an email address/,
     ],
     [
       'statuses not a list',
       { ...team, [ENV.emailTeamStatuses]: '"FAILED"' },
-      /EMAIL_TEAM_STATUSES must be a JSON array/,
+      /EMAIL_TEAM_STATUSES: expected a list of statuses/,
     ],
     [
       'a bad switch',
       { ...team, [ENV.emailClientEnabled]: 'yes' },
-      /EMAIL_CLIENT_ENABLED must be "true" or "false"/,
+      /EMAIL_CLIENT_ENABLED: expected true or false/,
     ],
     [
       'a bad mapped address',
       { ...team, [ENV.emailClientEnabled]: 'true', [ENV.emailClientAddresses]: '{"u":"x"}' },
-      /EMAIL_CLIENT_ADDRESSES: the address of user "u"/,
+      /EMAIL_CLIENT_ADDRESSES \(u\): not an email address/,
     ],
     [
       'a bad template',
@@ -102,7 +102,7 @@ describe('email notifier settings', () => {
       'Agency Ops <ops@agency.example>',
     );
     expect(configError(() => senderEnv({ [ENV.emailFrom]: 'Agency Ops' })).message).toMatch(
-      /EMAIL_FROM must be an address/,
+      /EMAIL_FROM: expected an address/,
     );
     expect(configError(() => senderEnv({})).message).toMatch(/EMAIL_FROM is required/);
   });

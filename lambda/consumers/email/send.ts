@@ -11,8 +11,8 @@
  *   `SendingPausedException`, `NotFoundException`): `PermanentDeliveryError` with SES's reason.
  */
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { PermanentDeliveryError, RetryableDeliveryError } from '../domain/errors.ts';
-import type { EmailSender, OutgoingEmail } from '../use-cases/ports.ts';
+import { PermanentDeliveryError, RetryableDeliveryError } from '../../domain/errors.ts';
+import type { EmailSender, OutgoingEmail } from '../../use-cases/ports.ts';
 
 const THROTTLING = new Set([
   'TooManyRequestsException',
