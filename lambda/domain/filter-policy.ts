@@ -4,8 +4,16 @@
  * exact strings and numbers, `anything-but` (a value or a list), `prefix`, `suffix`,
  * `equals-ignore-case`, `exists`, and `numeric` comparisons; keys are ANDed, the values of one key
  * ORed; a `String.Array` attribute matches when any of its elements does.
+ *
+ * One evaluator for local mode's topic, replay to one consumer and `events show` (which works out
+ * whether a subscription filter kept an event away from a consumer).
  */
-import type { MessageAttributeValue } from '@aws-sdk/client-sns';
+
+/** A message attribute as SNS carries it (the SDK's `MessageAttributeValue`, as far as filters read it). */
+export interface MessageAttributeValue {
+  DataType: string | undefined;
+  StringValue?: string | undefined;
+}
 
 export type FilterPolicy = Record<string, unknown[]>;
 

@@ -9,9 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { snsMessageAttributes } from '../../lambda/adapters/sns-event-publisher.ts';
 import { consumerFilterPolicy, DEFAULT_INCLUDE_TEST_EVENTS } from '../../lambda/contract.ts';
 import { buildEnvelope, type ConnectionEvent } from '../../lambda/domain/envelope.ts';
+import { type FilterPolicy, matchesFilterPolicy } from '../../lambda/domain/filter-policy.ts';
 import { fingerprint } from '../../lambda/domain/fingerprint.ts';
 import { parsePayload } from '../../lambda/domain/payload.ts';
-import { type FilterPolicy, matchesFilterPolicy } from '../../local/filter-policy.ts';
 import { fixtureNames, rawFixture } from '../unit/fixtures.ts';
 
 type Attributes = Record<string, MessageAttributeValue>;
