@@ -4,13 +4,11 @@
  *
  *   IngestApi (HTTP API, functions, tokens) ──writes──▶ ConnectionStore (DynamoDB)
  *                                          └─publishes─▶ ConnectionEvents (SNS + KMS)
- *                                                              │ one Subscriber per configured consumer
- *                                                              ├──▶ slack:          queue ─▶ slackNotifier
- *                                                              ├──▶ hubspot:        queue ─▶ crmUpdater ─┐ GetItem:
- *                                                              ├──▶ forward-<name>: queue ─▶ crmUpdater ─┘ stale check
- *                                                              ├──▶ sheets:         queue ─▶ sheetsAppender ─▶ Google Sheets
- *                                                              └──▶ email:          queue ─▶ emailNotifier ──▶ SES (sender only)
- *                                                                   sheets: one at a time; both: once-only records in the table
+ *                                                              │ one Subscriber per configured instance of
+ *                                                              │ each module of lambda/consumers/registry.ts
+ *                                                              └──▶ <consumer>: queue ─▶ its function ─▶ its target
+ *                                                                   (secret, table access, IAM, timeout: as the
+ *                                                                    module's `deploy` declares them)
  *   Reconciler (every N minutes): pending deliveries in the store ──publish──▶ ConnectionEvents
  *   Monitoring: alarms on all of the above ──▶ alarm topic (emails; Slack with alarmSlack); one dashboard
  */
@@ -57,7 +55,7 @@ export const pascalCase = (name: string): string =>
     .join('');
 
 /** The consumer name of a forwarder. */
-export const forwarderConsumerName = (name: string): string => `forward-${name}`;
+export { forwarderConsumerName } from '../lambda/consumers/forward/settings.ts';
 
 /**
  * Logical id of the output holding a consumer's dead-letter queue URL: `SlackDeadLetterQueueUrl`,
@@ -66,8 +64,6 @@ export const forwarderConsumerName = (name: string): string => `forward-${name}`
  */
 export const deadLetterQueueOutputId = (consumerName: string): string =>
   `${pascalCase(consumerName)}DeadLetterQueueUrl`;
-
-export { SHEETS_RESERVED_CONCURRENCY } from '../lambda/consumers/sheets/settings.ts';
 
 /**
  * The table actions of each access a consumer module may ask for: the stored latest version of an
