@@ -192,6 +192,8 @@ const startStore = async (options: LocalOptions) => {
 };
 
 export const startLocal = async (options: LocalOptions): Promise<LocalServer> => {
+  // Every consumer module checks its variables first: a bad one starts and writes nothing.
+  for (const module of CONSUMER_MODULES) module.local.check(options.env ?? {});
   await ensureWritable(options.dataDir);
   const tokens = await resolveTokens(options);
   const { dynamo, client, endpoint } = await startStore(options);

@@ -87,7 +87,12 @@ export interface LocalConsumer {
 export interface LocalMode {
   /** Lines for `npm start -- --help`, each `NAME  meaning`. */
   usage: string;
-  /** Its consumers; throws `ConfigurationError` naming a bad variable of `env`. */
+  /**
+   * Checks its variables of local mode's environment before anything starts (no store, no files
+   * yet); throws `ConfigurationError` naming a bad one.
+   */
+  check(env: LocalContext['env']): void;
+  /** Its consumers, once `check` has passed. */
   start(context: LocalContext): LocalConsumer[] | Promise<LocalConsumer[]>;
 }
 

@@ -33,6 +33,13 @@ const recipients = z
   .array(z.email({ error: 'must be comma-separated email addresses' }))
   .check(z.minLength(1));
 
+/** The team's addresses of local mode: comma-separated, a placeholder in dry run. */
+const teamList = (env: Readonly<Record<string, string | undefined>>): string[] =>
+  (env.EMAIL_TEAM_RECIPIENTS ?? 'team@example.com')
+    .split(',')
+    .map((address) => address.trim())
+    .filter(Boolean);
+
 export const email: ConsumerModule<EmailSettingsConfig, EmailSettingsConfig | undefined, 'email'> = {
   contextKey: 'email',
   schema: emailSettings,
@@ -60,22 +67,22 @@ export const email: ConsumerModule<EmailSettingsConfig, EmailSettingsConfig | un
     usage: `  EMAIL_FROM                  send emails through Amazon SES from this verified identity (AWS
                               credentials from the default chain); EMAIL_TEAM_RECIPIENTS (comma-separated,
                               default team@example.com in dry run), EMAIL_CLIENT_ENABLED=true to thank clients`,
-    start: ({ env, store, log, say, outbox, httpTimeoutMs }) => {
-      const fromSet = env.EMAIL_FROM;
-      if (fromSet !== undefined && fromSet.length < 3) {
+    check: (env) => {
+      if (env.EMAIL_FROM !== undefined && env.EMAIL_FROM.length < 3) {
         throw new ConfigurationError('EMAIL_FROM must be an email address');
       }
-      const list = (env.EMAIL_TEAM_RECIPIENTS ?? 'team@example.com')
-        .split(',')
-        .map((address) => address.trim())
-        .filter(Boolean);
-      if (!z.safeParse(recipients, list).success) {
+      if (!z.safeParse(recipients, teamList(env)).success) {
         throw new ConfigurationError('EMAIL_TEAM_RECIPIENTS must be comma-separated email addresses');
       }
       const clientEnabled = env.EMAIL_CLIENT_ENABLED;
       if (clientEnabled !== undefined && clientEnabled !== 'true' && clientEnabled !== 'false') {
         throw new ConfigurationError('EMAIL_CLIENT_ENABLED must be true or false');
       }
+    },
+    start: ({ env, store, log, say, outbox, httpTimeoutMs }) => {
+      const fromSet = env.EMAIL_FROM;
+      const list = teamList(env);
+      const clientEnabled = env.EMAIL_CLIENT_ENABLED;
       // The function's own settings reader, on the variables the stack would set.
       const settings = settingsFromEnv({
         [ENV.emailTeamRecipients]: JSON.stringify(list),

@@ -38,7 +38,7 @@ export const forward: ConsumerModule<ForwarderSettings, ForwarderSettings[], 'fo
   local: {
     usage:
       '  FORWARD_WEBHOOK_URL         forward to this URL, signed with FORWARD_WEBHOOK_SECRET (both needed)',
-    start: ({ env, store, log, say, outbox, httpTimeoutMs }) => {
+    check: (env) => {
       const url = env.FORWARD_WEBHOOK_URL;
       const secret = env.FORWARD_WEBHOOK_SECRET;
       if (url !== undefined && !z.safeParse(httpUrl, url).success) {
@@ -52,6 +52,10 @@ export const forward: ConsumerModule<ForwarderSettings, ForwarderSettings[], 'fo
           `${url === undefined ? 'FORWARD_WEBHOOK_URL' : 'FORWARD_WEBHOOK_SECRET'} FORWARD_WEBHOOK_URL and FORWARD_WEBHOOK_SECRET go together`,
         );
       }
+    },
+    start: ({ env, store, log, say, outbox, httpTimeoutMs }) => {
+      const url = env.FORWARD_WEBHOOK_URL;
+      const secret = env.FORWARD_WEBHOOK_SECRET;
       return [
         {
           name: 'forward',

@@ -37,11 +37,14 @@ export const hubspot: ConsumerModule<HubspotSettings, HubspotSettings | undefine
   local: {
     usage: `  HUBSPOT_ACCESS_TOKEN        send to HubSpot with this private-app token (HUBSPOT_BASE_URL, default
                               ${DEFAULTS.hubspotBaseUrl})`,
-    start: ({ env, store, log, say, outbox, httpTimeoutMs }) => {
+    check: (env) => {
       const baseUrl = env.HUBSPOT_BASE_URL;
       if (baseUrl !== undefined && !z.safeParse(httpUrl, baseUrl).success) {
         throw new ConfigurationError('HUBSPOT_BASE_URL must be an http(s) URL');
       }
+    },
+    start: ({ env, store, log, say, outbox, httpTimeoutMs }) => {
+      const baseUrl = env.HUBSPOT_BASE_URL;
       const token = env.HUBSPOT_ACCESS_TOKEN;
       const target = new HubSpotTarget({
         token: staticSecret(token ?? 'dry-run'),

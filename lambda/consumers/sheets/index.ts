@@ -4,6 +4,7 @@
  * with `GOOGLE_SERVICE_ACCOUNT_KEY_FILE` and `SHEETS_SPREADSHEET_ID`, else to an in-memory sheet and
  * its outbox.
  */
+import { accessSync, constants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 import { staticSecret } from '../../adapters/secrets.ts';
@@ -47,7 +48,7 @@ export const sheets: ConsumerModule<SheetsSettings, SheetsSettings | undefined, 
     usage: `  GOOGLE_SERVICE_ACCOUNT_KEY_FILE, SHEETS_SPREADSHEET_ID
                               append rows to this spreadsheet as that service account (both needed;
                               SHEETS_SHEET_NAME, default ${DEFAULT_SHEET_NAME})`,
-    start: async ({ env, store, log, say, outbox, httpTimeoutMs }) => {
+    check: (env) => {
       const keyFile = env.GOOGLE_SERVICE_ACCOUNT_KEY_FILE;
       const spreadsheetId = env.SHEETS_SPREADSHEET_ID;
       if (spreadsheetId !== undefined && !SPREADSHEET_ID.test(spreadsheetId)) {
@@ -58,6 +59,18 @@ export const sheets: ConsumerModule<SheetsSettings, SheetsSettings | undefined, 
           `${keyFile === undefined ? 'GOOGLE_SERVICE_ACCOUNT_KEY_FILE' : 'SHEETS_SPREADSHEET_ID'} GOOGLE_SERVICE_ACCOUNT_KEY_FILE and SHEETS_SPREADSHEET_ID go together`,
         );
       }
+      if (keyFile !== undefined) {
+        try {
+          accessSync(keyFile, constants.R_OK);
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code ?? 'error';
+          throw new ConfigurationError(`GOOGLE_SERVICE_ACCOUNT_KEY_FILE cannot be read (${code})`);
+        }
+      }
+    },
+    start: async ({ env, store, log, say, outbox, httpTimeoutMs }) => {
+      const keyFile = env.GOOGLE_SERVICE_ACCOUNT_KEY_FILE;
+      const spreadsheetId = env.SHEETS_SPREADSHEET_ID;
       const sheetName = env.SHEETS_SHEET_NAME || DEFAULT_SHEET_NAME;
       let key: string | undefined;
       if (keyFile !== undefined) {

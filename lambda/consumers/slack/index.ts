@@ -28,11 +28,14 @@ export const slack: ConsumerModule<SlackSettings, SlackSettings | undefined, 'sl
   }),
   local: {
     usage: '  SLACK_WEBHOOK_URL           send to this Slack incoming webhook instead of the outbox',
-    start: ({ env, log, say, outbox, httpTimeoutMs }) => {
+    check: (env) => {
       const url = env.SLACK_WEBHOOK_URL;
       if (url !== undefined && !z.safeParse(httpUrl, url).success) {
         throw new ConfigurationError('SLACK_WEBHOOK_URL must be an http(s) URL');
       }
+    },
+    start: ({ env, log, say, outbox, httpTimeoutMs }) => {
+      const url = env.SLACK_WEBHOOK_URL;
       return [
         {
           name: 'slack',
