@@ -14,10 +14,10 @@
 export const HANDLER_ENTRIES = {
   ingest: 'lambda/entries/ingest.ts',
   connections: 'lambda/entries/connections.ts',
-  slackNotifier: 'lambda/entries/slack-notifier.ts',
+  slackNotifier: 'lambda/consumers/slack/entry.ts',
   crmUpdater: 'lambda/entries/crm-updater.ts',
-  sheetsAppender: 'lambda/entries/sheets-appender.ts',
-  emailNotifier: 'lambda/entries/email-notifier.ts',
+  sheetsAppender: 'lambda/consumers/sheets/entry.ts',
+  emailNotifier: 'lambda/consumers/email/entry.ts',
   reconciler: 'lambda/entries/reconciler.ts',
   alarmNotifier: 'lambda/entries/alarm-notifier.ts',
 } as const;

@@ -4,30 +4,21 @@
  *
  *   IngestApi (HTTP API, functions, tokens) ──writes──▶ ConnectionStore (DynamoDB)
  *                                          └─publishes─▶ ConnectionEvents (SNS + KMS)
- *                                                              │ one Subscriber per configured consumer
- *                                                              ├──▶ slack:          queue ─▶ slackNotifier
- *                                                              ├──▶ hubspot:        queue ─▶ crmUpdater ─┐ GetItem:
- *                                                              ├──▶ forward-<name>: queue ─▶ crmUpdater ─┘ stale check
- *                                                              ├──▶ sheets:         queue ─▶ sheetsAppender ─▶ Google Sheets
- *                                                              └──▶ email:          queue ─▶ emailNotifier ──▶ SES (sender only)
- *                                                                   both: once-only records in the table
+ *                                                              │ one Subscriber per configured instance of
+ *                                                              │ each module of lambda/consumers/registry.ts
+ *                                                              └──▶ <consumer>: queue ─▶ its function ─▶ its target
+ *                                                                   (secret, table access, IAM, timeout: as the
+ *                                                                    module's `deploy` declares them)
  *   Reconciler (every N minutes): pending deliveries in the store ──publish──▶ ConnectionEvents
  *   Monitoring: alarms on all of the above ──▶ alarm topic (emails; Slack with alarmSlack); one dashboard
  */
 import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { type ConsumerFilter, type CrmTargetName, ENV, STACK_OUTPUTS } from '../lambda/contract.ts';
-import {
-  type Config,
-  type ConsumerConfig,
-  type EmailConfig,
-  emailConsumerFilter,
-  emailEnvironment,
-  type QueueKnobs,
-  type SheetsConfig,
-  sesIdentities,
-} from './config.ts';
+import type { AnyConsumerModule, ConsumerInstance, TableAccess } from '../lambda/consumers/module.ts';
+import { CONSUMER_MODULES } from '../lambda/consumers/registry.ts';
+import { type ConsumerFilter, ENV, STACK_OUTPUTS } from '../lambda/contract.ts';
+import type { Config, QueueKnobs } from './config.ts';
 import { ConnectionEvents } from './constructs/connection-events.ts';
 import { ConnectionStore } from './constructs/connection-store.ts';
 import type { HandlerName } from './constructs/house-function.ts';
@@ -64,7 +55,7 @@ export const pascalCase = (name: string): string =>
     .join('');
 
 /** The consumer name of a forwarder. */
-export const forwarderConsumerName = (name: string): string => `forward-${name}`;
+export { forwarderConsumerName } from '../lambda/consumers/forward/settings.ts';
 
 /**
  * Logical id of the output holding a consumer's dead-letter queue URL: `SlackDeadLetterQueueUrl`,
@@ -75,10 +66,14 @@ export const deadLetterQueueOutputId = (consumerName: string): string =>
   `${pascalCase(consumerName)}DeadLetterQueueUrl`;
 
 /**
- * Timeout of the Google Sheets function: twice the other consumers', because it appends the records
- * of a batch one after the other (a few Google calls each), where the others deliver them at once.
+ * The table actions of each access a consumer module may ask for: the stored latest version of an
+ * event's (user, request), read-only; or its once-only records (`claimOnce`, `completeOnce`,
+ * `releaseOnce` of the store), conditional puts, updates and reads of single items.
  */
-export const SHEETS_TIMEOUT = Duration.seconds(60);
+const TABLE_ACTIONS: Record<Exclude<TableAccess, 'none'>, string[]> = {
+  'read-latest': ['dynamodb:GetItem'],
+  'once-records': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
+};
 
 /** Properties of the {@link LeadsieWebhooksStack}. */
 export interface LeadsieWebhooksStackProps extends StackProps {
@@ -158,44 +153,14 @@ export class LeadsieWebhooksStack extends Stack {
       value: this.api.readTokenSecret.secretArn,
     });
 
-    const { slack, hubspot, forwarders, sheets, email } = config.consumers;
     const consumers: Subscriber[] = [];
-    if (slack) {
-      consumers.push(
-        this.subscriber('slack', 'slackNotifier', slack, slack, {
-          description: 'Posts connection events to Slack',
-          secretName: slack.secretName,
-        }),
-      );
-    }
-    if (hubspot) {
-      const subscriber = this.crmSubscriber(
-        'hubspot',
-        'hubspot',
-        hubspot,
-        'Upserts connection events into HubSpot',
-      );
-      subscriber.fn
-        .addEnv(ENV.hubspotObjectType, hubspot.objectType)
-        .addEnv(ENV.hubspotIdProperty, hubspot.idProperty);
-      if (hubspot.propertyMapping) {
-        subscriber.fn.addEnv(ENV.hubspotPropertyMapping, JSON.stringify(hubspot.propertyMapping));
+    for (const module of CONSUMER_MODULES as readonly AnyConsumerModule[]) {
+      for (const instance of module.instances(
+        (config.consumers as Record<string, unknown>)[module.contextKey],
+      )) {
+        consumers.push(this.moduleSubscriber(module, instance));
       }
-      if (hubspot.baseUrl) subscriber.fn.addEnv(ENV.hubspotBaseUrl, hubspot.baseUrl);
-      consumers.push(subscriber);
     }
-    for (const forwarder of forwarders) {
-      const subscriber = this.crmSubscriber(
-        forwarderConsumerName(forwarder.name),
-        'webhook',
-        forwarder,
-        `Forwards connection events, signed, to the "${forwarder.name}" webhook`,
-      );
-      subscriber.fn.addEnv(ENV.forwardFormat, forwarder.format);
-      consumers.push(subscriber);
-    }
-    if (sheets) consumers.push(this.sheetsSubscriber(sheets));
-    if (email) consumers.push(this.emailSubscriber(email));
     this.consumers = Object.fromEntries(consumers.map((consumer) => [consumer.consumerName, consumer]));
 
     for (const consumer of consumers) {
@@ -251,6 +216,58 @@ export class LeadsieWebhooksStack extends Stack {
     });
   }
 
+  /**
+   * One instance of a consumer module: its subscriber as the module describes it, its own variables,
+   * its table access and its other grants, each travelling with the variable it serves.
+   */
+  private moduleSubscriber(module: AnyConsumerModule, instance: ConsumerInstance<QueueKnobs>): Subscriber {
+    const deployment = module.deploy(instance);
+    const subscriber = this.subscriber(instance.name, module.handler, deployment.filter, instance.settings, {
+      description: deployment.description,
+      ...(deployment.secretName === undefined ? {} : { secretName: deployment.secretName }),
+      ...(deployment.timeoutSeconds === undefined
+        ? {}
+        : { timeout: Duration.seconds(deployment.timeoutSeconds) }),
+      ...(deployment.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrency: deployment.reservedConcurrency }),
+    });
+    for (const [name, value] of deployment.environment) {
+      const needs = (deployment.iam ?? []).filter((need) => need.env === name);
+      subscriber.fn.addEnv(
+        name,
+        value,
+        needs.length === 0
+          ? undefined
+          : (fn: IGrantable) =>
+              needs.map((need) =>
+                Grant.addToPrincipal({
+                  grantee: fn,
+                  actions: need.actions,
+                  resourceArns: need.resources.map((resource) =>
+                    this.formatArn({ ...resource, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+                  ),
+                }),
+              ),
+      );
+    }
+    this.grantTable(subscriber, module.table);
+    return subscriber;
+  }
+
+  /** `ENV.tableName` with the table access a consumer module asks for (none: neither). */
+  private grantTable(subscriber: Subscriber, access: TableAccess): void {
+    if (access === 'none') return;
+    const { table } = this.store;
+    subscriber.fn.addEnv(ENV.tableName, table.tableName, (fn) =>
+      Grant.addToPrincipal({
+        grantee: fn,
+        actions: TABLE_ACTIONS[access],
+        resourceArns: [table.tableArn],
+      }),
+    );
+  }
+
   /** A consumer of the topic, as configured: its filter, queue knobs and (when it has one) secret. */
   private subscriber(
     consumerName: string,
@@ -278,100 +295,5 @@ export class LeadsieWebhooksStack extends Stack {
       logRemovalPolicy: this.config.removalPolicy,
       ...options,
     });
-  }
-
-  /**
-   * `ENV.tableName` and the once-only records of a consumer (`claimOnce`, `completeOnce`,
-   * `releaseOnce` of the store): conditional puts, updates and reads of single items of the table.
-   */
-  private grantOnceRecords(subscriber: Subscriber): void {
-    const { table } = this.store;
-    subscriber.fn.addEnv(ENV.tableName, table.tableName, (fn) =>
-      Grant.addToPrincipal({
-        grantee: fn,
-        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
-        resourceArns: [table.tableArn],
-      }),
-    );
-  }
-
-  /**
-   * The Google Sheets appender: one row per event, as the service account whose JSON key is its
-   * secret. No reserved concurrency: a new account's quota of 10 makes any reservation fail the first
-   * deploy (the header extension is to be serialised with a lease in the table instead).
-   */
-  private sheetsSubscriber(sheets: SheetsConfig): Subscriber {
-    const subscriber = this.subscriber('sheets', 'sheetsAppender', sheets, sheets, {
-      description: 'Appends connection events to a Google Sheet',
-      secretName: sheets.secretName,
-      timeout: SHEETS_TIMEOUT,
-    });
-    subscriber.fn
-      .addEnv(ENV.sheetsSpreadsheetId, sheets.spreadsheetId)
-      .addEnv(ENV.sheetsSheetName, sheets.sheetName);
-    this.grantOnceRecords(subscriber);
-    return subscriber;
-  }
-
-  /**
-   * The email notifier: team and client emails through SES, with no secret. It may send only as
-   * the sender's SES identity (`identity`, else the From address and its domain, whichever of the
-   * two is verified). The function names no configuration set, so none is granted; a configuration
-   * set that applies anyway (a default one of the account or identity) may need `ses:SendEmail` on
-   * its ARN (`…:configuration-set/<name>`) added here.
-   *
-   * SES sandbox: an account in the sandbox sends only to verified identities, and SES then checks
-   * `ses:SendEmail` against each recipient's identity as well. The recipients' identities are not
-   * granted (in production they would let the function send as them, and client addresses are not
-   * known at synth), so outside the sender's own identity a sandboxed account gets AccessDenied,
-   * which the function dead-letters with SES's reason: request production access first; client
-   * emails need it anyway.
-   */
-  private emailSubscriber(email: EmailConfig): Subscriber {
-    const subscriber = this.subscriber('email', 'emailNotifier', emailConsumerFilter(email), email, {
-      description: 'Emails the team, and optionally the client, about connection events (Amazon SES)',
-    });
-    // SES v2 SendEmail is authorized as ses:SendEmail, on the identity it sends as.
-    const sendAsTheSender = (fn: IGrantable) =>
-      Grant.addToPrincipal({
-        grantee: fn,
-        actions: ['ses:SendEmail'],
-        resourceArns: sesIdentities(email).map((identity) =>
-          this.formatArn({
-            service: 'ses',
-            resource: 'identity',
-            resourceName: identity,
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          }),
-        ),
-      });
-    for (const [name, value] of emailEnvironment(email)) {
-      subscriber.fn.addEnv(name, value, name === ENV.emailFrom ? sendAsTheSender : undefined);
-    }
-    this.grantOnceRecords(subscriber);
-    return subscriber;
-  }
-
-  /** A crm-updater consumer: its target, and the table read that skips stale events. */
-  private crmSubscriber(
-    consumerName: string,
-    target: CrmTargetName,
-    consumer: ConsumerConfig,
-    description: string,
-  ): Subscriber {
-    const subscriber = this.subscriber(consumerName, 'crmUpdater', consumer, consumer, {
-      description,
-      secretName: consumer.secretName,
-    });
-    const { table } = this.store;
-    subscriber.fn.addEnv(ENV.crmTarget, target).addEnv(ENV.tableName, table.tableName, (fn) =>
-      Grant.addToPrincipal({
-        grantee: fn,
-        // The stored latest version of the event's (user, request): one item, read-only.
-        actions: ['dynamodb:GetItem'],
-        resourceArns: [table.tableArn],
-      }),
-    );
-    return subscriber;
   }
 }

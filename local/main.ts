@@ -3,11 +3,13 @@
  * bad value), starts the pipeline, prints the URL to paste into a tunnel or curl, and shuts down
  * cleanly on Ctrl-C without losing acknowledged events.
  */
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { CONSUMER_MODULES } from '../lambda/consumers/registry.ts';
 import { ROUTES } from '../lambda/contract.ts';
+import { ConfigurationError } from '../lambda/shared/env.ts';
 import { type DataDirLock, lockDataDir, restoreDataDir, snapshotDataDir } from './lock.ts';
 import { type LocalServer, LocalStartError, startLocal, temporaryDataDir } from './server.ts';
 import { dataDirFrom, paths } from './state.ts';
@@ -28,72 +30,22 @@ Environment:
   LOCAL_DATA_DIR              data directory (default .local)
   LEADSIE_WEBHOOK_TOKEN       webhook token (default: generated once and kept in the data directory)
   LEADSIE_READ_TOKEN          read token for GET /connections (same)
-  SLACK_WEBHOOK_URL           send to this Slack incoming webhook instead of the outbox
-  HUBSPOT_ACCESS_TOKEN        send to HubSpot with this private-app token (HUBSPOT_BASE_URL, default
-                              https://api.hubapi.com)
-  FORWARD_WEBHOOK_URL         forward to this URL, signed with FORWARD_WEBHOOK_SECRET (both needed)
-  GOOGLE_SERVICE_ACCOUNT_KEY_FILE, SHEETS_SPREADSHEET_ID
-                              append rows to this spreadsheet as that service account (both needed;
-                              SHEETS_SHEET_NAME, default Connections)
-  EMAIL_FROM                  send emails through Amazon SES from this verified identity (AWS
-                              credentials from the default chain); EMAIL_TEAM_RECIPIENTS (comma-separated,
-                              default team@example.com in dry run), EMAIL_CLIENT_ENABLED=true to thank clients
-  LOG_LEVEL                   the functions' own JSON logs (default ERROR)
+${CONSUMER_MODULES.map((module) => `${module.local.usage}\n`).join('')}  LOG_LEVEL                   the functions' own JSON logs (default ERROR)
 `;
 
-const optionalUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional();
+const _optionalUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional();
 
-const envSchema = z
-  .object({
-    HOST: z.string().min(1).default('127.0.0.1'),
-    PORT: z
-      .string()
-      .regex(/^\d+$/, 'must be a port number (0-65535)')
-      .transform(Number)
-      .refine((port) => port <= 65_535, 'must be a port number (0-65535)')
-      .default(3000),
-    LEADSIE_WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-    LEADSIE_READ_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-    SLACK_WEBHOOK_URL: optionalUrl,
-    HUBSPOT_ACCESS_TOKEN: z.string().min(1).optional(),
-    HUBSPOT_BASE_URL: optionalUrl,
-    FORWARD_WEBHOOK_URL: optionalUrl,
-    FORWARD_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
-    GOOGLE_SERVICE_ACCOUNT_KEY_FILE: z.string().min(1).optional(),
-    SHEETS_SPREADSHEET_ID: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]+$/, 'must be the id from the spreadsheet URL')
-      .optional(),
-    SHEETS_SHEET_NAME: z.string().min(1).optional(),
-    EMAIL_FROM: z.string().min(3).optional(),
-    EMAIL_TEAM_RECIPIENTS: z
-      .string()
-      .transform((list) =>
-        list
-          .split(',')
-          .map((address) => address.trim())
-          .filter(Boolean),
-      )
-      .pipe(z.array(z.email({ error: 'must be comma-separated email addresses' })).min(1))
-      .optional(),
-    EMAIL_CLIENT_ENABLED: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
-  })
-  .superRefine((env, ctx) => {
-    if (Boolean(env.GOOGLE_SERVICE_ACCOUNT_KEY_FILE) !== Boolean(env.SHEETS_SPREADSHEET_ID)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [env.SHEETS_SPREADSHEET_ID ? 'GOOGLE_SERVICE_ACCOUNT_KEY_FILE' : 'SHEETS_SPREADSHEET_ID'],
-        message: 'GOOGLE_SERVICE_ACCOUNT_KEY_FILE and SHEETS_SPREADSHEET_ID go together',
-      });
-    }
-    if (Boolean(env.FORWARD_WEBHOOK_URL) !== Boolean(env.FORWARD_WEBHOOK_SECRET)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [env.FORWARD_WEBHOOK_URL ? 'FORWARD_WEBHOOK_SECRET' : 'FORWARD_WEBHOOK_URL'],
-        message: 'FORWARD_WEBHOOK_URL and FORWARD_WEBHOOK_SECRET go together',
-      });
-    }
-  });
+const envSchema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z
+    .string()
+    .regex(/^\d+$/, 'must be a port number (0-65535)')
+    .transform(Number)
+    .refine((port) => port <= 65_535, 'must be a port number (0-65535)')
+    .default(3000),
+  LEADSIE_WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  LEADSIE_READ_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+});
 
 /** Empty variables count as unset, as a shell user expects of `FOO= npm start`. */
 const present = (env: NodeJS.ProcessEnv) =>
@@ -125,17 +77,6 @@ const main = async (): Promise<number> => {
   const throwAway = memory && !process.env.LOCAL_DATA_DIR;
   const dataDir = throwAway ? await temporaryDataDir() : dataDirFrom(process.env);
 
-  let sheetsServiceAccountKey: string | undefined;
-  if (env.GOOGLE_SERVICE_ACCOUNT_KEY_FILE) {
-    try {
-      sheetsServiceAccountKey = await readFile(env.GOOGLE_SERVICE_ACCOUNT_KEY_FILE, 'utf8');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? 'error';
-      process.stderr.write(`error: GOOGLE_SERVICE_ACCOUNT_KEY_FILE cannot be read (${code})\n`);
-      return 2;
-    }
-  }
-
   // Before anything is opened or written: one server per data directory, and a failed start leaves
   // the directory as it found it.
   const before = throwAway ? null : await snapshotDataDir(dataDir);
@@ -158,17 +99,7 @@ const main = async (): Promise<number> => {
       memory,
       webhookToken: env.LEADSIE_WEBHOOK_TOKEN,
       readToken: env.LEADSIE_READ_TOKEN,
-      slackWebhookUrl: env.SLACK_WEBHOOK_URL,
-      hubspotAccessToken: env.HUBSPOT_ACCESS_TOKEN,
-      hubspotBaseUrl: env.HUBSPOT_BASE_URL,
-      forwardWebhookUrl: env.FORWARD_WEBHOOK_URL,
-      forwardWebhookSecret: env.FORWARD_WEBHOOK_SECRET,
-      sheetsServiceAccountKey,
-      sheetsSpreadsheetId: env.SHEETS_SPREADSHEET_ID,
-      sheetsSheetName: env.SHEETS_SHEET_NAME,
-      emailFrom: env.EMAIL_FROM,
-      emailTeamRecipients: env.EMAIL_TEAM_RECIPIENTS,
-      emailClientEnabled: env.EMAIL_CLIENT_ENABLED === 'true',
+      env: present(process.env),
       say: (line) => process.stdout.write(`${line}\n`),
     });
   } catch (error) {
@@ -177,6 +108,11 @@ const main = async (): Promise<number> => {
     if (error instanceof LocalStartError) {
       process.stderr.write(`error: ${error.message}\n`);
       return 1;
+    }
+    // A consumer module's own variable (SLACK_WEBHOOK_URL, …) is bad: the same answer as the others.
+    if (error instanceof ConfigurationError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return 2;
     }
     throw error;
   }
@@ -192,7 +128,7 @@ const main = async (): Promise<number> => {
     dataDir === dataDirFrom(process.env)
       ? '--local'
       : `--local --data-dir ${/^[\w@%+=:,./-]+$/.test(shown) ? shown : `'${shown.replaceAll("'", `'\\''`)}'`}`;
-  const where = (name: keyof LocalServer['live']) =>
+  const where = (name: string) =>
     server.live[name] ? 'sends for real' : `dry run → ${relative(paths(dataDir).outboxOf(name))}`;
   process.stdout.write(
     [
@@ -201,11 +137,10 @@ const main = async (): Promise<number> => {
       `  data directory  ${relative(dataDir)}${memory ? ' (store in memory: a throw-away run)' : ''}`,
       `  webhook URL     ${server.webhookUrl}`,
       `  read API        curl -H "authorization: Bearer ${server.tokens.readToken}" "${server.connectionsUrl}?user=<customUserId>"`,
-      `  consumers       slack: ${where('slack')}`,
-      `                  hubspot: ${where('hubspot')} (Leadsie test payloads skipped)`,
-      `                  forward: ${where('forward')}`,
-      `                  sheets: ${where('sheets')} (Leadsie test payloads skipped)`,
-      `                  email: ${where('email')} (PARTIAL_SUCCESS and FAILED; test payloads skipped)`,
+      ...server.consumers.map(
+        (consumer, index) =>
+          `${index === 0 ? '  consumers       ' : '                  '}${consumer.name}: ${where(consumer.name)}${consumer.note ? ` (${consumer.note})` : ''}`,
+      ),
       '',
       `  try it          npm run --silent cli -- send-test-event ${local}`,
       `                  curl -X POST "${server.webhookUrl}" -H 'content-type: application/json' --data @samples/v2-partial-multi-platform.json`,

@@ -6,7 +6,7 @@
  *                          dynalite (embedded DynamoDB) ◀───────────┘
  *                                                 │ publish
  *                                                 ▼
- *                         in-process topic (filter policies) ──▶ slack / hubspot / forward consumers
+ *                         in-process topic (filter policies) ──▶ every consumer module of the registry
  *                                                                  (the deployed handlers; dry run:
  *                                                                   requests go to outbox/*.jsonl)
  */
@@ -23,41 +23,23 @@ import {
   ResourceInUseException,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
 import dynalite from 'dynalite';
 import { ulid } from 'ulid';
 import { connectionsTableDefinition } from '../lambda/adapters/connections-table-definition.ts';
-import { HubSpotTarget } from '../lambda/adapters/crm/hubspot.ts';
-import { WebhookForwarder } from '../lambda/adapters/crm/webhook-forwarder.ts';
 import { DynamoDbConnectionStore } from '../lambda/adapters/dynamodb-connection-store.ts';
-import { GoogleServiceAccountAuth, GoogleSheetsWriter } from '../lambda/adapters/google-sheets.ts';
 import { staticSecret } from '../lambda/adapters/secrets.ts';
-import { SesEmailSender } from '../lambda/adapters/ses-email.ts';
-import { SlackWebhook } from '../lambda/adapters/slack-webhook.ts';
-import {
-  consumerFilterPolicy,
-  DEFAULT_INCLUDE_TEST_EVENTS,
-  DEFAULTS,
-  ENV,
-  ROUTES,
-} from '../lambda/contract.ts';
-import { DEFAULT_HUBSPOT_MAPPING } from '../lambda/domain/crm-mapping.ts';
+import type { LocalConsumer } from '../lambda/consumers/module.ts';
+import { CONSUMER_MODULES } from '../lambda/consumers/registry.ts';
+import { consumerFilterPolicy, DEFAULTS, ROUTES } from '../lambda/contract.ts';
 import { envelopeSchema } from '../lambda/domain/envelope.ts';
 import { tokensMatch } from '../lambda/domain/tokens.ts';
 import { makeHandler as makeConnections } from '../lambda/handlers/connections.ts';
-import { makeHandler as makeCrmUpdater } from '../lambda/handlers/crm-updater.ts';
-import { makeHandler as makeEmailNotifier, settingsFromEnv } from '../lambda/handlers/email-notifier.ts';
 import { makeHandler as makeIngest } from '../lambda/handlers/ingest.ts';
-import { makeHandler as makeSheetsAppender } from '../lambda/handlers/sheets-appender.ts';
-import { makeHandler as makeSlackNotifier } from '../lambda/handlers/slack-notifier.ts';
 import { bearerOf, type HttpEvent, type HttpResult } from '../lambda/shared/http.ts';
 import { withHttpMiddleware } from '../lambda/shared/middleware.ts';
-import { DEFAULT_SHEET_LEASE_MS } from '../lambda/use-cases/append-sheet-row.ts';
-import type { CrmTarget, EmailSender, SheetsWriter } from '../lambda/use-cases/ports.ts';
-import { DEFAULT_EMAIL_LEASE_MS } from '../lambda/use-cases/send-emails.ts';
 import { BodyTooLargeError, readBody, sendJson, sendResult, toApiEvent } from './api-gateway.ts';
 import { requestLine } from './console-line.ts';
-import { jsonlAppender, OutboxCrmTarget, OutboxEmail, OutboxSheet, OutboxSlack } from './outbox.ts';
+import { jsonlAppender } from './outbox.ts';
 import {
   LOCAL_TABLE_NAME,
   type LocalTokens,
@@ -78,12 +60,13 @@ export interface LocalOptions {
   memory: boolean;
   webhookToken?: string;
   readToken?: string;
+  /**
+   * Local mode's environment, which each consumer module reads for its real target
+   * (`SLACK_WEBHOOK_URL`, …); a consumer whose target is not set runs in dry run (outbox).
+   * @default {}
+   */
+  env?: Readonly<Record<string, string | undefined>>;
   /** Real targets; each absent one runs in dry run (outbox). */
-  slackWebhookUrl?: string;
-  hubspotAccessToken?: string;
-  hubspotBaseUrl?: string;
-  forwardWebhookUrl?: string;
-  forwardWebhookSecret?: string;
   /** Console lines (requests, outbox, warnings). */
   say: (line: string) => void;
   /** How long a failed consumer delivery waits before it is retried. @default 1000 */
@@ -94,17 +77,6 @@ export interface LocalOptions {
   httpTimeoutMs?: number;
   /** How long `stop()` lets the consumers finish before keeping the rest as dead letters. @default 10000 */
   drainTimeoutMs?: number;
-  /** Google Sheets for real: the service account's JSON key and the spreadsheet; absent: dry run. */
-  sheetsServiceAccountKey?: string;
-  sheetsSpreadsheetId?: string;
-  /** @default 'Connections' */
-  sheetsSheetName?: string;
-  /** Email for real through SES (AWS credentials from the default chain) from this verified identity. */
-  emailFrom?: string;
-  /** The team's addresses. @default ['team@example.com'] in dry run */
-  emailTeamRecipients?: string[];
-  /** Thank the client on SUCCESS (when the user id is an address). @default false */
-  emailClientEnabled?: boolean;
 }
 
 export interface LocalServer {
@@ -117,7 +89,9 @@ export interface LocalServer {
   topic: LocalTopic;
   store: DynamoDbConnectionStore;
   /** Which consumers really send (the others write to the outbox). */
-  live: Record<'slack' | 'hubspot' | 'forward' | 'sheets' | 'email', boolean>;
+  live: Record<string, boolean>;
+  /** The consumers that run, in the registry's order, with what the banner says of each. */
+  consumers: readonly Pick<LocalConsumer, 'name' | 'live' | 'note'>[];
   /** Stops accepting requests, finishes what was acknowledged, and closes the store. */
   stop(): Promise<void>;
 }
@@ -219,6 +193,8 @@ const startStore = async (options: LocalOptions) => {
 };
 
 export const startLocal = async (options: LocalOptions): Promise<LocalServer> => {
+  // Every consumer module checks its variables first: a bad one starts and writes nothing.
+  for (const module of CONSUMER_MODULES) module.local.check(options.env ?? {});
   await ensureWritable(options.dataDir);
   const tokens = await resolveTokens(options);
   const { dynamo, client, endpoint } = await startStore(options);
@@ -233,133 +209,36 @@ export const startLocal = async (options: LocalOptions): Promise<LocalServer> =>
   const deadLetters = (name: string) => fileDeadLetters(jsonlAppender(file.deadLettersOf(name)));
   const outbox = (name: string) => jsonlAppender(file.outboxOf(name));
 
-  const live = {
-    slack: Boolean(options.slackWebhookUrl),
-    hubspot: Boolean(options.hubspotAccessToken),
-    forward: Boolean(options.forwardWebhookUrl && options.forwardWebhookSecret),
-    sheets: Boolean(options.sheetsServiceAccountKey && options.sheetsSpreadsheetId),
-    email: Boolean(options.emailFrom),
-  };
-  const sheetName = options.sheetsSheetName || 'Connections';
-  const sheet: SheetsWriter = live.sheets
-    ? new GoogleSheetsWriter({
-        auth: new GoogleServiceAccountAuth({
-          key: staticSecret(options.sheetsServiceAccountKey ?? ''),
-          timeoutMs,
-        }),
-        spreadsheetId: options.sheetsSpreadsheetId ?? '',
-        sheetName,
-        baseUrl: DEFAULTS.sheetsBaseUrl,
-        timeoutMs,
-      })
-    : new OutboxSheet(sheetName, outbox('sheets'), say);
-  const emailFrom = options.emailFrom || 'leadsie-webhooks@example.com';
-  const emailSender: EmailSender = live.email
-    ? new SesEmailSender(new SESv2Client({ requestHandler: { requestTimeout: timeoutMs } }), {
-        from: emailFrom,
-        consumer: 'email',
-      })
-    : new OutboxEmail(emailFrom, outbox('email'), say);
-  const emailSettings = settingsFromEnv({
-    [ENV.emailTeamRecipients]: JSON.stringify(options.emailTeamRecipients ?? ['team@example.com']),
-    [ENV.emailClientEnabled]: String(options.emailClientEnabled ?? false),
-  });
-  const hubspotOptions = {
-    token: staticSecret(options.hubspotAccessToken ?? 'dry-run'),
-    baseUrl: options.hubspotBaseUrl || DEFAULTS.hubspotBaseUrl,
-    objectType: DEFAULTS.hubspotObjectType,
-    idProperty: DEFAULTS.hubspotIdProperty,
-    mapping: DEFAULT_HUBSPOT_MAPPING,
-    timeoutMs,
-  } as const;
-  const crmTargets: Record<'hubspot' | 'forward', CrmTarget> = {
-    hubspot: live.hubspot
-      ? new HubSpotTarget(hubspotOptions)
-      : new OutboxCrmTarget(
-          { hubspot: new HubSpotTarget(hubspotOptions), objectType: hubspotOptions.objectType },
-          'hubspot',
-          outbox('hubspot'),
+  // Each consumer module builds its consumers, live or dry run; a bad variable stops the start.
+  const moduleConsumers: LocalConsumer[] = [];
+  try {
+    for (const module of CONSUMER_MODULES) {
+      moduleConsumers.push(
+        ...(await module.local.start({
+          env: options.env ?? {},
+          store,
+          log: logger,
           say,
-        ),
-    forward: live.forward
-      ? new WebhookForwarder({
-          name: 'forward',
-          secret: staticSecret(
-            JSON.stringify({ url: options.forwardWebhookUrl, signingSecret: options.forwardWebhookSecret }),
-          ),
-          format: 'flat',
-          timeoutMs,
-        })
-      : new OutboxCrmTarget({ forwardFormat: 'flat' }, 'forward', outbox('forward'), say),
-  };
-
-  const consumerLog = logger;
-  const subscriptions: LocalSubscription[] = [
-    {
-      name: 'slack',
-      filterPolicy: consumerFilterPolicy({ includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.slack }),
+          outbox,
+          httpTimeoutMs: timeoutMs,
+        })),
+      );
+    }
+  } catch (error) {
+    await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+    client.destroy();
+    throw error;
+  }
+  const live = Object.fromEntries(moduleConsumers.map((consumer) => [consumer.name, consumer.live]));
+  const subscriptions = moduleConsumers.map(
+    (consumer): LocalSubscription => ({
+      name: consumer.name,
+      filterPolicy: consumerFilterPolicy(consumer.filter),
       maxReceiveCount: options.maxReceiveCount,
-      deadLetters: deadLetters('slack'),
-      handler: (queue) =>
-        makeSlackNotifier({
-          name: 'slack',
-          slack: live.slack
-            ? new SlackWebhook(staticSecret(options.slackWebhookUrl ?? ''), timeoutMs)
-            : new OutboxSlack(outbox('slack'), say),
-          log: consumerLog,
-          ...queue,
-        }),
-    },
-    ...(['hubspot', 'forward'] as const).map(
-      (name): LocalSubscription => ({
-        name,
-        filterPolicy: consumerFilterPolicy({
-          includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS[name === 'forward' ? 'forwarder' : name],
-        }),
-        maxReceiveCount: options.maxReceiveCount,
-        deadLetters: deadLetters(name),
-        handler: (queue) =>
-          makeCrmUpdater({ name, target: crmTargets[name], versions: store, log: consumerLog, ...queue }),
-      }),
-    ),
-    {
-      name: 'sheets',
-      filterPolicy: consumerFilterPolicy({ includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.sheets }),
-      maxReceiveCount: options.maxReceiveCount,
-      deadLetters: deadLetters('sheets'),
-      handler: (queue) =>
-        makeSheetsAppender({
-          name: 'sheets',
-          sheet,
-          ledger: store,
-          log: consumerLog,
-          now: Date.now,
-          leaseMs: DEFAULT_SHEET_LEASE_MS,
-          ...queue,
-        }),
-    },
-    {
-      name: 'email',
-      // The team's statuses, and SUCCESS when clients are thanked: the stack's filter, built the same way.
-      filterPolicy: consumerFilterPolicy({
-        statuses: [...new Set([...emailSettings.teamStatuses, ...(emailSettings.client ? ['SUCCESS'] : [])])],
-        includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.email,
-      }),
-      maxReceiveCount: options.maxReceiveCount,
-      deadLetters: deadLetters('email'),
-      handler: (queue) =>
-        makeEmailNotifier({
-          name: 'email',
-          sender: emailSender,
-          settings: emailSettings,
-          ledger: store,
-          log: consumerLog,
-          now: Date.now,
-          leaseMs: DEFAULT_EMAIL_LEASE_MS,
-          ...queue,
-        }),
-    },
-  ];
+      deadLetters: deadLetters(consumer.name),
+      handler: consumer.handler,
+    }),
+  );
   const topic = new LocalTopic(subscriptions, {
     visibilityTimeoutMs: options.visibilityTimeoutMs,
     onBatch: (consumer, { failed }) => {
@@ -496,6 +375,9 @@ export const startLocal = async (options: LocalOptions): Promise<LocalServer> =>
     topic,
     store,
     live,
+    consumers: [
+      ...moduleConsumers.map(({ name, live, note }) => ({ name, live, ...(note ? { note } : {}) })),
+    ],
     stop,
   };
 };

@@ -12,8 +12,8 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { snsMessageAttributes } from '../lambda/adapters/sns-event-publisher.ts';
 import type { DeadLetter, DeadLetterSink, MessageDelayer } from '../lambda/adapters/sqs-queues.ts';
 import type { ConnectionEvent } from '../lambda/domain/envelope.ts';
+import { type FilterPolicy, matchesFilterPolicy } from '../lambda/domain/filter-policy.ts';
 import type { EventPublisher } from '../lambda/use-cases/ports.ts';
-import { type FilterPolicy, matchesFilterPolicy } from './filter-policy.ts';
 
 export type ConsumerHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 

@@ -32,7 +32,7 @@ import {
   type SlackBlock,
   type SlackMessage,
   truncate,
-} from './slack-message.ts';
+} from '../consumers/slack/message.ts';
 
 /** The fields of a CloudWatch alarm notification this module reads; the rest is ignored. */
 export interface CloudWatchAlarmNotification {

@@ -15,7 +15,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SNSEvent } from 'aws-lambda';
 import { CachedSecret } from '../adapters/secrets.ts';
-import { type SlackSender, SlackWebhook } from '../adapters/slack-webhook.ts';
+import { type SlackSender, SlackWebhook } from '../consumers/slack/send.ts';
 import { DEFAULTS, ENV } from '../contract.ts';
 import { buildAlarmSlackMessage, parseAlarmNotification } from '../domain/alarm-message.ts';
 import { secretsManagerClient } from '../shared/clients.ts';

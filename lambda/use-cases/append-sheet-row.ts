@@ -16,9 +16,16 @@
  * queue's retry recovers without waiting for the lease. The sheet is a log of deliveries: every
  * delivery gets its row, old versions included (no stale check).
  */
+
+import {
+  EVENT_ID_COLUMN,
+  planHeader,
+  rowCells,
+  sheetColumns,
+  sheetRecord,
+} from '../consumers/sheets/message.ts';
 import type { ConnectionEvent } from '../domain/envelope.ts';
 import { RetryableDeliveryError } from '../domain/errors.ts';
-import { EVENT_ID_COLUMN, planHeader, rowCells, sheetColumns, sheetRecord } from '../domain/sheet-row.ts';
 import type { IdempotencyLedger, Log, OnceKey, SheetsWriter } from './ports.ts';
 
 export type SheetOutcome = 'appended' | 'skipped-duplicate' | 'skipped-already-in-sheet';

@@ -13,8 +13,8 @@
  * window left is a crash between SES accepting an email and the mark: the next attempt cannot
  * know and sends it again (at least once: a duplicate email rather than a lost one).
  */
-import type { EmailSettings } from '../domain/email-message.ts';
-import { planEmails } from '../domain/email-message.ts';
+import type { EmailSettings } from '../consumers/email/message.ts';
+import { planEmails } from '../consumers/email/message.ts';
 import type { ConnectionEvent } from '../domain/envelope.ts';
 import { RetryableDeliveryError } from '../domain/errors.ts';
 import type { EmailSender, IdempotencyLedger, Log, OnceKey } from './ports.ts';

@@ -50,11 +50,16 @@ describe('handler entries', () => {
     });
   });
 
-  it('lists every file in lambda/entries (a file not listed would never be bundled)', () => {
-    const files = readdirSync(resolve(ROOT, 'lambda/entries'))
-      .filter((name) => name.endsWith('.ts'))
-      .map((name) => `lambda/entries/${name}`)
-      .sort();
+  it('lists every file in lambda/entries and every consumer entry (a file not listed would never be bundled)', () => {
+    const files = [
+      ...readdirSync(resolve(ROOT, 'lambda/entries'))
+        .filter((name) => name.endsWith('.ts'))
+        .map((name) => `lambda/entries/${name}`),
+      ...readdirSync(resolve(ROOT, 'lambda/consumers'), { withFileTypes: true })
+        .filter((dirent) => dirent.isDirectory())
+        .map((dirent) => `lambda/consumers/${dirent.name}/entry.ts`)
+        .filter((entry) => existsSync(resolve(ROOT, entry))),
+    ].sort();
     expect(Object.values(HANDLER_ENTRIES).sort()).toEqual(files);
   });
 
@@ -66,7 +71,13 @@ describe('handler entries', () => {
   });
 
   it.each(entries)('%s: its handler module exports makeHandler', async (_name, entry) => {
-    const handlerModule = resolve(ROOT, entry.replace('lambda/entries/', 'lambda/handlers/'));
+    // A consumer's handler sits beside its entry (`lambda/consumers/<name>/handler.ts`).
+    const handlerModule = resolve(
+      ROOT,
+      entry.startsWith('lambda/consumers/')
+        ? entry.replace(/entry\.ts$/, 'handler.ts')
+        : entry.replace('lambda/entries/', 'lambda/handlers/'),
+    );
     const module = (await import(pathToFileURL(handlerModule).href)) as Record<string, unknown>;
     expect(typeof module.makeHandler).toBe('function');
     expect(typeof module.defaultDeps).toBe('function');
@@ -119,6 +130,31 @@ describe('handler entries fail fast on missing configuration', () => {
     ['ingest with every variable set', HANDLER_ENTRIES.ingest, ingestEnv, null],
     ['the ingest handler module, with no variable at all', 'lambda/handlers/ingest.ts', {}, null],
     ['the crm-updater handler module, with no variable at all', 'lambda/handlers/crm-updater.ts', {}, null],
+    ['the Slack handler module, with no variable at all', 'lambda/consumers/slack/handler.ts', {}, null],
+    [
+      'the Slack entry without its secret',
+      HANDLER_ENTRIES.slackNotifier,
+      {
+        [ENV.consumerName]: 'slack',
+        [ENV.queueUrl]: 'https://sqs.us-east-1.amazonaws.com/000000000000/q',
+        [ENV.deadLetterQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/000000000000/dlq',
+        [ENV.metricsNamespace]: 'LeadsieWebhooks',
+        [ENV.metricsService]: 'LeadsieWebhooks',
+      },
+      new RegExp(ENV.consumerSecretId),
+    ],
+    [
+      'the Slack entry with a malformed HTTP timeout',
+      HANDLER_ENTRIES.slackNotifier,
+      {
+        [ENV.consumerName]: 'slack',
+        [ENV.consumerSecretId]: 'leadsie-webhooks/slack-webhook-url',
+        [ENV.queueUrl]: 'https://sqs.us-east-1.amazonaws.com/000000000000/q',
+        [ENV.deadLetterQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/000000000000/dlq',
+        [ENV.httpTimeoutMs]: 'soon',
+      },
+      new RegExp(`${ENV.httpTimeoutMs}.*"soon"`),
+    ],
     ['ingest without any variable', HANDLER_ENTRIES.ingest, {}, new RegExp(ENV.tableName)],
     ['ingest without the topic', HANDLER_ENTRIES.ingest, without(ENV.topicArn), new RegExp(ENV.topicArn)],
     [

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, RemovalPolicy } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
+import { senderEnv } from '../../lambda/consumers/email/handler.ts';
+import { MAX_TEMPLATE_CHARS } from '../../lambda/consumers/email/message.ts';
 import { DEFAULT_INCLUDE_TEST_EVENTS, DEFAULTS } from '../../lambda/contract.ts';
-import { MAX_TEMPLATE_CHARS } from '../../lambda/domain/email-message.ts';
-import { senderEnv } from '../../lambda/handlers/email-notifier.ts';
 import {
   ConfigError,
   DEFAULT_SHEET_NAME,
@@ -463,7 +463,7 @@ describe('loadConfig: consumers', () => {
       `'consumers.slak' = {"secretName":"leadsie-webhooks/slack-webhook-url"}: unknown key`,
     );
     expect(message).toContain("did you mean 'slack'?");
-    expect(message).toContain('known: slack, hubspot, sheets, email, forwarders');
+    expect(message).toContain('known: slack, hubspot, forwarders, sheets, email');
   });
 
   it('rejects an unknown key inside a consumer, naming its path', () => {

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseEmailTemplate } from '../../lambda/domain/email-message.ts';
+import { parseEmailTemplate } from '../../lambda/consumers/email/message.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { REPO_ROOT } from '../../lib/constructs/house-function.ts';
 

@@ -9,9 +9,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { senderEnv, settingsFromEnv } from '../../lambda/consumers/email/handler.ts';
+import { readEnv } from '../../lambda/consumers/settings.ts';
+import { SHEETS_FACTS } from '../../lambda/consumers/sheets/settings.ts';
 import { DEFAULTS, ENV, type EnvName } from '../../lambda/contract.ts';
-import { senderEnv, settingsFromEnv } from '../../lambda/handlers/email-notifier.ts';
-import { spreadsheetIdEnv } from '../../lambda/handlers/sheets-appender.ts';
 import {
   DEFAULT_SHEET_NAME,
   EMAIL_ENVIRONMENT_BUDGET_BYTES,
@@ -115,7 +116,9 @@ describe('the sheets function', () => {
   });
 
   it('gets a spreadsheet id its cold start accepts', () => {
-    expect(spreadsheetIdEnv(plainEnvOf('sheets'))).toBe(ALL_CONSUMERS.sheets.spreadsheetId);
+    expect(readEnv(SHEETS_FACTS, plainEnvOf('sheets')).spreadsheetId).toBe(
+      ALL_CONSUMERS.sheets.spreadsheetId,
+    );
   });
 
   it("reserves no concurrency (a new account's quota of 10 makes any reservation fail the first deploy)", () => {

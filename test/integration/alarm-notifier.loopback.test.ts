@@ -8,7 +8,7 @@
 import type { SNSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { staticSecret } from '../../lambda/adapters/secrets.ts';
-import { SlackWebhook } from '../../lambda/adapters/slack-webhook.ts';
+import { SlackWebhook } from '../../lambda/consumers/slack/send.ts';
 import { buildAlarmSlackMessage, NOT_AN_ALARM_NOTE } from '../../lambda/domain/alarm-message.ts';
 import { PermanentDeliveryError, RetryableDeliveryError } from '../../lambda/domain/errors.ts';
 import { ALARM_POSTED_LOG_MESSAGE, makeHandler } from '../../lambda/handlers/alarm-notifier.ts';

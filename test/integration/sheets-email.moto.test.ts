@@ -17,20 +17,20 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
-import { GoogleServiceAccountAuth, GoogleSheetsWriter } from '../../lambda/adapters/google-sheets.ts';
 import { staticSecret } from '../../lambda/adapters/secrets.ts';
-import { classifySesError, SesEmailSender } from '../../lambda/adapters/ses-email.ts';
 import { SnsEventPublisher, snsMessageAttributes } from '../../lambda/adapters/sns-event-publisher.ts';
-import { consumerFilterPolicy, DEFAULT_INCLUDE_TEST_EVENTS, DEFAULTS } from '../../lambda/contract.ts';
+import { makeHandler as makeEmailNotifier } from '../../lambda/consumers/email/handler.ts';
 import {
   DEFAULT_CLIENT_TEMPLATE,
   type EmailSettings,
   parseEmailTemplate,
-} from '../../lambda/domain/email-message.ts';
+} from '../../lambda/consumers/email/message.ts';
+import { classifySesError, SesEmailSender } from '../../lambda/consumers/email/send.ts';
+import { makeHandler as makeSheetsAppender } from '../../lambda/consumers/sheets/handler.ts';
+import { GoogleServiceAccountAuth, GoogleSheetsWriter } from '../../lambda/consumers/sheets/send.ts';
+import { consumerFilterPolicy, DEFAULT_INCLUDE_TEST_EVENTS, DEFAULTS } from '../../lambda/contract.ts';
 import { buildEnvelope } from '../../lambda/domain/envelope.ts';
 import { parsePayload } from '../../lambda/domain/payload.ts';
-import { makeHandler as makeEmailNotifier } from '../../lambda/handlers/email-notifier.ts';
-import { makeHandler as makeSheetsAppender } from '../../lambda/handlers/sheets-appender.ts';
 import type { EmailSender, IdempotencyLedger } from '../../lambda/use-cases/ports.ts';
 import { type FakeGoogle, makeServiceAccount, startFakeGoogle } from '../support/fake-google.ts';
 import { silentLogger } from '../support/logger.ts';

@@ -10,16 +10,16 @@ import { access, readdir, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HubSpotTarget } from '../../lambda/adapters/crm/hubspot.ts';
 import { DEFAULT_BACKOFF } from '../../lambda/adapters/http-target.ts';
 import { staticSecret } from '../../lambda/adapters/secrets.ts';
+import { DEFAULT_HUBSPOT_MAPPING } from '../../lambda/consumers/hubspot/message.ts';
+import { HubSpotTarget } from '../../lambda/consumers/hubspot/send.ts';
+import { buildSlackMessage } from '../../lambda/consumers/slack/message.ts';
 import { DEFAULTS } from '../../lambda/contract.ts';
-import { DEFAULT_HUBSPOT_MAPPING } from '../../lambda/domain/crm-mapping.ts';
 import { buildEnvelope, type ConnectionEvent, isLeadsieTestPayload } from '../../lambda/domain/envelope.ts';
 import { fingerprint } from '../../lambda/domain/fingerprint.ts';
 import { flatten } from '../../lambda/domain/flatten.ts';
 import { type LeadsiePayload, parsePayload } from '../../lambda/domain/payload.ts';
-import { buildSlackMessage } from '../../lambda/domain/slack-message.ts';
 import { makeHandler as makeIngest } from '../../lambda/handlers/ingest.ts';
 import type { HttpEvent, HttpResult } from '../../lambda/shared/http.ts';
 import { withHttpMiddleware } from '../../lambda/shared/middleware.ts';
@@ -507,7 +507,9 @@ describe('local mode: real targets', () => {
   it('posts the Block Kit message to a real Slack webhook, and writes no slack outbox line', async () => {
     const slack = await startTargetServer({ status: 200, body: 'ok' });
     cleanup.add(() => slack.close());
-    const { server, dataDir } = await startTestLocal(cleanup, { slackWebhookUrl: slack.url + SLACK_PATH });
+    const { server, dataDir } = await startTestLocal(cleanup, {
+      env: { SLACK_WEBHOOK_URL: slack.url + SLACK_PATH },
+    });
     expect(server.live).toEqual({ slack: true, hubspot: false, forward: false, sheets: false, email: false });
 
     const body = fixtureText('v2-success-google.json');
@@ -532,7 +534,7 @@ describe('local mode: real targets', () => {
     const slack = await startTargetServer({ status: 500, body: 'internal_error' });
     cleanup.add(() => slack.close());
     const { server, dataDir, lines } = await startTestLocal(cleanup, {
-      slackWebhookUrl: slack.url + SLACK_PATH,
+      env: { SLACK_WEBHOOK_URL: slack.url + SLACK_PATH },
       maxReceiveCount: 2,
     });
 

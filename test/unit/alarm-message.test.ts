@@ -5,6 +5,7 @@
  * as its text.
  */
 import { describe, expect, it } from 'vitest';
+import { SLACK_LIMITS, type SlackBlock, type SlackMessage } from '../../lambda/consumers/slack/message.ts';
 import {
   ALARM_VALUE_LIMITS,
   alarmConsoleUrl,
@@ -16,7 +17,6 @@ import {
   splitDescription,
   stateLook,
 } from '../../lambda/domain/alarm-message.ts';
-import { SLACK_LIMITS, type SlackBlock, type SlackMessage } from '../../lambda/domain/slack-message.ts';
 
 const DESCRIPTION =
   'The ingest function failed at least once in 5 minutes. Do: read the ingest log group for the cause, ' +

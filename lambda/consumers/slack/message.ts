@@ -1,0 +1,340 @@
+/**
+ * The Slack message of one connection event: a Block Kit message for an Incoming Webhook.
+ *
+ * ```
+ * header   [TEST] ⚠️ Harbor Fitness LLC — Partially connected          (plain_text, ≤ 150)
+ * section  ⚠️ *Partially connected* (PARTIAL_SUCCESS)                   (mrkdwn, ≤ 3000)
+ *          fields: Client · User · Request · Access level · Assets       (≤ 2000 each)
+ * context  🧪 Leadsie test payload — …                                   (test payloads only)
+ * divider
+ * section  one line per asset: emoji, type, name, status, note if failed (packed, ≤ 3000 each)
+ * context  …and N more assets (M failed)                                 (past MAX_LISTED_ASSETS)
+ * actions  [Open client summary] → client.summaryUrl                     (only for an http(s) URL ≤ 3000)
+ * context  Leadsie API v2 · received … · event …
+ * ```
+ *
+ * Slack rejects a whole message when one block breaks a limit, so every limit is enforced here, by
+ * construction: user-provided values are put on one line, clipped to a fixed length, then escaped;
+ * the caps are chosen so that even a value made only of `&` (five characters once escaped) keeps its
+ * block within Slack's limit. Lengths are counted in UTF-16 code units (JavaScript's `length`, never
+ * less than Slack's own count), and values are cut only between grapheme clusters, so an emoji, a
+ * flag, a ZWJ family or a letter with its combining marks is never split.
+ *
+ * Pure: no I/O, the same event always gives the same message.
+ */
+import type { ConnectionEvent, EnvelopeAsset } from '../../domain/envelope.ts';
+import { clipGraphemes } from '../../domain/text.ts';
+
+/** Plain text: shown as is (no mrkdwn, no links, no mentions). `emoji` renders `:shortcodes:`. */
+export interface PlainTextObject {
+  type: 'plain_text';
+  text: string;
+  emoji?: boolean;
+}
+
+/**
+ * mrkdwn text. `verbatim: true` turns off Slack's own preprocessing (auto-linking of URLs and of
+ * channel names, parsing of `@channel`-style mentions): only the `<…>` markup we write is markup.
+ */
+export interface MrkdwnTextObject {
+  type: 'mrkdwn';
+  text: string;
+  verbatim?: boolean;
+}
+
+export interface HeaderBlock {
+  type: 'header';
+  text: PlainTextObject;
+}
+
+export interface SectionBlock {
+  type: 'section';
+  text: MrkdwnTextObject;
+  fields?: MrkdwnTextObject[];
+}
+
+export interface ContextBlock {
+  type: 'context';
+  elements: MrkdwnTextObject[];
+}
+
+export interface ButtonElement {
+  type: 'button';
+  text: PlainTextObject;
+  url: string;
+  action_id: string;
+}
+
+export interface ActionsBlock {
+  type: 'actions';
+  elements: ButtonElement[];
+}
+
+export interface DividerBlock {
+  type: 'divider';
+}
+
+export type SlackBlock = HeaderBlock | SectionBlock | ContextBlock | ActionsBlock | DividerBlock;
+
+/** The body posted to the Incoming Webhook: `text` is the notification / fallback text. */
+export interface SlackMessage {
+  text: string;
+  blocks: SlackBlock[];
+}
+
+/** Slack's Block Kit limits this module enforces (characters, counted as UTF-16 code units). */
+export const SLACK_LIMITS = {
+  blocksPerMessage: 50,
+  sectionText: 3000,
+  sectionFieldText: 2000,
+  sectionFields: 10,
+  headerText: 150,
+  contextText: 3000,
+  buttonText: 75,
+  buttonUrl: 3000,
+  /** Slack accepts 40,000 for the top-level text; we keep the notification text short. */
+  fallbackText: 3000,
+} as const;
+
+/** At most this many assets get a line; the rest are summarised as "…and N more assets (M failed)". */
+export const MAX_LISTED_ASSETS = 40;
+
+/**
+ * Longest a single user-provided value may be before it is clipped with "…". With these caps an
+ * asset line is at most 5 × (80 + 200 + 80 + 200) + 40 = 2840 characters once escaped, so any one
+ * line fits in a section, and 40 lines need at most 40 sections.
+ */
+export const VALUE_LIMITS = {
+  name: 200,
+  requestName: 200,
+  user: 200,
+  assetType: 80,
+  assetStatus: 80,
+  assetNote: 200,
+  status: 80,
+  accessLevel: 80,
+} as const;
+
+/**
+ * Clips `text` to at most `max` UTF-16 code units, the "…" included, cutting only between grapheme
+ * clusters (never inside a surrogate pair, an emoji sequence or a letter with its combining marks).
+ */
+export const truncate = clipGraphemes;
+
+/** Escapes the three characters Slack's mrkdwn treats as markup, so `<!channel>` or `<url|x>` stay text. */
+export const escapeMrkdwn = (text: string): string =>
+  text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+
+// Control characters and the explicit bidi embedding/override/isolate controls ("Trojan Source"
+// reordering); ordinary right-to-left text needs none of them and is kept as it is.
+const CONTROL_OR_BIDI = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu;
+
+/** A user-provided value on one line: whitespace runs become one space, control characters go. */
+export const oneLine = (text: string): string =>
+  text.replace(/\s+/gu, ' ').replace(CONTROL_OR_BIDI, '').trim();
+
+/** A user-provided value, ready for mrkdwn: one line, clipped, escaped. */
+const md = (text: string, max: number): string => escapeMrkdwn(truncate(oneLine(text), max));
+
+const mrkdwn = (text: string): MrkdwnTextObject => ({ type: 'mrkdwn', text, verbatim: true });
+
+interface StatusLook {
+  emoji: string;
+  label: string;
+  known: boolean;
+}
+
+const KNOWN_STATUSES: Record<string, Omit<StatusLook, 'known'>> = {
+  SUCCESS: { emoji: ':white_check_mark:', label: 'Connected' },
+  PARTIAL_SUCCESS: { emoji: ':warning:', label: 'Partially connected' },
+  FAILED: { emoji: ':x:', label: 'Connection failed' },
+};
+
+/** Emoji and words for a status: the three Leadsie sends, or a neutral look showing the raw value. */
+const statusLook = (status: string | null): StatusLook => {
+  const raw = status === null ? '' : oneLine(status);
+  const known = KNOWN_STATUSES[raw.toUpperCase()];
+  if (known) return { ...known, known: true };
+  return {
+    emoji: ':grey_question:',
+    label: raw === '' ? 'No status' : `Status ${truncate(raw, VALUE_LIMITS.status)}`,
+    known: false,
+  };
+};
+
+/** Who the delivery is about: the client's name (v2), else the user, else "(no user)". Raw, one line. */
+const whoOf = (event: ConnectionEvent): string => {
+  const client = event.client?.name ? oneLine(event.client.name) : '';
+  if (client !== '') return client;
+  const user = event.user ? oneLine(event.user) : '';
+  return user !== '' ? user : '(no user)';
+};
+
+const assetEmoji = (asset: EnvelopeAsset): string => {
+  if (asset.ok === true) return ':white_check_mark:';
+  if (asset.ok === false) return ':x:';
+  return ':grey_question:';
+};
+
+/** The status words of an asset: v2's connectionStatus as sent; v1's isSuccess as Connected/Failed. */
+const assetStatus = (asset: EnvelopeAsset): string => {
+  const sent = asset.connectionStatus ? oneLine(asset.connectionStatus) : '';
+  if (sent !== '') return sent;
+  if (asset.ok === true) return 'Connected';
+  if (asset.ok === false) return 'Failed';
+  return 'Unknown';
+};
+
+/** One line per asset: `✅ *Meta Ad Account* · Harbor Fitness Ads · Connected`, with the note when it failed. */
+const assetLine = (asset: EnvelopeAsset): string => {
+  const name = asset.name && oneLine(asset.name) !== '' ? asset.name : asset.id;
+  let line =
+    `${assetEmoji(asset)} *${md(asset.type, VALUE_LIMITS.assetType)}*` +
+    ` · ${md(name, VALUE_LIMITS.name)} · ${md(assetStatus(asset), VALUE_LIMITS.assetStatus)}`;
+  const note = asset.message ? oneLine(asset.message) : '';
+  if (asset.ok === false && note !== '') line += ` — ${md(note, VALUE_LIMITS.assetNote)}`;
+  return line;
+};
+
+/** Packs lines into as few texts as possible, each at most `max` characters (a line never exceeds it). */
+const pack = (lines: string[], max: number): string[] => {
+  const texts: string[] = [];
+  let current = '';
+  for (const line of lines) {
+    if (current === '') current = line;
+    else if (current.length + 1 + line.length <= max) current += `\n${line}`;
+    else {
+      texts.push(current);
+      current = line;
+    }
+  }
+  if (current !== '') texts.push(current);
+  return texts;
+};
+
+/** The button's URL: only an absolute http(s) URL within Slack's length limit (else no button). */
+const buttonUrl = (url: string | null | undefined): string | null => {
+  if (!url || !URL.canParse(url)) return null;
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return null;
+  return parsed.href.length <= SLACK_LIMITS.buttonUrl ? parsed.href : null;
+};
+
+const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+/** Which assets get a line: all of them up to the cap; past it, failed ones first (stable order). */
+const listedAssets = (assets: EnvelopeAsset[], cap: number): EnvelopeAsset[] => {
+  if (assets.length <= cap) return assets;
+  const failed = assets.filter((a) => a.ok === false);
+  const others = assets.filter((a) => a.ok !== false);
+  return [...failed, ...others].slice(0, cap);
+};
+
+/**
+ * Builds the Slack message of one connection event. Always within Slack's limits (`SLACK_LIMITS`):
+ * at most 50 blocks, sections ≤ 3000 characters, header ≤ 150, fallback text ≤ 3000. User-provided
+ * values are escaped for mrkdwn and clipped (`VALUE_LIMITS`); past `MAX_LISTED_ASSETS` assets, failed
+ * assets are listed first and a last line counts what was left out.
+ */
+export const buildSlackMessage = (event: ConnectionEvent): SlackMessage => {
+  const look = statusLook(event.status);
+  const who = whoOf(event);
+  const testPrefix = event.isTest ? '[TEST] ' : '';
+  const total = event.assets.length;
+  const connected = event.assets.filter((a) => a.ok === true).length;
+  const failed = event.assets.filter((a) => a.ok === false).length;
+  const rawStatus = event.status ? truncate(oneLine(event.status), VALUE_LIMITS.status) : '';
+  const requestName = oneLine(event.request.name) === '' ? '(unnamed request)' : event.request.name;
+
+  // Header: plain text, so no escaping; the name gets what the fixed parts leave of the 150.
+  const headerStart = `${testPrefix}${look.emoji} `;
+  const headerEnd = ` — ${look.label}`;
+  const headerText = `${headerStart}${truncate(who, SLACK_LIMITS.headerText - headerStart.length - headerEnd.length)}${headerEnd}`;
+
+  const statusText = look.known
+    ? `${look.emoji} *${look.label}* (${escapeMrkdwn(rawStatus)})`
+    : `${look.emoji} *${escapeMrkdwn(look.label)}*`;
+
+  const fields: MrkdwnTextObject[] = [];
+  if (event.client?.name && oneLine(event.client.name) !== '') {
+    fields.push(mrkdwn(`*Client*\n${md(event.client.name, VALUE_LIMITS.name)}`));
+  }
+  fields.push(mrkdwn(`*User*\n${event.user ? md(event.user, VALUE_LIMITS.user) : '(no user)'}`));
+  fields.push(mrkdwn(`*Request*\n${md(requestName, VALUE_LIMITS.requestName)}`));
+  fields.push(
+    mrkdwn(
+      `*Access level*\n${event.accessLevel ? md(event.accessLevel, VALUE_LIMITS.accessLevel) : '(not sent)'}`,
+    ),
+  );
+  fields.push(
+    mrkdwn(`*Assets*\n${connected} of ${total} connected${failed > 0 ? `, ${failed} failed` : ''}`),
+  );
+
+  const blocks: SlackBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: headerText, emoji: true } },
+    { type: 'section', text: mrkdwn(statusText), fields },
+  ];
+  if (event.isTest) {
+    blocks.push({
+      type: 'context',
+      elements: [mrkdwn(':test_tube: Leadsie test payload — not a real client connection')],
+    });
+  }
+  blocks.push({ type: 'divider' });
+
+  // What follows the asset sections: at most a "more" line, the button and the footer.
+  const url = buttonUrl(event.client?.summaryUrl);
+  const blocksAfterAssets = 1 + (url ? 1 : 0) + 1;
+  const sectionBudget = SLACK_LIMITS.blocksPerMessage - blocks.length - blocksAfterAssets;
+
+  if (total === 0) {
+    blocks.push({ type: 'section', text: mrkdwn('_No assets in this delivery._') });
+  } else {
+    const listed = listedAssets(event.assets, MAX_LISTED_ASSETS);
+    let sections = pack(listed.map(assetLine), SLACK_LIMITS.sectionText);
+    let shown = listed.length;
+    // Unreachable with the caps above (40 lines never need more than 40 sections), kept as a guard.
+    while (sections.length > sectionBudget) {
+      shown -= 1;
+      sections = pack(listed.slice(0, shown).map(assetLine), SLACK_LIMITS.sectionText);
+    }
+    for (const text of sections) blocks.push({ type: 'section', text: mrkdwn(text) });
+    const shownFailed = listed.slice(0, shown).filter((a) => a.ok === false).length;
+    const more = total - shown;
+    if (more > 0) {
+      blocks.push({
+        type: 'context',
+        elements: [mrkdwn(`…and ${plural(more, 'more asset')} (${failed - shownFailed} failed)`)],
+      });
+    }
+  }
+
+  if (url) {
+    blocks.push({
+      type: 'actions',
+      elements: [
+        {
+          type: 'button',
+          text: { type: 'plain_text', text: 'Open client summary', emoji: false },
+          url,
+          action_id: 'open_client_summary',
+        },
+      ],
+    });
+  }
+  blocks.push({
+    type: 'context',
+    elements: [
+      mrkdwn(
+        `Leadsie API v${event.apiVersion} · received ${escapeMrkdwn(event.receivedAt)} · event ${escapeMrkdwn(truncate(event.eventId, 100))}`,
+      ),
+    ],
+  });
+
+  const statusWords = rawStatus === '' ? '(no status)' : rawStatus;
+  const text =
+    `${testPrefix}Leadsie connection ${escapeMrkdwn(statusWords)}: ${md(who, VALUE_LIMITS.name)}` +
+    ` — ${md(requestName, VALUE_LIMITS.requestName)} (${connected} of ${plural(total, 'asset')} connected)`;
+
+  return { text: truncate(text, SLACK_LIMITS.fallbackText), blocks };
+};
