@@ -15,7 +15,7 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { TABLE } from '../contract.ts';
+import { STATE_PARTITIONS, TABLE } from '../contract.ts';
 import type {
   AdvanceResult,
   ConnectionStore,
@@ -25,6 +25,8 @@ import type {
   NewQuarantineEntry,
   OnceClaim,
   OnceKey,
+  PendingDeliveries,
+  PublishRetry,
   QuarantineEntry,
   QuarantineStore,
   StoredDelivery,
@@ -32,8 +34,7 @@ import type {
 } from '../use-cases/ports.ts';
 
 const { partitionKey: PK, sortKey: SK, indexes } = TABLE;
-const PENDING = 'PENDING';
-const QUARANTINED = 'QUARANTINED';
+const { pending: PENDING, quarantined: QUARANTINED } = STATE_PARTITIONS;
 const DELIVERY_SK = 'DELIVERY';
 const QUARANTINE_SK = 'QUARANTINE';
 
@@ -50,6 +51,8 @@ export const keys = {
   history: (user: string | null, requestUrl: string) => `HISTORY#${JSON.stringify([user, requestUrl])}`,
   month: (receivedAt: string) => `DELIVERIES#${receivedAt.slice(0, 7)}`,
   order: (receivedAt: string, eventId: string) => `${receivedAt}#${eventId}`,
+  /** Upper bound of the `PENDING` sort keys due at `at` (`<nextAttemptAt>#<eventId>`, eventIds are ASCII). */
+  dueBy: (at: string) => `${at}#\uffff`,
 };
 
 /** The `byTime` partitions (`DELIVERIES#yyyy-mm`) that hold [since, until], oldest first. */
@@ -74,7 +77,7 @@ const isConditionFailure = (error: unknown): boolean =>
   error instanceof ConditionalCheckFailedException ||
   (error instanceof Error && error.name === 'ConditionalCheckFailedException');
 
-export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore {
+export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore, PendingDeliveries {
   private readonly doc: DynamoDBDocumentClient;
 
   constructor(
@@ -143,7 +146,7 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
           Key: keys.delivery(fingerprint),
           UpdateExpression: 'SET leaseUntil = :leaseUntil',
           ConditionExpression:
-            'attribute_exists(#pk) AND attribute_not_exists(publishedAt) AND leaseUntil <= :now',
+            'attribute_exists(#pk) AND attribute_not_exists(publishedAt) AND attribute_not_exists(quarantineId) AND leaseUntil <= :now',
           ExpressionAttributeNames: { '#pk': PK },
           ExpressionAttributeValues: { ':leaseUntil': leaseUntil, ':now': nowMs },
         }),
@@ -211,17 +214,100 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
     }
   }
 
-  async recordPublishFailure(fingerprint: string, version: number): Promise<void> {
+  async recordPublishFailure(
+    delivery: Pick<StoredDelivery, 'fingerprint' | 'eventId'>,
+    version: number,
+    retry?: PublishRetry,
+  ): Promise<void> {
+    if (retry === undefined) {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.delivery(delivery.fingerprint),
+          UpdateExpression: 'SET version = :version, leaseUntil = :zero',
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
+          ExpressionAttributeValues: { ':version': version, ':zero': 0 },
+        }),
+      );
+      return;
+    }
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.delivery(delivery.fingerprint),
+          // Its place in the pending index moves to the next attempt time: not read again before.
+          UpdateExpression:
+            'SET version = :version, leaseUntil = :zero, publishAttempts = :attempts, #stateSk = :next',
+          ConditionExpression: 'attribute_exists(#statePk) AND attribute_not_exists(publishedAt)',
+          ExpressionAttributeNames: {
+            '#statePk': indexes.byState.partitionKey,
+            '#stateSk': indexes.byState.sortKey,
+          },
+          ExpressionAttributeValues: {
+            ':version': version,
+            ':zero': 0,
+            ':attempts': retry.attempts,
+            ':next': keys.order(retry.nextAttemptAt, delivery.eventId),
+          },
+        }),
+      );
+    } catch (error) {
+      // Published or quarantined meanwhile: nothing left to retry.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async quarantineDelivery(fingerprint: string, version: number | null, quarantineId: string): Promise<void> {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.delivery(fingerprint),
-        UpdateExpression: 'SET version = :version, leaseUntil = :zero',
-        ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': PK },
-        ExpressionAttributeValues: { ':version': version, ':zero': 0 },
+        UpdateExpression: `SET quarantineId = :id, leaseUntil = :zero${version === null ? '' : ', version = :version'} REMOVE #statePk, #stateSk`,
+        ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(publishedAt)',
+        ExpressionAttributeNames: {
+          '#pk': PK,
+          '#statePk': indexes.byState.partitionKey,
+          '#stateSk': indexes.byState.sortKey,
+        },
+        ExpressionAttributeValues: {
+          ':id': quarantineId,
+          ':zero': 0,
+          ...(version === null ? {} : { ':version': version }),
+        },
       }),
     );
+  }
+
+  async requeueDelivery(
+    delivery: Pick<StoredDelivery, 'fingerprint' | 'eventId'>,
+    dueAt: string,
+  ): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.delivery(delivery.fingerprint),
+          UpdateExpression:
+            'SET #statePk = :pending, #stateSk = :due, publishAttempts = :zero, leaseUntil = :zero REMOVE quarantineId',
+          ConditionExpression: 'attribute_exists(quarantineId) AND attribute_not_exists(publishedAt)',
+          ExpressionAttributeNames: {
+            '#statePk': indexes.byState.partitionKey,
+            '#stateSk': indexes.byState.sortKey,
+          },
+          ExpressionAttributeValues: {
+            ':pending': PENDING,
+            ':due': keys.order(dueAt, delivery.eventId),
+            ':zero': 0,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   async markPublished(fingerprint: string, version: number, publishedAt: string): Promise<void> {
@@ -229,7 +315,8 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.delivery(fingerprint),
-        UpdateExpression: 'SET version = :version, publishedAt = :publishedAt REMOVE #statePk, #stateSk',
+        UpdateExpression:
+          'SET version = :version, publishedAt = :publishedAt REMOVE #statePk, #stateSk, quarantineId',
         ConditionExpression: 'attribute_exists(#pk)',
         ExpressionAttributeNames: {
           '#pk': PK,
@@ -273,19 +360,60 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
     return result.Item?.version === undefined ? null : Number(result.Item.version);
   }
 
-  /** Deliveries stored but not yet published, oldest first (for the reconciler and tests). */
+  /** Up to `limit` pending deliveries, due or not, soonest due first (for tests and local checks). */
   async pendingDeliveries(limit = 100): Promise<StoredDelivery[]> {
-    const page = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: indexes.byState.name,
-        KeyConditionExpression: '#statePk = :pending',
-        ExpressionAttributeNames: { '#statePk': indexes.byState.partitionKey },
-        ExpressionAttributeValues: { ':pending': PENDING },
-        Limit: limit,
-      }),
-    );
-    return (page.Items ?? []).map(toDelivery);
+    const out: StoredDelivery[] = [];
+    for await (const page of this.statePages(PENDING)) {
+      for (const item of page.Items ?? []) {
+        if (out.length >= limit) return out;
+        out.push(toDelivery(item));
+      }
+    }
+    return out;
+  }
+
+  async *duePending(now: Date): AsyncGenerator<StoredDelivery[]> {
+    for await (const page of this.statePages(PENDING, { dueBy: keys.dueBy(now.toISOString()) })) {
+      yield (page.Items ?? []).map(toDelivery);
+    }
+  }
+
+  async countPending(): Promise<number> {
+    let count = 0;
+    for await (const page of this.statePages(PENDING, { select: 'COUNT' })) count += page.Count ?? 0;
+    return count;
+  }
+
+  /**
+   * The pages of one partition of the `byState` index (`STATE_PARTITIONS`), in sort-key order; `dueBy`:
+   * only sort keys up to it; `COUNT`: counts only, no items read.
+   */
+  private async *statePages(partition: string, options: { select?: 'COUNT'; dueBy?: string } = {}) {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: indexes.byState.name,
+          KeyConditionExpression:
+            options.dueBy === undefined
+              ? '#statePk = :partition'
+              : '#statePk = :partition AND #stateSk <= :dueBy',
+          ExpressionAttributeNames: {
+            '#statePk': indexes.byState.partitionKey,
+            ...(options.dueBy === undefined ? {} : { '#stateSk': indexes.byState.sortKey }),
+          },
+          ExpressionAttributeValues: {
+            ':partition': partition,
+            ...(options.dueBy === undefined ? {} : { ':dueBy': options.dueBy }),
+          },
+          Select: options.select,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      yield page;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
   }
 
   /**
@@ -371,6 +499,7 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
           'reason = :reason, #statePk = :quarantined, firstReceivedAt = if_not_exists(firstReceivedAt, :at),',
           // The content type Leadsie sent, not one a `quarantine retry --content-type` sent later.
           'contentType = if_not_exists(contentType, :contentType), #stateSk = if_not_exists(#stateSk, :order)',
+          entry.fingerprint === undefined ? '' : ', fingerprint = :fingerprint',
           'REMOVE resolvedAt, resolvedEventId, resolution ADD attempts :one',
         ].join(' '),
         ExpressionAttributeNames: {
@@ -389,6 +518,7 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
           ':quarantined': QUARANTINED,
           ':order': keys.order(entry.receivedAt, entry.id),
           ':one': 1,
+          ...(entry.fingerprint === undefined ? {} : { ':fingerprint': entry.fingerprint }),
         },
         ReturnValues: 'UPDATED_NEW',
       }),
@@ -397,29 +527,9 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
   }
 
   async *quarantined(): AsyncGenerator<QuarantineEntry> {
-    for await (const page of this.quarantinePages()) {
+    for await (const page of this.statePages(QUARANTINED)) {
       for (const item of page.Items ?? []) yield toQuarantineEntry(item);
     }
-  }
-
-  /** The pages of the `byState` index's QUARANTINED partition; `COUNT`: counts only, no items read. */
-  private async *quarantinePages(select?: 'COUNT') {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: indexes.byState.name,
-          KeyConditionExpression: '#statePk = :quarantined',
-          ExpressionAttributeNames: { '#statePk': indexes.byState.partitionKey },
-          ExpressionAttributeValues: { ':quarantined': QUARANTINED },
-          Select: select,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      yield page;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
   }
 
   async resolveQuarantined(id: string, eventId: string, resolvedAt: string): Promise<boolean> {
@@ -463,7 +573,7 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
 
   async countQuarantined(): Promise<number> {
     let count = 0;
-    for await (const page of this.quarantinePages('COUNT')) count += page.Count ?? 0;
+    for await (const page of this.statePages(QUARANTINED, { select: 'COUNT' })) count += page.Count ?? 0;
     return count;
   }
 
@@ -593,6 +703,8 @@ const toDelivery = (item: Record<string, unknown>): StoredDelivery => ({
   leaseUntil: Number(item.leaseUntil ?? 0),
   version: item.version === undefined ? null : Number(item.version),
   publishedAt: strOrNull(item.publishedAt),
+  publishAttempts: Number(item.publishAttempts ?? 0),
+  quarantineId: strOrNull(item.quarantineId),
 });
 
 const toLatest = (item: Record<string, unknown>): StoredLatestConnection => ({
@@ -615,6 +727,7 @@ const toQuarantineEntry = (item: Record<string, unknown>): QuarantineEntry => {
   const reason = (item.reason ?? {}) as Partial<QuarantineEntry['reason']>;
   return {
     id: str(item.id),
+    fingerprint: strOrNull(item.fingerprint),
     receivedAt: str(item.receivedAt),
     firstReceivedAt: str(item.firstReceivedAt ?? item.receivedAt),
     contentType: strOrNull(item.contentType),

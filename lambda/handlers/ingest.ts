@@ -34,7 +34,7 @@ import { requireAcceptedToken } from '../shared/tokens.ts';
 import { type IngestDeps, ingestDelivery } from '../use-cases/ingest-delivery.ts';
 import { isQuarantinable, type QuarantineDeps, quarantineRequest } from '../use-cases/quarantine-request.ts';
 
-export interface IngestHandlerDeps extends IngestDeps, QuarantineDeps {
+export interface IngestHandlerDeps extends Omit<IngestDeps, 'quarantine'>, QuarantineDeps {
   webhookToken: TokenSource;
   maxBodyBytes: number;
 }

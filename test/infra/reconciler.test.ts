@@ -1,6 +1,6 @@
 /**
  * The reconciler, as the default stack deploys it: its schedule, its environment (names from the
- * contract), exactly the IAM permissions its store calls and publish need, one run at a time, how a
+ * contract), exactly the IAM permissions its store calls and publish need, no reserved concurrency, how a
  * failed scheduled invocation is handled, and the backlog metric (EMF) its alarm reads.
  * (A configured interval and batch limit are asserted in `configured-stack.test.ts`.)
  */
@@ -62,8 +62,15 @@ describe('the reconciler function', () => {
     expect(fn.MemorySize).toBe(256);
   });
 
-  it('runs one at a time (reserved concurrency 1), so a slow run and the next never overlap', () => {
-    expect(fn.ReservedConcurrentExecutions).toBe(1);
+  it('reserves no concurrency (a reservation fails the first deploy into a new account; its claims keep overlapping runs apart)', () => {
+    expect(fn.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it('is not the reason any function of the default stack reserves concurrency: none does', () => {
+    const reserving = Object.entries(template.findResources('AWS::Lambda::Function'))
+      .filter(([, resource]) => resource.Properties?.ReservedConcurrentExecutions !== undefined)
+      .map(([id]) => id);
+    expect(reserving).toEqual([]);
   });
 
   it('sets exactly the contract variables it reads', () => {
@@ -76,6 +83,7 @@ describe('the reconciler function', () => {
         ENV.tableName,
         ENV.topicArn,
         ENV.reconcilerBatchLimit,
+        ENV.reconcilerMaxAttempts,
       ].sort(),
     );
   });
@@ -84,6 +92,7 @@ describe('the reconciler function', () => {
     [ENV.tableName, () => ref(ids.table)],
     [ENV.topicArn, () => ref(ids.topic)],
     [ENV.reconcilerBatchLimit, () => String(DEFAULTS.reconcilerBatchLimit)],
+    [ENV.reconcilerMaxAttempts, () => String(DEFAULTS.reconcilerMaxAttempts)],
     ['POWERTOOLS_SERVICE_NAME', () => 'leadsie-webhooks-reconciler'],
   ])('sets %s to the right value', (name, expected) => {
     expect(env[name]).toEqual(expected());
