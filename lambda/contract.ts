@@ -57,6 +57,8 @@ export const ENV = {
 
   /** Most pending deliveries the reconciler completes in one run. */
   reconcilerBatchLimit: 'RECONCILER_BATCH_LIMIT',
+  /** Days a delivery (and its body) is kept in the history; unset: for ever. The latest state never expires. */
+  historyRetentionDays: 'HISTORY_RETENTION_DAYS',
   /** Failed publish attempts of the reconciler after which a pending delivery is quarantined. */
   reconcilerMaxAttempts: 'RECONCILER_MAX_ATTEMPTS',
 
@@ -153,6 +155,8 @@ export const DEFAULTS = {
    * below, about a day of trying, so an outage of the topic does not quarantine what it held up.
    */
   reconcilerMaxAttempts: 12,
+  /** Days a quarantine entry is kept once resolved or discarded (then it expires by the table's TTL). */
+  resolvedQuarantineRetentionDays: 90,
   /** Backoff of a delivery the reconciler could not publish: doubles from the first to the cap. */
   publishRetryFirstMs: 60_000,
   publishRetryMaxMs: 6 * 60 * 60_000,

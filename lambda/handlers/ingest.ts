@@ -59,7 +59,13 @@ export const makeHandler =
   };
 
 export const defaultDeps = (logger: Logger, env: NodeJS.ProcessEnv = process.env): IngestHandlerDeps => {
-  const store = new DynamoDbConnectionStore(dynamoDbClient(), requireEnv(ENV.tableName, env));
+  const historyDays = env[ENV.historyRetentionDays];
+  const store = new DynamoDbConnectionStore(dynamoDbClient(), requireEnv(ENV.tableName, env), {
+    resolvedQuarantineDays: DEFAULTS.resolvedQuarantineRetentionDays,
+    ...(historyDays === undefined || historyDays === ''
+      ? {}
+      : { historyDays: positiveIntEnv(ENV.historyRetentionDays, 1, env) }),
+  });
   return {
     store,
     quarantine: store,

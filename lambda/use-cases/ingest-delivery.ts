@@ -107,8 +107,8 @@ export const ingestDelivery = async (deps: IngestDeps, input: IngestInput): Prom
 
   // Checked before anything is stored: an event SNS cannot carry would stay pending forever. The
   // version's digits are counted generously (a counter will not pass 10^15).
-  const messageBytes =
-    snsMessageBytes(buildEnvelope({ payload, eventId, fingerprint, receivedAt, version: 0, flat })) + 15;
+  const preview = buildEnvelope({ payload, eventId, fingerprint, receivedAt, version: 0, flat });
+  const messageBytes = snsMessageBytes(preview) + 15;
   if (messageBytes > MAX_SNS_MESSAGE_BYTES) {
     throw new PayloadTooLargeError(
       `The payload makes an event of ${messageBytes} bytes, more than one SNS message holds (${MAX_SNS_MESSAGE_BYTES})`,
@@ -125,6 +125,11 @@ export const ingestDelivery = async (deps: IngestDeps, input: IngestInput): Prom
     status: payload.data.status ?? null,
     apiVersion: payload.format === 1 ? 1 : payload.data.apiVersion,
     rawBody: input.rawBody,
+    clientName: preview.client?.name ?? null,
+    accessLevel: preview.accessLevel,
+    isTest: preview.isTest,
+    platforms: [...new Set(preview.assets.flatMap((asset) => (asset.platform ? [asset.platform] : [])))],
+    assetTypes: [...new Set(preview.assets.map((asset) => asset.type))],
     leaseUntil: now.getTime() + deps.leaseMs,
     version: null,
     publishedAt: null,

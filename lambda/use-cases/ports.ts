@@ -19,6 +19,15 @@ export interface NewDelivery {
   apiVersion: number;
   /** The body exactly as received. */
   rawBody: string;
+  /**
+   * What the console filters deliveries on (the delivery indexes project them): set by ingest, absent
+   * on deliveries stored before they were kept.
+   */
+  clientName?: string | null;
+  accessLevel?: string | null;
+  isTest?: boolean;
+  platforms?: string[];
+  assetTypes?: string[];
   /** Epoch ms until which the recording request owns the delivery (others answer "in progress"). */
   leaseUntil: number;
 }

@@ -120,13 +120,14 @@ export class Reconciler extends Construct {
         Grant.addToPrincipal({
           grantee: fn,
           actions: ['dynamodb:Query'],
-          resourceArns: [props.store.indexArns.byState],
+          resourceArns: props.store.indexArns.byState,
         }),
         // Claim, advance the latest item (reading it back when the condition fails), mark published,
-        // release the lease or record a failure: conditional writes and reads of single items.
+        // release the lease, record a failure or quarantine: conditional writes and reads of single
+        // items; the pending deliveries and their bodies, whole, by BatchGetItem (the index has keys only).
         Grant.addToPrincipal({
           grantee: fn,
-          actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem'],
           resourceArns: [table.tableArn],
         }),
       ])

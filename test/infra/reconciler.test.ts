@@ -13,7 +13,7 @@ import {
   METRIC_DIMENSIONS,
   METRIC_NAMES,
   METRICS_NAMESPACE,
-  TABLE,
+  NEXT_TABLE_INDEXES,
 } from '../../lambda/contract.ts';
 import { ConnectionEvents } from '../../lib/constructs/connection-events.ts';
 import { ConnectionStore } from '../../lib/constructs/connection-store.ts';
@@ -49,7 +49,7 @@ const ruleTargets = rule.Targets as Record<string, unknown>[];
 
 /** The byState index ARN, as the stack renders it. */
 const byStateIndexArn = {
-  'Fn::Join': ['', [arnOf(ids.table), `/index/${TABLE.indexes.byState.name}`]],
+  'Fn::Join': ['', [arnOf(ids.table), `/index/${NEXT_TABLE_INDEXES.byState.name}`]],
 };
 
 describe('the reconciler function', () => {
@@ -98,13 +98,14 @@ describe('the reconciler function', () => {
     expect(env[name]).toEqual(expected());
   });
 
-  it('may query the byState index (not the table, not another index), get and update single items, publish to the topic with its key, and write its logs: nothing else', () => {
+  it('may query the byState index (not the table, not another index), get, batch-get and update items, publish to the topic with its key, and write its logs: nothing else', () => {
     expect(permissionsOfRole(template, ids.role)).toEqual({
       'logs:CreateLogStream': [json(arnOf(ids.logs))],
       'logs:PutLogEvents': [json(arnOf(ids.logs))],
       'dynamodb:Query': [json(byStateIndexArn)],
       'dynamodb:GetItem': [json(arnOf(ids.table))],
       'dynamodb:UpdateItem': [json(arnOf(ids.table))],
+      'dynamodb:BatchGetItem': [json(arnOf(ids.table))],
       'sns:Publish': [json(ref(ids.topic))],
       'kms:GenerateDataKey': [json(arnOf(ids.key))],
       'kms:Decrypt': [json(arnOf(ids.key))],
@@ -113,7 +114,7 @@ describe('the reconciler function', () => {
 
   it('cannot put, delete or scan, nor read a secret', () => {
     const statements = json(statementsOfRole(template, ids.role));
-    expect(statements).not.toMatch(/dynamodb:(Put|Delete|Scan|Batch)|secretsmanager:/);
+    expect(statements).not.toMatch(/dynamodb:(Put|Delete|Scan|BatchWrite)|secretsmanager:/);
   });
 
   it('is not retried by Lambda when a run fails (the next run is the retry), and drops a run that waited a whole interval', () => {
