@@ -11,7 +11,7 @@
  * Indexes: `NEXT_TABLE_INDEXES` (keys only, or the few attributes readers filter on); a reader queries
  * the index for keys and fetches whole items with BatchGetItem. While a stack is part-way through
  * the index upgrade (docs/storage.md) the new index may not exist or still be backfilling: the store
- * then reads the previous one (`TABLE.indexes`, same key attributes) for the rest of its life.
+ * then reads the previous one (`TABLE.indexes`, same key attributes), and back once that one is gone.
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -105,7 +105,7 @@ const isConditionFailure = (error: unknown): boolean =>
 
 export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore, PendingDeliveries {
   private readonly doc: DynamoDBDocumentClient;
-  /** The indexes read: the new ones, unless one turned out missing (a stack part-way through its upgrade). */
+  /** The indexes read: the new ones, unless one was missing (a stack part-way through its upgrade). */
   private layout: 'next' | 'previous' = 'next';
 
   constructor(
@@ -132,8 +132,10 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
     try {
       return await this.doc.send(new QueryCommand({ ...input, IndexName: this.indexName(kind) }));
     } catch (error) {
-      if (this.layout === 'previous' || !isIndexMissing(error)) throw error;
-      this.layout = 'previous';
+      if (!isIndexMissing(error)) throw error;
+      // Either way: the new index is not there yet, or (a container that outlived the upgrade) the
+      // old one is gone.
+      this.layout = this.layout === 'next' ? 'previous' : 'next';
       return this.doc.send(new QueryCommand({ ...input, IndexName: this.indexName(kind) }));
     }
   }
