@@ -246,7 +246,8 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
-    const existing = await this.getDelivery(delivery.fingerprint);
+    // The body is read only when the caller may need it: to resume an unpublished delivery.
+    const existing = await this.getDelivery(delivery.fingerprint, { unlessDone: true });
     if (existing === null) {
       // The condition failed yet the item is gone: only a concurrent delete does that.
       throw new Error(`delivery ${delivery.fingerprint} vanished while being recorded`);
@@ -254,13 +255,22 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
     return { created: false, existing };
   }
 
-  /** A delivery and its body (two consistent reads: GetItem is all the ingest function may do). */
-  async getDelivery(fingerprint: string): Promise<StoredDelivery | null> {
+  /**
+   * A delivery and its body (two consistent reads: GetItem is all the ingest function may do);
+   * with `unlessDone`, a published or quarantined one without its body (rawBody empty).
+   */
+  async getDelivery(
+    fingerprint: string,
+    options: { unlessDone?: boolean } = {},
+  ): Promise<StoredDelivery | null> {
     const result = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: keys.delivery(fingerprint), ConsistentRead: true }),
     );
     if (!result.Item) return null;
     if (result.Item.rawBody !== undefined) return toDelivery(result.Item);
+    // `unlessDone`: a published or quarantined delivery comes without its body (the duplicate path).
+    const done = result.Item.publishedAt !== undefined || result.Item.quarantineId !== undefined;
+    if (options.unlessDone && done) return toDelivery(result.Item);
     const body = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: keys.body(fingerprint), ConsistentRead: true }),
     );
