@@ -57,6 +57,10 @@ export const ENV = {
 
   /** Most pending deliveries the reconciler completes in one run. */
   reconcilerBatchLimit: 'RECONCILER_BATCH_LIMIT',
+  /** Days a delivery (and its body) is kept in the history; unset: for ever. The latest state never expires. */
+  historyRetentionDays: 'HISTORY_RETENTION_DAYS',
+  /** Failed publish attempts of the reconciler after which a pending delivery is quarantined. */
+  reconcilerMaxAttempts: 'RECONCILER_MAX_ATTEMPTS',
 
   // ── consumers (subscriber functions) ──
   /** Name of the consumer, as it appears in logs, metrics and dead letters (`slack`, `hubspot`, `forward-zapier`). */
@@ -163,6 +167,16 @@ export const DEFAULTS = {
   googleTokenUrl: 'https://oauth2.googleapis.com/token',
   emailTeamStatuses: ['PARTIAL_SUCCESS', 'FAILED'],
   reconcilerBatchLimit: 500,
+  /**
+   * Reconciler attempts before a delivery the topic keeps failing is quarantined: with the backoff
+   * below, about a day of trying, so an outage of the topic does not quarantine what it held up.
+   */
+  reconcilerMaxAttempts: 12,
+  /** Days a quarantine entry is kept once resolved or discarded (then it expires by the table's TTL). */
+  resolvedQuarantineRetentionDays: 90,
+  /** Backoff of a delivery the reconciler could not publish: doubles from the first to the cap. */
+  publishRetryFirstMs: 60_000,
+  publishRetryMaxMs: 6 * 60 * 60_000,
   reconcilerIntervalMinutes: 5,
   /** How long a request owns a delivery it recorded before a redelivery or the reconciler may take it over. */
   leaseMs: 30_000,

@@ -49,6 +49,7 @@ import {
   writeServerState,
   writeTokens,
 } from './state.ts';
+import { assertLocalTableLayout, LocalTableLayoutError } from './table-layout.ts';
 import { fileDeadLetters, type LocalSubscription, LocalTopic } from './topic.ts';
 
 export interface LocalOptions {
@@ -189,6 +190,14 @@ const startStore = async (options: LocalOptions) => {
     { client, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 },
     { TableName: LOCAL_TABLE_NAME },
   );
+  if (!options.memory) {
+    await assertLocalTableLayout(client, LOCAL_TABLE_NAME, paths(options.dataDir).dynamodb).catch(
+      async (error: unknown) => {
+        await new Promise((resolve) => dynamo.close(resolve));
+        throw error instanceof LocalTableLayoutError ? new LocalStartError(error.message) : error;
+      },
+    );
+  }
   return { dynamo, client, endpoint };
 };
 

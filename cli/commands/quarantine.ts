@@ -9,13 +9,20 @@
  *                                                                     another attempt), reasons shown
  *   discard: entry marked resolved without ingesting it (junk, a test body, a body kept cut short),
  *            so it leaves the list and the `quarantined` alarm
+ *
+ * An entry that names a fingerprint is a stored delivery the topic would not take: `retry` resumes
+ * that delivery from the store and publishes it (resume-quarantined-delivery.ts) instead of posting
+ * its body, which ingest would only answer as a duplicate.
  */
-import type { QuarantineEntry } from '../../lambda/use-cases/ports.ts';
+import { DEFAULTS } from '../../lambda/contract.ts';
+import type { Log, QuarantineEntry } from '../../lambda/use-cases/ports.ts';
+import { resumeQuarantinedDelivery } from '../../lambda/use-cases/resume-quarantined-delivery.ts';
 import type { Command, CommandIo } from '../command.ts';
 import { CliError, UsageError } from '../errors.ts';
 import {
   connectionStore,
   describeStoreError,
+  eventPublisher,
   TARGET_OPTIONS,
   TARGET_USAGE,
   type Target,
@@ -24,6 +31,9 @@ import {
   webhookUrl,
 } from '../target.ts';
 import { postWebhook } from '../webhook-post.ts';
+
+/** The use cases' log lines are not for the terminal: the command prints each outcome itself. */
+const quietLog: Log = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** The shortest id prefix `retry` accepts. */
 const MIN_ID_PREFIX = 8;
@@ -85,6 +95,7 @@ export const quarantineJson = (entry: QuarantineEntry): string => {
     receivedAt: entry.receivedAt,
     attempts: entry.attempts,
     contentType: entry.contentType,
+    fingerprint: entry.fingerprint,
     bodyBytes: entry.bodyBytes,
     truncated: isTruncated(entry),
     reason: entry.reason,
@@ -185,6 +196,42 @@ const retry = async (
   };
   for (const entry of chosen) {
     const short = entry.id.slice(0, SHORT_ID);
+    if (entry.fingerprint !== null) {
+      if (options.dryRun) {
+        io.stdout(`${short}\twould publish\tthe stored delivery ${entry.fingerprint}\n`);
+        continue;
+      }
+      const fingerprint = entry.fingerprint;
+      const outcome = await resumeQuarantinedDelivery(
+        {
+          store,
+          quarantine: store,
+          publisher: eventPublisher(target),
+          log: quietLog,
+          now,
+          leaseMs: DEFAULTS.leaseMs,
+        },
+        { id: entry.id, fingerprint },
+      ).catch((error: unknown) => {
+        summary();
+        throw new CliError(describeStoreError(target, error, `resuming the delivery of ${short}`));
+      });
+      if (outcome.outcome === 'published' || outcome.outcome === 'already-published') {
+        resolved++;
+        const already = outcome.outcome === 'already-published' ? ' (already published)' : ' (published)';
+        io.stdout(`${short}\tresolved\teventId ${outcome.eventId}${already}\n`);
+      } else {
+        failed++;
+        io.stdout(
+          outcome.outcome === 'still-refused'
+            ? `${short}\tstill refused\tthe topic refused the event ${outcome.eventId} again; see cli quarantine list\n`
+            : outcome.outcome === 'pending'
+              ? `${short}\tpending\tevent ${outcome.eventId} is pending again; the reconciler publishes it (${outcome.reason})\n`
+              : `${short}\tgone\tthe stored delivery ${fingerprint} no longer exists\n`,
+        );
+      }
+      continue;
+    }
     if (isTruncated(entry)) {
       failed++;
       io.stdout(
@@ -250,7 +297,10 @@ list    one line per unresolved entry, oldest first, tab-separated: id (first ${
 retry   sends each entry's body to the webhook again, exactly as it came (same bytes, same content
         type), as Leadsie would: after a fix is deployed, ingest accepts it, and the entry is marked
         resolved with the eventId ingest answered. If ingest refuses it again, the entry stays (one
-        more attempt) and the new reason is printed.
+        more attempt) and the new reason is printed. An entry of kind unpublishable-event or
+        publish-attempts-exhausted is a delivery that was stored but that the topic would not take:
+        retry puts it back among the pending deliveries and publishes it from the table (outcome
+        resolved, still refused, or pending: a passing failure, the reconciler publishes it later).
   ID              an id from the listing (a unique prefix of at least ${MIN_ID_PREFIX} characters will do)
   --all           every unresolved entry
   --content-type TYPE  send with this content type instead (for a 415 whose body is fine JSON)

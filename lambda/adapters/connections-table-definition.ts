@@ -1,13 +1,18 @@
 /**
- * The connections table as a CreateTable request: the layout the stack deploys (keys and indexes
- * from `TABLE` in the contract), for the stores that are not deployed by CloudFormation: moto in
- * the integration tests and the embedded store of local mode.
+ * The connections table as a CreateTable request: the layout the stack deploys at its final step
+ * (keys from `TABLE`, indexes from `NEXT_TABLE_INDEXES` in the contract), for the stores that are not
+ * deployed by CloudFormation: moto in the integration tests and the embedded store of local mode.
  */
-import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { TABLE } from '../contract.ts';
+import type { CreateTableCommandInput, Projection } from '@aws-sdk/client-dynamodb';
+import { NEXT_TABLE_INDEXES, TABLE } from '../contract.ts';
+
+const projectionOf = (projection: 'KEYS_ONLY' | readonly string[]): Projection =>
+  projection === 'KEYS_ONLY'
+    ? { ProjectionType: 'KEYS_ONLY' }
+    : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...projection] };
 
 export const connectionsTableDefinition = (tableName: string): CreateTableCommandInput => {
-  const indexes = Object.values(TABLE.indexes);
+  const indexes = Object.values(NEXT_TABLE_INDEXES);
   const attributeNames = [
     TABLE.partitionKey,
     TABLE.sortKey,
@@ -27,7 +32,7 @@ export const connectionsTableDefinition = (tableName: string): CreateTableComman
         { AttributeName: index.partitionKey, KeyType: 'HASH' },
         { AttributeName: index.sortKey, KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: 'ALL' },
+      Projection: projectionOf(index.projection),
     })),
   };
 };

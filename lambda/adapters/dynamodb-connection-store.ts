@@ -2,12 +2,20 @@
  * The connection store on DynamoDB: one table, items told apart by key prefixes (see `TABLE` in
  * `lambda/contract.ts` for the layout and the indexes).
  *
- * A new delivery costs three writes and no read: the delivery item (conditional on its fingerprint,
- * which is what makes redeliveries duplicates), the latest item (version incremented in the same
- * update), and the "published" mark. Reads happen only on the duplicate path.
+ * A new delivery costs four writes and no read: its body (an item of its own, `DELIVERY#<fp>` /
+ * `BODY`, written once and never rewritten), the delivery item (conditional on its fingerprint, which
+ * is what makes redeliveries duplicates), the latest item (version incremented in the same update),
+ * and the "published" mark. The delivery item stays small, so the updates that rewrite it (and the
+ * indexes it is in) are billed for a small item. Reads happen only on the duplicate path.
+ *
+ * Indexes: `NEXT_TABLE_INDEXES` (keys only, or the few attributes readers filter on); a reader queries
+ * the index for keys and fetches whole items with BatchGetItem. While a stack is part-way through
+ * the index upgrade (docs/storage.md) the new index may not exist or still be backfilling: the store
+ * then reads the previous one (`TABLE.indexes`, same key attributes), and back once that one is gone.
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -15,7 +23,7 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { TABLE } from '../contract.ts';
+import { DEFAULTS, NEXT_TABLE_INDEXES, STATE_PARTITIONS, TABLE } from '../contract.ts';
 import type {
   AdvanceResult,
   ConnectionStore,
@@ -25,6 +33,8 @@ import type {
   NewQuarantineEntry,
   OnceClaim,
   OnceKey,
+  PendingDeliveries,
+  PublishRetry,
   QuarantineEntry,
   QuarantineStore,
   StoredDelivery,
@@ -32,14 +42,31 @@ import type {
 } from '../use-cases/ports.ts';
 
 const { partitionKey: PK, sortKey: SK, indexes } = TABLE;
-const PENDING = 'PENDING';
-const QUARANTINED = 'QUARANTINED';
+const { pending: PENDING, quarantined: QUARANTINED } = STATE_PARTITIONS;
 const DELIVERY_SK = 'DELIVERY';
+const BODY_SK = 'BODY';
+const DAY_SECONDS = 86_400;
+
+type IndexKind = keyof typeof NEXT_TABLE_INDEXES;
+
+/** Retention of what may expire (the table's TTL attribute); absent: kept for ever. */
+export interface StoreRetention {
+  /** Days a delivery (and its body) is kept after it arrived; the latest state never expires. */
+  historyDays?: number;
+  /** Days a quarantine entry is kept once resolved or discarded. */
+  resolvedQuarantineDays?: number;
+}
+
+/** True for DynamoDB's answer to a query of an index that does not exist, or is still backfilling. */
+const isIndexMissing = (error: unknown): boolean =>
+  error instanceof Error && error.name === 'ValidationException' && /index/i.test(error.message);
 const QUARANTINE_SK = 'QUARANTINE';
 
 /** Key builders: the only place key formats are spelled out. */
 export const keys = {
   delivery: (fingerprint: string) => ({ [PK]: `DELIVERY#${fingerprint}`, [SK]: DELIVERY_SK }),
+  /** The raw body of a delivery, in an item of its own next to it. */
+  body: (fingerprint: string) => ({ [PK]: `DELIVERY#${fingerprint}`, [SK]: BODY_SK }),
   quarantine: (id: string) => ({ [PK]: `QUARANTINE#${id}`, [SK]: QUARANTINE_SK }),
   userPartition: (user: string | null) => (user === null ? 'NOUSER' : `USER#${user}`),
   latest: (user: string | null, requestUrl: string) => ({
@@ -50,6 +77,8 @@ export const keys = {
   history: (user: string | null, requestUrl: string) => `HISTORY#${JSON.stringify([user, requestUrl])}`,
   month: (receivedAt: string) => `DELIVERIES#${receivedAt.slice(0, 7)}`,
   order: (receivedAt: string, eventId: string) => `${receivedAt}#${eventId}`,
+  /** Upper bound of the `PENDING` sort keys due at `at` (`<nextAttemptAt>#<eventId>`, eventIds are ASCII). */
+  dueBy: (at: string) => `${at}#\uffff`,
 };
 
 /** The `byTime` partitions (`DELIVERIES#yyyy-mm`) that hold [since, until], oldest first. */
@@ -74,20 +103,111 @@ const isConditionFailure = (error: unknown): boolean =>
   error instanceof ConditionalCheckFailedException ||
   (error instanceof Error && error.name === 'ConditionalCheckFailedException');
 
-export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore {
+export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore, PendingDeliveries {
   private readonly doc: DynamoDBDocumentClient;
+  /** The indexes read: the new ones, unless one was missing (a stack part-way through its upgrade). */
+  private layout: 'next' | 'previous' = 'next';
 
   constructor(
     client: DynamoDBClient,
     private readonly tableName: string,
+    private readonly retention: StoreRetention = {
+      resolvedQuarantineDays: DEFAULTS.resolvedQuarantineRetentionDays,
+    },
   ) {
     this.doc = DynamoDBDocumentClient.from(client, {
       marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
     });
   }
 
+  private indexName(kind: IndexKind): string {
+    return this.layout === 'next' ? NEXT_TABLE_INDEXES[kind].name : TABLE.indexes[kind].name;
+  }
+
+  /** One Query of an index by kind, falling back to the previous layout's index when the new one is missing. */
+  private async queryIndex(
+    kind: IndexKind,
+    input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'IndexName'>,
+  ) {
+    try {
+      return await this.doc.send(new QueryCommand({ ...input, IndexName: this.indexName(kind) }));
+    } catch (error) {
+      if (!isIndexMissing(error)) throw error;
+      // Either way: the new index is not there yet, or (a container that outlived the upgrade) the
+      // old one is gone.
+      this.layout = this.layout === 'next' ? 'previous' : 'next';
+      return this.doc.send(new QueryCommand({ ...input, IndexName: this.indexName(kind) }));
+    }
+  }
+
+  /** Whole items by key (BatchGetItem, a hundred keys a call, unprocessed keys asked again), by `pk|sk`. */
+  private async batchGet(itemKeys: Record<string, unknown>[]): Promise<Map<string, Record<string, unknown>>> {
+    const found = new Map<string, Record<string, unknown>>();
+    for (let start = 0; start < itemKeys.length; start += 100) {
+      let request: Record<string, unknown>[] | undefined = itemKeys.slice(start, start + 100);
+      for (let round = 0; request && request.length > 0; round++) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** round)));
+        const result = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: request } } }),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? []) found.set(itemId(item), item);
+        request = result.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
+      }
+    }
+    return found;
+  }
+
+  /** The whole deliveries (body included) of index items, in their order; expired or deleted ones left out. */
+  private async wholeDeliveries(indexItems: Record<string, unknown>[]): Promise<StoredDelivery[]> {
+    const fingerprints = indexItems
+      .map((item) => String(item[PK] ?? ''))
+      .filter((pk) => pk.startsWith('DELIVERY#'))
+      .map((pk) => pk.slice('DELIVERY#'.length));
+    const found = await this.batchGet(fingerprints.flatMap((fp) => [keys.delivery(fp), keys.body(fp)]));
+    const out: StoredDelivery[] = [];
+    for (const fp of fingerprints) {
+      const item = found.get(itemId(keys.delivery(fp)));
+      if (item) out.push(toDelivery(item, found.get(itemId(keys.body(fp)))));
+    }
+    return out;
+  }
+
+  /** Whole items of index items (quarantine entries, outcome records), in their order. */
+  private async wholeItems(indexItems: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    const itemKeys = indexItems.map((item) => ({ [PK]: item[PK], [SK]: item[SK] }));
+    const found = await this.batchGet(itemKeys);
+    return itemKeys.flatMap((key) => {
+      const item = found.get(itemId(key));
+      return item === undefined ? [] : [item];
+    });
+  }
+
+  private expiresAfter(isoTime: string, days: number | undefined): number | undefined {
+    return days === undefined ? undefined : Math.floor(Date.parse(isoTime) / 1000) + days * DAY_SECONDS;
+  }
+
   async createDelivery(delivery: NewDelivery): Promise<CreateDeliveryResult> {
     const order = keys.order(delivery.receivedAt, delivery.eventId);
+    const expiresAt = this.expiresAfter(delivery.receivedAt, this.retention.historyDays);
+    // The body first: a delivery item is never without it. Written once (a redelivery with other
+    // white space keeps the first body), so its condition failing is the duplicate path, not an error.
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...keys.body(delivery.fingerprint),
+            type: 'body',
+            rawBody: delivery.rawBody,
+            [TABLE.ttlAttribute]: expiresAt,
+          },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
     try {
       await this.doc.send(
         new PutCommand({
@@ -103,8 +223,14 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
             requestName: delivery.requestName,
             status: delivery.status,
             apiVersion: delivery.apiVersion,
-            rawBody: delivery.rawBody,
+            // What the console filters on (the indexes' INCLUDE lists).
+            clientName: delivery.clientName,
+            accessLevel: delivery.accessLevel,
+            isTest: delivery.isTest,
+            platforms: delivery.platforms,
+            assetTypes: delivery.assetTypes,
             leaseUntil: delivery.leaseUntil,
+            [TABLE.ttlAttribute]: expiresAt,
             [indexes.history.partitionKey]: keys.history(delivery.user, delivery.requestUrl),
             [indexes.history.sortKey]: order,
             [indexes.byTime.partitionKey]: keys.month(delivery.receivedAt),
@@ -120,7 +246,8 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
-    const existing = await this.getDelivery(delivery.fingerprint);
+    // The body is read only when the caller may need it: to resume an unpublished delivery.
+    const existing = await this.getDelivery(delivery.fingerprint, { unlessDone: true });
     if (existing === null) {
       // The condition failed yet the item is gone: only a concurrent delete does that.
       throw new Error(`delivery ${delivery.fingerprint} vanished while being recorded`);
@@ -128,11 +255,26 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
     return { created: false, existing };
   }
 
-  async getDelivery(fingerprint: string): Promise<StoredDelivery | null> {
+  /**
+   * A delivery and its body (two consistent reads: GetItem is all the ingest function may do);
+   * with `unlessDone`, a published or quarantined one without its body (rawBody empty).
+   */
+  async getDelivery(
+    fingerprint: string,
+    options: { unlessDone?: boolean } = {},
+  ): Promise<StoredDelivery | null> {
     const result = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: keys.delivery(fingerprint), ConsistentRead: true }),
     );
-    return result.Item ? toDelivery(result.Item) : null;
+    if (!result.Item) return null;
+    if (result.Item.rawBody !== undefined) return toDelivery(result.Item);
+    // `unlessDone`: a published or quarantined delivery comes without its body (the duplicate path).
+    const done = result.Item.publishedAt !== undefined || result.Item.quarantineId !== undefined;
+    if (options.unlessDone && done) return toDelivery(result.Item);
+    const body = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.body(fingerprint), ConsistentRead: true }),
+    );
+    return toDelivery(result.Item, body.Item);
   }
 
   async claimDelivery(fingerprint: string, nowMs: number, leaseUntil: number): Promise<boolean> {
@@ -143,7 +285,7 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
           Key: keys.delivery(fingerprint),
           UpdateExpression: 'SET leaseUntil = :leaseUntil',
           ConditionExpression:
-            'attribute_exists(#pk) AND attribute_not_exists(publishedAt) AND leaseUntil <= :now',
+            'attribute_exists(#pk) AND attribute_not_exists(publishedAt) AND attribute_not_exists(quarantineId) AND leaseUntil <= :now',
           ExpressionAttributeNames: { '#pk': PK },
           ExpressionAttributeValues: { ':leaseUntil': leaseUntil, ':now': nowMs },
         }),
@@ -211,17 +353,100 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
     }
   }
 
-  async recordPublishFailure(fingerprint: string, version: number): Promise<void> {
+  async recordPublishFailure(
+    delivery: Pick<StoredDelivery, 'fingerprint' | 'eventId'>,
+    version: number,
+    retry?: PublishRetry,
+  ): Promise<void> {
+    if (retry === undefined) {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.delivery(delivery.fingerprint),
+          UpdateExpression: 'SET version = :version, leaseUntil = :zero',
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
+          ExpressionAttributeValues: { ':version': version, ':zero': 0 },
+        }),
+      );
+      return;
+    }
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.delivery(delivery.fingerprint),
+          // Its place in the pending index moves to the next attempt time: not read again before.
+          UpdateExpression:
+            'SET version = :version, leaseUntil = :zero, publishAttempts = :attempts, #stateSk = :next',
+          ConditionExpression: 'attribute_exists(#statePk) AND attribute_not_exists(publishedAt)',
+          ExpressionAttributeNames: {
+            '#statePk': indexes.byState.partitionKey,
+            '#stateSk': indexes.byState.sortKey,
+          },
+          ExpressionAttributeValues: {
+            ':version': version,
+            ':zero': 0,
+            ':attempts': retry.attempts,
+            ':next': keys.order(retry.nextAttemptAt, delivery.eventId),
+          },
+        }),
+      );
+    } catch (error) {
+      // Published or quarantined meanwhile: nothing left to retry.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async quarantineDelivery(fingerprint: string, version: number | null, quarantineId: string): Promise<void> {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.delivery(fingerprint),
-        UpdateExpression: 'SET version = :version, leaseUntil = :zero',
-        ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': PK },
-        ExpressionAttributeValues: { ':version': version, ':zero': 0 },
+        UpdateExpression: `SET quarantineId = :id, leaseUntil = :zero${version === null ? '' : ', version = :version'} REMOVE #statePk, #stateSk`,
+        ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(publishedAt)',
+        ExpressionAttributeNames: {
+          '#pk': PK,
+          '#statePk': indexes.byState.partitionKey,
+          '#stateSk': indexes.byState.sortKey,
+        },
+        ExpressionAttributeValues: {
+          ':id': quarantineId,
+          ':zero': 0,
+          ...(version === null ? {} : { ':version': version }),
+        },
       }),
     );
+  }
+
+  async requeueDelivery(
+    delivery: Pick<StoredDelivery, 'fingerprint' | 'eventId'>,
+    dueAt: string,
+  ): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.delivery(delivery.fingerprint),
+          UpdateExpression:
+            'SET #statePk = :pending, #stateSk = :due, publishAttempts = :zero, leaseUntil = :zero REMOVE quarantineId',
+          ConditionExpression: 'attribute_exists(quarantineId) AND attribute_not_exists(publishedAt)',
+          ExpressionAttributeNames: {
+            '#statePk': indexes.byState.partitionKey,
+            '#stateSk': indexes.byState.sortKey,
+          },
+          ExpressionAttributeValues: {
+            ':pending': PENDING,
+            ':due': keys.order(dueAt, delivery.eventId),
+            ':zero': 0,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   async markPublished(fingerprint: string, version: number, publishedAt: string): Promise<void> {
@@ -229,7 +454,8 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.delivery(fingerprint),
-        UpdateExpression: 'SET version = :version, publishedAt = :publishedAt REMOVE #statePk, #stateSk',
+        UpdateExpression:
+          'SET version = :version, publishedAt = :publishedAt REMOVE #statePk, #stateSk, quarantineId',
         ConditionExpression: 'attribute_exists(#pk)',
         ExpressionAttributeNames: {
           '#pk': PK,
@@ -273,19 +499,57 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
     return result.Item?.version === undefined ? null : Number(result.Item.version);
   }
 
-  /** Deliveries stored but not yet published, oldest first (for the reconciler and tests). */
+  /** Up to `limit` pending deliveries, due or not, soonest due first (for tests and local checks). */
   async pendingDeliveries(limit = 100): Promise<StoredDelivery[]> {
-    const page = await this.doc.send(
-      new QueryCommand({
+    const out: StoredDelivery[] = [];
+    for await (const page of this.statePages(PENDING)) {
+      for (const delivery of await this.wholeDeliveries(page.Items ?? [])) {
+        if (out.length >= limit) return out;
+        out.push(delivery);
+      }
+    }
+    return out;
+  }
+
+  async *duePending(now: Date): AsyncGenerator<StoredDelivery[]> {
+    for await (const page of this.statePages(PENDING, { dueBy: keys.dueBy(now.toISOString()) })) {
+      yield await this.wholeDeliveries(page.Items ?? []);
+    }
+  }
+
+  async countPending(): Promise<number> {
+    let count = 0;
+    for await (const page of this.statePages(PENDING, { select: 'COUNT' })) count += page.Count ?? 0;
+    return count;
+  }
+
+  /**
+   * The pages of one partition of the `byState` index (`STATE_PARTITIONS`), in sort-key order; `dueBy`:
+   * only sort keys up to it; `COUNT`: counts only, no items read.
+   */
+  private async *statePages(partition: string, options: { select?: 'COUNT'; dueBy?: string } = {}) {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.queryIndex('byState', {
         TableName: this.tableName,
-        IndexName: indexes.byState.name,
-        KeyConditionExpression: '#statePk = :pending',
-        ExpressionAttributeNames: { '#statePk': indexes.byState.partitionKey },
-        ExpressionAttributeValues: { ':pending': PENDING },
-        Limit: limit,
-      }),
-    );
-    return (page.Items ?? []).map(toDelivery);
+        KeyConditionExpression:
+          options.dueBy === undefined
+            ? '#statePk = :partition'
+            : '#statePk = :partition AND #stateSk <= :dueBy',
+        ExpressionAttributeNames: {
+          '#statePk': indexes.byState.partitionKey,
+          ...(options.dueBy === undefined ? {} : { '#stateSk': indexes.byState.sortKey }),
+        },
+        ExpressionAttributeValues: {
+          ':partition': partition,
+          ...(options.dueBy === undefined ? {} : { ':dueBy': options.dueBy }),
+        },
+        Select: options.select,
+        ExclusiveStartKey: startKey,
+      });
+      yield page;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
   }
 
   /**
@@ -298,22 +562,18 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
     for (const month of monthsBetween(since, until)) {
       let startKey: Record<string, unknown> | undefined;
       do {
-        const page = await this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: indexes.byTime.name,
-            KeyConditionExpression: '#timePk = :month AND #timeSk BETWEEN :from AND :to',
-            ExpressionAttributeNames: {
-              '#timePk': indexes.byTime.partitionKey,
-              '#timeSk': indexes.byTime.sortKey,
-            },
-            ExpressionAttributeValues: { ':month': month, ':from': from, ':to': to },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          if (String(item[indexes.byTime.sortKey]) < to) yield toDelivery(item);
-        }
+        const page = await this.queryIndex('byTime', {
+          TableName: this.tableName,
+          KeyConditionExpression: '#timePk = :month AND #timeSk BETWEEN :from AND :to',
+          ExpressionAttributeNames: {
+            '#timePk': indexes.byTime.partitionKey,
+            '#timeSk': indexes.byTime.sortKey,
+          },
+          ExpressionAttributeValues: { ':month': month, ':from': from, ':to': to },
+          ExclusiveStartKey: startKey,
+        });
+        const inRange = (page.Items ?? []).filter((item) => String(item[indexes.byTime.sortKey]) < to);
+        for (const delivery of await this.wholeDeliveries(inRange)) yield delivery;
         startKey = page.LastEvaluatedKey;
       } while (startKey);
     }
@@ -339,18 +599,15 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
 
   /** The delivery history of one (user, request), newest first. */
   async history(user: string | null, requestUrl: string, limit = 50): Promise<StoredDelivery[]> {
-    const page = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: indexes.history.name,
-        KeyConditionExpression: '#historyPk = :historyPk',
-        ExpressionAttributeNames: { '#historyPk': indexes.history.partitionKey },
-        ExpressionAttributeValues: { ':historyPk': keys.history(user, requestUrl) },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
-    );
-    return (page.Items ?? []).map(toDelivery);
+    const page = await this.queryIndex('history', {
+      TableName: this.tableName,
+      KeyConditionExpression: '#historyPk = :historyPk',
+      ExpressionAttributeNames: { '#historyPk': indexes.history.partitionKey },
+      ExpressionAttributeValues: { ':historyPk': keys.history(user, requestUrl) },
+      ScanIndexForward: false,
+      Limit: limit,
+    });
+    return this.wholeDeliveries(page.Items ?? []);
   }
 
   // ── quarantined requests (`QuarantineStore`) ──
@@ -371,12 +628,14 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
           'reason = :reason, #statePk = :quarantined, firstReceivedAt = if_not_exists(firstReceivedAt, :at),',
           // The content type Leadsie sent, not one a `quarantine retry --content-type` sent later.
           'contentType = if_not_exists(contentType, :contentType), #stateSk = if_not_exists(#stateSk, :order)',
-          'REMOVE resolvedAt, resolvedEventId, resolution ADD attempts :one',
+          entry.fingerprint === undefined ? '' : ', fingerprint = :fingerprint',
+          'REMOVE resolvedAt, resolvedEventId, resolution, #expiresAt ADD attempts :one',
         ].join(' '),
         ExpressionAttributeNames: {
           '#type': 'type',
           '#statePk': indexes.byState.partitionKey,
           '#stateSk': indexes.byState.sortKey,
+          '#expiresAt': TABLE.ttlAttribute,
         },
         ExpressionAttributeValues: {
           ':type': 'quarantine',
@@ -389,6 +648,7 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
           ':quarantined': QUARANTINED,
           ':order': keys.order(entry.receivedAt, entry.id),
           ':one': 1,
+          ...(entry.fingerprint === undefined ? {} : { ':fingerprint': entry.fingerprint }),
         },
         ReturnValues: 'UPDATED_NEW',
       }),
@@ -397,29 +657,9 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
   }
 
   async *quarantined(): AsyncGenerator<QuarantineEntry> {
-    for await (const page of this.quarantinePages()) {
-      for (const item of page.Items ?? []) yield toQuarantineEntry(item);
+    for await (const page of this.statePages(QUARANTINED)) {
+      for (const item of await this.wholeItems(page.Items ?? [])) yield toQuarantineEntry(item);
     }
-  }
-
-  /** The pages of the `byState` index's QUARANTINED partition; `COUNT`: counts only, no items read. */
-  private async *quarantinePages(select?: 'COUNT') {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: indexes.byState.name,
-          KeyConditionExpression: '#statePk = :quarantined',
-          ExpressionAttributeNames: { '#statePk': indexes.byState.partitionKey },
-          ExpressionAttributeValues: { ':quarantined': QUARANTINED },
-          Select: select,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      yield page;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
   }
 
   async resolveQuarantined(id: string, eventId: string, resolvedAt: string): Promise<boolean> {
@@ -431,13 +671,18 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
   }
 
   /** Sets `fields` on an entry and takes it out of the unresolved list; false when there is none. */
-  private async closeQuarantined(id: string, fields: Record<string, string>): Promise<boolean> {
+  private async closeQuarantined(id: string, closed: Record<string, string>): Promise<boolean> {
     const names: Record<string, string> = {
       '#pk': PK,
       '#statePk': indexes.byState.partitionKey,
       '#stateSk': indexes.byState.sortKey,
     };
-    const values: Record<string, string> = {};
+    const values: Record<string, string | number> = {};
+    const expiresAt = this.expiresAfter(closed.resolvedAt ?? '', this.retention.resolvedQuarantineDays);
+    const fields: Record<string, string | number> =
+      expiresAt === undefined || Number.isNaN(expiresAt)
+        ? closed
+        : { ...closed, [TABLE.ttlAttribute]: expiresAt };
     const sets = Object.entries(fields).map(([name, value], index) => {
       names[`#f${index}`] = name;
       values[`:f${index}`] = value;
@@ -463,7 +708,7 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
 
   async countQuarantined(): Promise<number> {
     let count = 0;
-    for await (const page of this.quarantinePages('COUNT')) count += page.Count ?? 0;
+    for await (const page of this.statePages(QUARANTINED, { select: 'COUNT' })) count += page.Count ?? 0;
     return count;
   }
 
@@ -580,7 +825,10 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
 const str = (value: unknown): string => (typeof value === 'string' ? value : String(value ?? ''));
 const strOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
-const toDelivery = (item: Record<string, unknown>): StoredDelivery => ({
+const itemId = (item: Record<string, unknown>): string => `${String(item[PK])}|${String(item[SK])}`;
+
+/** A delivery item and its body item (a delivery stored before the body had an item of its own carries it inline). */
+const toDelivery = (item: Record<string, unknown>, body?: Record<string, unknown>): StoredDelivery => ({
   fingerprint: str(item.fingerprint),
   eventId: str(item.eventId),
   receivedAt: str(item.receivedAt),
@@ -589,10 +837,12 @@ const toDelivery = (item: Record<string, unknown>): StoredDelivery => ({
   requestName: str(item.requestName),
   status: strOrNull(item.status),
   apiVersion: Number(item.apiVersion ?? 1),
-  rawBody: str(item.rawBody),
+  rawBody: str(item.rawBody ?? body?.rawBody),
   leaseUntil: Number(item.leaseUntil ?? 0),
   version: item.version === undefined ? null : Number(item.version),
   publishedAt: strOrNull(item.publishedAt),
+  publishAttempts: Number(item.publishAttempts ?? 0),
+  quarantineId: strOrNull(item.quarantineId),
 });
 
 const toLatest = (item: Record<string, unknown>): StoredLatestConnection => ({
@@ -615,6 +865,7 @@ const toQuarantineEntry = (item: Record<string, unknown>): QuarantineEntry => {
   const reason = (item.reason ?? {}) as Partial<QuarantineEntry['reason']>;
   return {
     id: str(item.id),
+    fingerprint: strOrNull(item.fingerprint),
     receivedAt: str(item.receivedAt),
     firstReceivedAt: str(item.firstReceivedAt ?? item.receivedAt),
     contentType: strOrNull(item.contentType),

@@ -29,12 +29,32 @@ export class SnsEventPublisher implements EventPublisher {
   ) {}
 
   async publish(event: ConnectionEvent): Promise<void> {
+    const attributes = snsMessageAttributes(event);
+    assertEncodable(attributes);
     await this.client.send(
       new PublishCommand({
         TopicArn: this.topicArn,
         Message: JSON.stringify(event),
-        MessageAttributes: snsMessageAttributes(event),
+        MessageAttributes: attributes,
       }),
     );
   }
 }
+
+/**
+ * Refuses, before the SDK sees them, attribute values it cannot encode (a lone surrogate): the SDK
+ * throws URIError half-way through serialising the request, and the client's next request then
+ * carries the half-serialised attributes (seen with client-sns 3.11xx on moto), so one poison
+ * delivery would make the next, good one fail as InvalidParameter. Thrown as URIError, as the SDK
+ * would: `classifyPublishFailure` calls it permanent. (The message body is JSON, whose escapes are
+ * always encodable.)
+ */
+const assertEncodable = (attributes: Record<string, MessageAttributeValue>): void => {
+  for (const [name, attribute] of Object.entries(attributes)) {
+    try {
+      encodeURIComponent(attribute.StringValue ?? '');
+    } catch {
+      throw new URIError(`the message attribute ${name} is not well-formed Unicode (a lone surrogate)`);
+    }
+  }
+};

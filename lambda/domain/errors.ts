@@ -88,3 +88,12 @@ export class RetryableDeliveryError extends PipelineError {
 export class PermanentDeliveryError extends PipelineError {
   readonly kind = 'permanent-delivery';
 }
+
+/**
+ * The delivery was stored, but the topic will never take its event (it cannot be serialised, it is
+ * too large, an attribute is invalid): it is quarantined (`quarantineId`) instead of answered 503
+ * forever, and leaves the pending deliveries until `quarantine retry`.
+ */
+export class UnpublishableEventError extends PipelineError {
+  readonly kind = 'unpublishable-event';
+}

@@ -34,7 +34,7 @@ import { requireAcceptedToken } from '../shared/tokens.ts';
 import { type IngestDeps, ingestDelivery } from '../use-cases/ingest-delivery.ts';
 import { isQuarantinable, type QuarantineDeps, quarantineRequest } from '../use-cases/quarantine-request.ts';
 
-export interface IngestHandlerDeps extends IngestDeps, QuarantineDeps {
+export interface IngestHandlerDeps extends Omit<IngestDeps, 'quarantine'>, QuarantineDeps {
   webhookToken: TokenSource;
   maxBodyBytes: number;
 }
@@ -59,7 +59,13 @@ export const makeHandler =
   };
 
 export const defaultDeps = (logger: Logger, env: NodeJS.ProcessEnv = process.env): IngestHandlerDeps => {
-  const store = new DynamoDbConnectionStore(dynamoDbClient(), requireEnv(ENV.tableName, env));
+  const historyDays = env[ENV.historyRetentionDays];
+  const store = new DynamoDbConnectionStore(dynamoDbClient(), requireEnv(ENV.tableName, env), {
+    resolvedQuarantineDays: DEFAULTS.resolvedQuarantineRetentionDays,
+    ...(historyDays === undefined || historyDays === ''
+      ? {}
+      : { historyDays: positiveIntEnv(ENV.historyRetentionDays, 1, env) }),
+  });
   return {
     store,
     quarantine: store,

@@ -36,5 +36,10 @@ export const defaultDeps = (logger: Logger, env: NodeJS.ProcessEnv = process.env
     now: () => new Date(),
     leaseMs: DEFAULTS.leaseMs,
     limit: positiveIntEnv(ENV.reconcilerBatchLimit, DEFAULTS.reconcilerBatchLimit, env),
+    retry: {
+      maxAttempts: positiveIntEnv(ENV.reconcilerMaxAttempts, DEFAULTS.reconcilerMaxAttempts, env),
+      firstDelayMs: DEFAULTS.publishRetryFirstMs,
+      maxDelayMs: DEFAULTS.publishRetryMaxMs,
+    },
   };
 };

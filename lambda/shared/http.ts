@@ -13,6 +13,7 @@ import {
   PayloadTooLargeError,
   type PipelineError,
   UnauthorizedError,
+  UnpublishableEventError,
   UnsupportedMediaTypeError,
 } from '../domain/errors.ts';
 import type { Log } from '../use-cases/ports.ts';
@@ -106,6 +107,7 @@ const STATUS_OF: [new (...args: never[]) => PipelineError, number][] = [
   [InvalidPayloadError, 400],
   [BadRequestError, 400],
   [DeliveryInProgressError, 409],
+  [UnpublishableEventError, 422],
   [DependencyUnavailableError, 503],
 ];
 

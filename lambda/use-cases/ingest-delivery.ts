@@ -9,6 +9,9 @@
  * The caller answers 2xx only when this returns, i.e. after the delivery is stored and published.
  * A delivery that was stored but not published (the topic failed, or the function died) stays in
  * the pending index; the next redelivery of the same payload resumes it from where it stopped.
+ * A publish the topic will never accept (`classifyPublishFailure`: serialisation, size, an invalid
+ * parameter) is not retried: the delivery is quarantined and answered 422 with its `quarantineId`,
+ * and so is every redelivery of it until `quarantine retry`.
  *
  * Counted (the `Metrics` port): `WebhooksDuplicate` for a payload already stored, `EventsPublished`
  * and `PublishFailures` for each publish. Received and rejected requests are counted at the HTTP edge
@@ -27,10 +30,12 @@ import {
   DependencyUnavailableError,
   InvalidPayloadError,
   PayloadTooLargeError,
+  UnpublishableEventError,
 } from '../domain/errors.ts';
 import { fingerprintOfJson } from '../domain/fingerprint.ts';
 import { flatten } from '../domain/flatten.ts';
 import { type LeadsiePayload, type PayloadProblem, parsePayload } from '../domain/payload.ts';
+import { classifyPublishFailure } from '../domain/publish-failure.ts';
 import { isWellFormedText } from '../domain/unicode.ts';
 import {
   type ConnectionStore,
@@ -38,8 +43,12 @@ import {
   type Log,
   type Metrics,
   noMetrics,
+  type PublishRetry,
+  type QuarantineReason,
+  type QuarantineStore,
   type StoredDelivery,
 } from './ports.ts';
+import { quarantineDelivery } from './quarantine-request.ts';
 
 /** SNS takes at most 256 KiB per message, body and attributes (names, types and values) together. */
 export const MAX_SNS_MESSAGE_BYTES = 256 * 1024;
@@ -83,6 +92,8 @@ export const snsMessageCheck = (envelope: ConnectionEvent): { bytes: number; pro
 
 export interface IngestDeps {
   store: ConnectionStore;
+  /** Where a delivery the topic will not take is kept (see `quarantineDelivery`). */
+  quarantine: Pick<QuarantineStore, 'quarantine'>;
   publisher: EventPublisher;
   log: Log;
   now: () => Date;
@@ -126,9 +137,8 @@ export const ingestDelivery = async (deps: IngestDeps, input: IngestInput): Prom
 
   // Checked before anything is stored: an event SNS cannot carry would stay pending forever. The
   // version's digits are counted generously (a counter will not pass 10^15).
-  const check = snsMessageCheck(
-    buildEnvelope({ payload, eventId, fingerprint, receivedAt, version: 0, flat }),
-  );
+  const preview = buildEnvelope({ payload, eventId, fingerprint, receivedAt, version: 0, flat });
+  const check = snsMessageCheck(preview);
   if (check.problems.length > 0) {
     throw new InvalidPayloadError('The payload makes an event SNS cannot carry', check.problems);
   }
@@ -149,9 +159,16 @@ export const ingestDelivery = async (deps: IngestDeps, input: IngestInput): Prom
     status: payload.data.status ?? null,
     apiVersion: payload.format === 1 ? 1 : payload.data.apiVersion,
     rawBody: input.rawBody,
+    clientName: preview.client?.name ?? null,
+    accessLevel: preview.accessLevel,
+    isTest: preview.isTest,
+    platforms: [...new Set(preview.assets.flatMap((asset) => (asset.platform ? [asset.platform] : [])))],
+    assetTypes: [...new Set(preview.assets.map((asset) => asset.type))],
     leaseUntil: now.getTime() + deps.leaseMs,
     version: null,
     publishedAt: null,
+    publishAttempts: 0,
+    quarantineId: null,
   };
 
   const created = await guard('store', () => deps.store.createDelivery(delivery));
@@ -161,6 +178,10 @@ export const ingestDelivery = async (deps: IngestDeps, input: IngestInput): Prom
   }
 
   const existing = created.existing;
+  if (existing.quarantineId !== null) {
+    deps.log.info('redelivery of a quarantined delivery', { eventId: existing.eventId, fingerprint });
+    throw unpublishable(existing.eventId, existing.quarantineId);
+  }
   if (existing.publishedAt !== null) {
     (deps.metrics ?? noMetrics).count(METRIC_NAMES.webhooksDuplicate);
     deps.log.info('duplicate delivery', { eventId: existing.eventId, fingerprint });
@@ -186,16 +207,43 @@ export const ingestDelivery = async (deps: IngestDeps, input: IngestInput): Prom
   return { eventId: existing.eventId, duplicate: true };
 };
 
+/** The reconciler's retry policy: how attempts back off, and after how many a delivery is quarantined. */
+export interface RetryPolicy {
+  maxAttempts: number;
+  firstDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** Delay before attempt `attempts + 1`: doubling from the first delay, capped. */
+export const backoffMs = (attempts: number, policy: Omit<RetryPolicy, 'maxAttempts'>): number =>
+  Math.min(policy.maxDelayMs, policy.firstDelayMs * 2 ** Math.max(0, Math.min(attempts - 1, 30)));
+
+const unpublishable = (eventId: string, quarantineId: string): UnpublishableEventError => {
+  const error = new UnpublishableEventError(
+    'The event was stored, but the topic will not take it; it is kept in quarantine',
+    { eventId },
+  );
+  error.quarantineId = quarantineId;
+  return error;
+};
+
+export type CompleteDeps = Pick<IngestDeps, 'store' | 'quarantine' | 'publisher' | 'log' | 'metrics' | 'now'>;
+
 /**
  * Takes a recorded delivery the rest of the way: latest state and version (unless already
  * assigned), envelope, publish, mark published. Used for new deliveries and for resumed ones.
+ *
+ * A failed publish: permanent (`classifyPublishFailure`) → quarantined, UnpublishableEventError;
+ * transient → stays pending, DependencyUnavailableError. With `retry` (the reconciler), a transient
+ * failure counts an attempt and backs off, and the last attempt quarantines.
  */
 export const completeDelivery = async (
-  deps: Pick<IngestDeps, 'store' | 'publisher' | 'log' | 'metrics'>,
+  deps: CompleteDeps,
   delivery: StoredDelivery,
   payload: LeadsiePayload,
   /** The payload's flat record, when the caller has already made it. */
   flat = flatten(payload),
+  retry?: RetryPolicy,
 ): Promise<void> => {
   let version = delivery.version;
   if (version === null) {
@@ -238,11 +286,49 @@ export const completeDelivery = async (
     await deps.publisher.publish(envelope);
   } catch (error) {
     metrics.count(METRIC_NAMES.publishFailures);
-    deps.log.error('publish failed; the delivery stays pending', {
-      eventId: delivery.eventId,
-      error: errorSummary(error),
-    });
-    await deps.store.recordPublishFailure(delivery.fingerprint, version).catch((recordError: unknown) => {
+    const failure = classifyPublishFailure(error);
+    const attempts = delivery.publishAttempts + 1;
+    if (failure.permanent || (retry !== undefined && attempts >= retry.maxAttempts)) {
+      const reason: QuarantineReason = failure.permanent
+        ? {
+            status: 422,
+            kind: 'unpublishable-event',
+            message: `The topic refused the event: ${failure.reason}`,
+            problems: [],
+          }
+        : {
+            status: 503,
+            kind: 'publish-attempts-exhausted',
+            message: `Not published after ${attempts} attempts; the last: ${failure.reason}`,
+            problems: [],
+          };
+      deps.log.error('publish failed for good; quarantining the delivery', {
+        eventId: delivery.eventId,
+        kind: reason.kind,
+        error: failure.reason,
+      });
+      const id = await quarantineDelivery(deps, delivery, version, reason).catch((storeError: unknown) => {
+        deps.log.error('could not quarantine the delivery; it stays pending', {
+          eventId: delivery.eventId,
+          error: errorSummary(storeError),
+        });
+        return null;
+      });
+      if (id !== null) throw unpublishable(delivery.eventId, id);
+    } else {
+      deps.log.error('publish failed; the delivery stays pending', {
+        eventId: delivery.eventId,
+        error: failure.reason,
+      });
+    }
+    const nextRetry: PublishRetry | undefined =
+      retry === undefined
+        ? undefined
+        : {
+            attempts,
+            nextAttemptAt: new Date(deps.now().getTime() + backoffMs(attempts, retry)).toISOString(),
+          };
+    await deps.store.recordPublishFailure(delivery, version, nextRetry).catch((recordError: unknown) => {
       deps.log.error('could not record the publish failure', {
         eventId: delivery.eventId,
         error: errorSummary(recordError),

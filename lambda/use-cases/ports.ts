@@ -19,6 +19,15 @@ export interface NewDelivery {
   apiVersion: number;
   /** The body exactly as received. */
   rawBody: string;
+  /**
+   * What the console filters deliveries on (the delivery indexes project them): set by ingest, absent
+   * on deliveries stored before they were kept.
+   */
+  clientName?: string | null;
+  accessLevel?: string | null;
+  isTest?: boolean;
+  platforms?: string[];
+  assetTypes?: string[];
   /** Epoch ms until which the recording request owns the delivery (others answer "in progress"). */
   leaseUntil: number;
 }
@@ -27,6 +36,18 @@ export interface NewDelivery {
 export interface StoredDelivery extends NewDelivery {
   version: number | null;
   publishedAt: string | null;
+  /** Reconciler publish attempts that failed so far (its backoff and its last attempt count these). */
+  publishAttempts: number;
+  /** Set while the delivery is quarantined (the topic would not take it): its quarantine entry's id. */
+  quarantineId: string | null;
+}
+
+/** When a delivery that failed to publish is tried again (the reconciler's backoff). */
+export interface PublishRetry {
+  /** Failed attempts so far, this one included. */
+  attempts: number;
+  /** ISO time before which the reconciler does not read it again. */
+  nextAttemptAt: string;
 }
 
 /** The latest state of one (user, request), as written after each new delivery. */
@@ -63,19 +84,41 @@ export interface ConnectionStore {
   advanceLatest(latest: LatestConnection): Promise<AdvanceResult>;
   /** Releases the lease of an unpublished delivery, so a redelivery may resume it at once. */
   releaseLease(fingerprint: string): Promise<void>;
-  /** Keeps the version of a delivery that could not be published, and releases its lease. */
-  recordPublishFailure(fingerprint: string, version: number): Promise<void>;
-  /** Marks a delivery published (it leaves the pending index). */
+  /**
+   * Keeps the version of a delivery that could not be published, and releases its lease; with
+   * `retry`, also counts the attempt and moves its place in the pending index to the next attempt time.
+   */
+  recordPublishFailure(
+    delivery: Pick<StoredDelivery, 'fingerprint' | 'eventId'>,
+    version: number,
+    retry?: PublishRetry,
+  ): Promise<void>;
+  /** Marks a delivery published (it leaves the pending index, and quarantine if it was there). */
   markPublished(fingerprint: string, version: number, publishedAt: string): Promise<void>;
+  /**
+   * Takes an unpublished delivery out of the pending index for good (the topic will not take it),
+   * remembering its quarantine entry; `version` is kept when it has one. Its lease is released.
+   */
+  quarantineDelivery(fingerprint: string, version: number | null, quarantineId: string): Promise<void>;
+  /**
+   * Puts a quarantined delivery back in the pending index, due at `dueAt`, its attempts reset
+   * (`quarantine retry`); false when it is not quarantined (published, or unknown).
+   */
+  requeueDelivery(delivery: Pick<StoredDelivery, 'fingerprint' | 'eventId'>, dueAt: string): Promise<boolean>;
+  /** One delivery, read consistently; null when there is none. */
+  getDelivery(fingerprint: string): Promise<StoredDelivery | null>;
   /** The latest connection of every request of one user (null: deliveries without a user). */
   latestForUser(user: string | null): Promise<StoredLatestConnection[]>;
   /** The version of the latest state of one (user, request); null when there is none. */
   latestVersion(user: string | null, requestUrl: string): Promise<number | null>;
 }
 
-/** Deliveries stored but not yet published (the pending index), oldest first. */
+/** Deliveries stored but not yet published (the pending index, sorted by next attempt time). */
 export interface PendingDeliveries {
-  pendingDeliveries(limit: number): Promise<StoredDelivery[]>;
+  /** The pending deliveries due at `now` (next attempt time passed), soonest due first, a page at a time. */
+  duePending(now: Date): AsyncGenerator<StoredDelivery[]>;
+  /** Every pending delivery, due or waiting out its backoff. */
+  countPending(): Promise<number>;
 }
 
 export interface EventPublisher {
@@ -190,10 +233,17 @@ export interface NewQuarantineEntry {
   /** Size of the body as received, in bytes. */
   bodyBytes: number;
   reason: QuarantineReason;
+  /**
+   * Set when the entry is a stored delivery the topic would not take (not a refused request): its
+   * fingerprint, so `quarantine retry` resumes that delivery instead of sending the body again.
+   */
+  fingerprint?: string;
 }
 
 /** A quarantined request as stored: first and last arrival, how often it came, whether it was resolved. */
-export interface QuarantineEntry extends NewQuarantineEntry {
+export interface QuarantineEntry extends Omit<NewQuarantineEntry, 'fingerprint'> {
+  /** The stored delivery this entry holds back; null for a refused request. */
+  fingerprint: string | null;
   firstReceivedAt: string;
   /** Times this body arrived (Leadsie's retries and `quarantine retry` that failed again included). */
   attempts: number;

@@ -9,6 +9,11 @@
  *   later: `cli quarantine list` shows it; after a fix, `cli quarantine retry` sends the body again
  *   through the webhook and marks the entry resolved when ingest accepts it.
  *
+ * A stored delivery the topic will never take (see `classifyPublishFailure`) is quarantined too, in
+ * an entry that names its fingerprint (`quarantineDelivery`); it leaves the pending deliveries, and
+ * `quarantine retry` puts it back and publishes it from the store (`resumeQuarantinedDelivery`):
+ * sending its body again would only find the stored duplicate.
+ *
  * Unauthenticated requests never get here: the token is checked before the body is read.
  */
 import { createHash } from 'node:crypto';
@@ -20,7 +25,15 @@ import {
   type PipelineError,
   UnsupportedMediaTypeError,
 } from '../domain/errors.ts';
-import { type Log, type Metrics, noMetrics, type QuarantineReason, type QuarantineStore } from './ports.ts';
+import {
+  type ConnectionStore,
+  type Log,
+  type Metrics,
+  noMetrics,
+  type QuarantineReason,
+  type QuarantineStore,
+  type StoredDelivery,
+} from './ports.ts';
 
 /**
  * Most body bytes kept per quarantined request (a DynamoDB item holds 400 KB, and the reasons need
@@ -96,4 +109,44 @@ export const quarantineRequest = async (
       { cause: storeError },
     );
   }
+};
+
+/** What a stored delivery's quarantine needs: both stores, the log, the clock. */
+export interface DeliveryQuarantineDeps extends Omit<QuarantineDeps, 'quarantine'> {
+  quarantine: Pick<QuarantineStore, 'quarantine'>;
+  store: Pick<ConnectionStore, 'quarantineDelivery'>;
+}
+
+/**
+ * Quarantines a stored delivery the topic will not take: an entry (keyed by its body, as a refused
+ * request with that body would be, and naming its fingerprint) first, so the alarm sees it, then the
+ * delivery leaves the pending index. Returns the entry's id; a store failure propagates (the delivery
+ * then stays pending, and the next attempt quarantines it).
+ */
+export const quarantineDelivery = async (
+  deps: DeliveryQuarantineDeps,
+  delivery: Pick<StoredDelivery, 'fingerprint' | 'eventId' | 'rawBody'>,
+  version: number | null,
+  reason: QuarantineReason,
+): Promise<string> => {
+  const body = Buffer.from(delivery.rawBody, 'utf8');
+  const id = quarantineId(body);
+  const { attempts } = await deps.quarantine.quarantine({
+    id,
+    receivedAt: deps.now().toISOString(),
+    contentType: 'application/json',
+    body: body.subarray(0, QUARANTINE_MAX_BODY_BYTES),
+    bodyBytes: body.length,
+    reason,
+    fingerprint: delivery.fingerprint,
+  });
+  await deps.store.quarantineDelivery(delivery.fingerprint, version, id);
+  deps.log.warn('delivery quarantined', {
+    quarantineId: id,
+    eventId: delivery.eventId,
+    kind: reason.kind,
+    attempts,
+  });
+  (deps.metrics ?? noMetrics).count(METRIC_NAMES.webhooksQuarantined);
+  return id;
 };

@@ -3,17 +3,20 @@
  * stored but never published (the topic failed and Leadsie did not retry, or a function died
  * half-way), so every stored delivery reaches the topic.
  *
- *   EventBridge rule rate(N minutes) ──async invoke──▶ reconciler function (one at a time)
- *                                                          │ Query byState index (pending, oldest first;
- *                                                          │   then a count of the QUARANTINED entries)
+ *   EventBridge rule rate(N minutes) ──async invoke──▶ reconciler function
+ *                                                          │ Query byState index (pending and due, every
+ *                                                          │   page; counts of PENDING and QUARANTINED)
  *                                                          │ UpdateItem / GetItem on the table (claim,
- *                                                          │   advance latest, mark published)
+ *                                                          │   advance latest, mark published, back off,
+ *                                                          │   quarantine what the topic refuses)
  *                                                          └ sns:Publish on the topic (with its key)
  *   each run counts its backlog ──EMF──▶ LeadsieWebhooks / ReconcilerBacklog {service: the stack}
  *   and the unresolved quarantine ──EMF──▶ LeadsieWebhooks / QuarantinedRequests {service: the stack}
  *
  * A failed run is not retried: the next scheduled run does the same work (it reads what is still
- * pending), so retries would only run it twice. Failures are seen through alarms instead (see
+ * pending), so retries would only run it twice. No concurrency is reserved (a reservation fails the
+ * first deploy into an account whose quota is the new-account one): two overlapping runs cannot
+ * publish one delivery twice, because each claims a delivery with a conditional lease first. Failures are seen through alarms instead (see
  * `Monitoring`): the function's errors, the rule's failed invocations, and a backlog that stays.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
@@ -21,7 +24,6 @@ import { Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Grant } from 'aws-cdk-lib/aws-iam';
-import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { DEFAULTS, ENV, METRIC_NAMES, RECONCILER_RUN_LOG_MESSAGE } from '../../lambda/contract.ts';
@@ -56,6 +58,12 @@ export interface ReconcilerProps {
    */
   readonly batchLimit?: number;
   /**
+   * Failed publish attempts after which a pending delivery is quarantined (`ENV.reconcilerMaxAttempts`);
+   * the attempts back off from `DEFAULTS.publishRetryFirstMs`, doubling, to `DEFAULTS.publishRetryMaxMs`.
+   * @default DEFAULTS.reconcilerMaxAttempts (12)
+   */
+  readonly maxAttempts?: number;
+  /**
    * Memory of the function, in MB.
    * @default 512
    */
@@ -74,7 +82,7 @@ export interface ReconcilerProps {
 
 /** The scheduled reconciler function, its rule, and its metrics. */
 export class Reconciler extends Construct {
-  /** The reconciler function. At most one run at a time (reserved concurrency 1). */
+  /** The reconciler function (no reserved concurrency: its claims keep overlapping runs apart). */
   public readonly fn: HouseFunction;
   /** The EventBridge rule that runs {@link fn} every `intervalMinutes`. */
   public readonly rule: Rule;
@@ -90,6 +98,10 @@ export class Reconciler extends Construct {
       );
     }
     this.intervalMinutes = intervalMinutes;
+    const maxAttempts = props.maxAttempts ?? DEFAULTS.reconcilerMaxAttempts;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+      throw new Error(`Reconciler: maxAttempts must be a whole number of at least 1, got ${maxAttempts}`);
+    }
     const interval = Duration.minutes(intervalMinutes);
     const { table } = props.store;
     const { topic, key } = props.events;
@@ -108,13 +120,14 @@ export class Reconciler extends Construct {
         Grant.addToPrincipal({
           grantee: fn,
           actions: ['dynamodb:Query'],
-          resourceArns: [props.store.indexArns.byState],
+          resourceArns: props.store.indexArns.byState,
         }),
         // Claim, advance the latest item (reading it back when the condition fails), mark published,
-        // release the lease or record a failure: conditional writes and reads of single items.
+        // release the lease, record a failure or quarantine: conditional writes and reads of single
+        // items; the pending deliveries and their bodies, whole, by BatchGetItem (the index has keys only).
         Grant.addToPrincipal({
           grantee: fn,
-          actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem'],
           resourceArns: [table.tableArn],
         }),
       ])
@@ -123,17 +136,13 @@ export class Reconciler extends Construct {
         // A data key to encrypt each message with, as the ingest function has.
         key.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt'),
       ])
-      .addEnv(ENV.reconcilerBatchLimit, String(props.batchLimit ?? DEFAULTS.reconcilerBatchLimit));
+      .addEnv(ENV.reconcilerBatchLimit, String(props.batchLimit ?? DEFAULTS.reconcilerBatchLimit))
+      .addEnv(ENV.reconcilerMaxAttempts, String(maxAttempts));
 
-    // One run at a time: a run still going when the next is due (a 1-minute interval, a slow batch)
-    // makes the next invocation wait in Lambda's queue instead of racing it for the same claims.
-    // HouseFunction has no prop for it yet, hence the L1 property.
-    (this.fn.function.node.defaultChild as CfnFunction).reservedConcurrentExecutions = 1;
     this.fn.function.configureAsyncInvoke({
       // The next scheduled run is the retry.
       retryAttempts: 0,
-      // An invocation that waited (throttled behind a running one) this long is dropped: the next
-      // one is already due.
+      // An invocation that waited (throttled) this long is dropped: the next one is already due.
       maxEventAge: interval,
     });
 

@@ -48,6 +48,7 @@ import {
   subscribeConsumerQueues,
   subscribedQueue,
   subscribeRaw,
+  TEST_RETRY,
   webhookPost,
 } from '../support/pipeline.ts';
 import { type ConsumerHandler, drainQueue, takeAll } from '../support/sqs-driver.ts';
@@ -117,6 +118,7 @@ describe.skipIf(!motoAvailable())('faults (moto)', () => {
       now,
       leaseMs: LEASE_MS,
       limit: 100,
+      retry: TEST_RETRY,
     })();
 
   const json = (result: HttpResult) => JSON.parse(result.body ?? '{}') as Record<string, unknown>;
@@ -312,6 +314,7 @@ describe.skipIf(!motoAvailable())('faults (moto)', () => {
         published: pending.length,
         inFlight: 0,
         failed: 0,
+        quarantinedNow: 0,
         backlog: 0,
         quarantined: 0,
       });

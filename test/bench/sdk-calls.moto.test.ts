@@ -460,16 +460,16 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
     },
   });
 
-  it('a new delivery: one conditional put, the latest state and the published mark, one publish, no read', () => {
+  it('a new delivery: the body, one conditional put, the latest state and the published mark, one publish, no read', () => {
     expect(results.ingestNew?.calls).toEqual({
-      'DynamoDB.PutItem': 1,
+      'DynamoDB.PutItem': 2,
       'DynamoDB.UpdateItem': 2,
       'SNS.Publish': 1,
     });
   });
 
-  it('a redelivery: the failed conditional put and one consistent read, nothing published', () => {
-    expect(results.ingestDuplicate?.calls).toEqual({ 'DynamoDB.PutItem': 1, 'DynamoDB.GetItem': 1 });
+  it('a redelivery: the two failed conditional puts (body, delivery) and one consistent read, nothing published', () => {
+    expect(results.ingestDuplicate?.calls).toEqual({ 'DynamoDB.PutItem': 2, 'DynamoDB.GetItem': 1 });
   });
 
   it('counts transactions twice per item, batches once per item, and a query by its items', async () => {

@@ -266,6 +266,8 @@ describe('replay listing', () => {
       leaseUntil: 0,
       version: 0,
       publishedAt: null,
+      publishAttempts: 0,
+      quarantineId: null,
     });
     expect(line).toBe('2026-03-01T00:00:00.000Z\t01E\t-\tName with breaks\t-\t0');
   });

@@ -46,7 +46,10 @@ describe('InMemoryConnectionStore', () => {
     const store = new InMemoryConnectionStore();
     expect(await store.createDelivery(delivery())).toEqual({ created: true });
     const again = await store.createDelivery(delivery({ eventId: 'e2', rawBody: 'other' }));
-    expect(again).toEqual({ created: false, existing: { ...delivery(), version: null, publishedAt: null } });
+    expect(again).toEqual({
+      created: false,
+      existing: { ...delivery(), version: null, publishedAt: null, publishAttempts: 0, quarantineId: null },
+    });
     expect(store.deliveries()).toHaveLength(1);
   });
 
@@ -85,13 +88,15 @@ describe('InMemoryConnectionStore', () => {
     const store = new InMemoryConnectionStore();
     await store.createDelivery(delivery({ leaseUntil: 99_999 }));
     expect(store.pending()).toHaveLength(1);
-    await store.recordPublishFailure('sha256:a', 3);
+    await store.recordPublishFailure({ fingerprint: 'sha256:a', eventId: 'e' }, 3);
     expect(store.pending()).toMatchObject([{ version: 3, leaseUntil: 0, publishedAt: null }]);
     await store.markPublished('sha256:a', 3, '2026-11-26T10:00:01.000Z');
     expect(store.pending()).toEqual([]);
     expect(store.deliveries()).toMatchObject([{ version: 3, publishedAt: '2026-11-26T10:00:01.000Z' }]);
     await expect(store.markPublished('sha256:unknown', 1, 'x')).rejects.toThrow();
-    await expect(store.recordPublishFailure('sha256:unknown', 1)).rejects.toThrow();
+    await expect(
+      store.recordPublishFailure({ fingerprint: 'sha256:unknown', eventId: 'e' }, 1),
+    ).rejects.toThrow();
   });
 
   it('hands out copies, records calls, and fails on demand', async () => {

@@ -39,7 +39,7 @@ import {
 } from '../../lambda/shared/middleware.ts';
 import { makeSqsConsumer } from '../../lambda/shared/sqs-consumer.ts';
 import { type IngestDeps, ingestDelivery } from '../../lambda/use-cases/ingest-delivery.ts';
-import type { Log, StoredDelivery } from '../../lambda/use-cases/ports.ts';
+import type { Log } from '../../lambda/use-cases/ports.ts';
 import { reconcilePending } from '../../lambda/use-cases/reconcile-pending.ts';
 import { apiEvent } from '../support/api-event.ts';
 import { sampleEnvelope } from '../support/envelopes.ts';
@@ -70,6 +70,7 @@ describe('ingestDelivery counts duplicates, publishes and publish failures', () 
     let ids = 0;
     const deps: IngestDeps = {
       store,
+      quarantine: store,
       publisher,
       log: logger,
       now: () => new Date(NOW),
@@ -121,28 +122,31 @@ describe('reconcilePending counts its publishes, failures and backlog', () => {
     const json = rawFixture('v1-failed.json');
     const deps = {
       store,
+      quarantine: store,
       publisher,
       log: logger,
       now: () => new Date(NOW),
       newEventId: () => '01TESTEVENT00000001',
       leaseMs: 0,
+      retry: { maxAttempts: 5, firstDelayMs: 0, maxDelayMs: 0 },
     };
     // Left pending by a failed publish (counted nowhere: no metrics in these deps).
     await expect(ingestDelivery(deps, { json, rawBody: JSON.stringify(json) })).rejects.toThrow();
-    const pending = { pendingDeliveries: async (): Promise<StoredDelivery[]> => store.pending() };
 
-    await reconcilePending({ ...deps, pending, metrics }, 10);
+    await reconcilePending({ ...deps, pending: store, metrics }, 10);
     expect(metrics.counted).toEqual([
       { name: METRIC_NAMES.publishFailures, value: 1 },
       { name: METRIC_NAMES.reconcilerBacklog, value: 1 },
+      { name: METRIC_NAMES.quarantinedRequests, value: 0 },
     ]);
 
     publisher.heal();
     metrics.counted.length = 0;
-    await reconcilePending({ ...deps, pending, metrics }, 10);
+    await reconcilePending({ ...deps, pending: store, metrics }, 10);
     expect(metrics.counted).toEqual([
       { name: METRIC_NAMES.eventsPublished, value: 1 },
       { name: METRIC_NAMES.reconcilerBacklog, value: 0 },
+      { name: METRIC_NAMES.quarantinedRequests, value: 0 },
     ]);
   });
 });

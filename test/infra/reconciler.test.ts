@@ -1,6 +1,6 @@
 /**
  * The reconciler, as the default stack deploys it: its schedule, its environment (names from the
- * contract), exactly the IAM permissions its store calls and publish need, one run at a time, how a
+ * contract), exactly the IAM permissions its store calls and publish need, no reserved concurrency, how a
  * failed scheduled invocation is handled, and the backlog metric (EMF) its alarm reads.
  * (A configured interval and batch limit are asserted in `configured-stack.test.ts`.)
  */
@@ -13,7 +13,7 @@ import {
   METRIC_DIMENSIONS,
   METRIC_NAMES,
   METRICS_NAMESPACE,
-  TABLE,
+  NEXT_TABLE_INDEXES,
 } from '../../lambda/contract.ts';
 import { ConnectionEvents } from '../../lib/constructs/connection-events.ts';
 import { ConnectionStore } from '../../lib/constructs/connection-store.ts';
@@ -49,7 +49,7 @@ const ruleTargets = rule.Targets as Record<string, unknown>[];
 
 /** The byState index ARN, as the stack renders it. */
 const byStateIndexArn = {
-  'Fn::Join': ['', [arnOf(ids.table), `/index/${TABLE.indexes.byState.name}`]],
+  'Fn::Join': ['', [arnOf(ids.table), `/index/${NEXT_TABLE_INDEXES.byState.name}`]],
 };
 
 describe('the reconciler function', () => {
@@ -62,8 +62,15 @@ describe('the reconciler function', () => {
     expect(fn.MemorySize).toBe(256);
   });
 
-  it('runs one at a time (reserved concurrency 1), so a slow run and the next never overlap', () => {
-    expect(fn.ReservedConcurrentExecutions).toBe(1);
+  it('reserves no concurrency (a reservation fails the first deploy into a new account; its claims keep overlapping runs apart)', () => {
+    expect(fn.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it('is not the reason any function of the default stack reserves concurrency: none does', () => {
+    const reserving = Object.entries(template.findResources('AWS::Lambda::Function'))
+      .filter(([, resource]) => resource.Properties?.ReservedConcurrentExecutions !== undefined)
+      .map(([id]) => id);
+    expect(reserving).toEqual([]);
   });
 
   it('sets exactly the contract variables it reads', () => {
@@ -76,6 +83,7 @@ describe('the reconciler function', () => {
         ENV.tableName,
         ENV.topicArn,
         ENV.reconcilerBatchLimit,
+        ENV.reconcilerMaxAttempts,
       ].sort(),
     );
   });
@@ -84,18 +92,20 @@ describe('the reconciler function', () => {
     [ENV.tableName, () => ref(ids.table)],
     [ENV.topicArn, () => ref(ids.topic)],
     [ENV.reconcilerBatchLimit, () => String(DEFAULTS.reconcilerBatchLimit)],
+    [ENV.reconcilerMaxAttempts, () => String(DEFAULTS.reconcilerMaxAttempts)],
     ['POWERTOOLS_SERVICE_NAME', () => 'leadsie-webhooks-reconciler'],
   ])('sets %s to the right value', (name, expected) => {
     expect(env[name]).toEqual(expected());
   });
 
-  it('may query the byState index (not the table, not another index), get and update single items, publish to the topic with its key, and write its logs: nothing else', () => {
+  it('may query the byState index (not the table, not another index), get, batch-get and update items, publish to the topic with its key, and write its logs: nothing else', () => {
     expect(permissionsOfRole(template, ids.role)).toEqual({
       'logs:CreateLogStream': [json(arnOf(ids.logs))],
       'logs:PutLogEvents': [json(arnOf(ids.logs))],
       'dynamodb:Query': [json(byStateIndexArn)],
       'dynamodb:GetItem': [json(arnOf(ids.table))],
       'dynamodb:UpdateItem': [json(arnOf(ids.table))],
+      'dynamodb:BatchGetItem': [json(arnOf(ids.table))],
       'sns:Publish': [json(ref(ids.topic))],
       'kms:GenerateDataKey': [json(arnOf(ids.key))],
       'kms:Decrypt': [json(arnOf(ids.key))],
@@ -104,7 +114,7 @@ describe('the reconciler function', () => {
 
   it('cannot put, delete or scan, nor read a secret', () => {
     const statements = json(statementsOfRole(template, ids.role));
-    expect(statements).not.toMatch(/dynamodb:(Put|Delete|Scan|Batch)|secretsmanager:/);
+    expect(statements).not.toMatch(/dynamodb:(Put|Delete|Scan|BatchWrite)|secretsmanager:/);
   });
 
   it('is not retried by Lambda when a run fails (the next run is the retry), and drops a run that waited a whole interval', () => {

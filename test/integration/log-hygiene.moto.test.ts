@@ -85,6 +85,7 @@ import {
   randomEventIds,
   startMotoWithClients,
   subscribeConsumerQueues,
+  TEST_RETRY,
   webhookPost,
 } from '../support/pipeline.ts';
 import { type ConsumerHandler, drainQueue, takeAll } from '../support/sqs-driver.ts';
@@ -326,12 +327,14 @@ describe.skipIf(!motoAvailable())('log hygiene: the functions as Lambda runs the
       makeReconciler({
         store,
         pending: store,
+        quarantine: store,
         publisher,
         log: reconcilerObs.logger,
         metrics: reconcilerObs.metrics,
         now: () => new Date(),
         leaseMs: LEASE_MS,
         limit: DEFAULTS.reconcilerBatchLimit,
+        retry: TEST_RETRY,
       }),
       reconcilerObs.logger,
       reconcilerObs.metrics,

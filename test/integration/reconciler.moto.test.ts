@@ -25,6 +25,7 @@ import {
   sequentialEventIds,
   startMotoWithClients,
   subscribedQueue,
+  TEST_RETRY,
   webhookPost,
 } from '../support/pipeline.ts';
 import { takeAll } from '../support/sqs-driver.ts';
@@ -63,6 +64,7 @@ describe.skipIf(!motoAvailable())('reconciler against moto', () => {
       leaseMs: 30_000,
       limit: 100,
       metrics,
+      retry: TEST_RETRY,
     })();
 
   beforeAll(async () => {
@@ -91,7 +93,15 @@ describe.skipIf(!motoAvailable())('reconciler against moto', () => {
     expect(await takeAll(sqs, queueUrl)).toEqual([]);
 
     const summary = await reconcile();
-    expect(summary).toEqual({ found: 3, published: 3, inFlight: 0, failed: 0, backlog: 0, quarantined: 0 });
+    expect(summary).toEqual({
+      found: 3,
+      published: 3,
+      inFlight: 0,
+      failed: 0,
+      quarantinedNow: 0,
+      backlog: 0,
+      quarantined: 0,
+    });
     const envelopes = (await takeAll(sqs, queueUrl)).map((m) =>
       envelopeSchema.parse(JSON.parse(m.Body ?? '')),
     );
@@ -159,14 +169,17 @@ describe.skipIf(!motoAvailable())('reconciler against moto', () => {
     expect(await takeAll(sqs, queueUrl)).toHaveLength(1);
   });
 
-  it('counts a failure and keeps the delivery pending while the topic is still down', async () => {
+  it('counts a failure and keeps the delivery pending, backed off, while the topic is still down', async () => {
     const down = topicArn.replace('connection-events', 'gone');
     await ingest(fixture('v1-failed'), down);
     const stillDown = await reconcile(() => new Date(), down);
     expect(stillDown).toMatchObject({ found: 1, published: 0, failed: 1, backlog: 1 });
-    expect(await store.pendingDeliveries(10)).toHaveLength(1);
-    // The failed attempt released its lease: the next run (topic back) publishes it.
-    expect(await reconcile()).toMatchObject({ published: 1, backlog: 0 });
+    expect(await store.pendingDeliveries(10)).toMatchObject([{ publishAttempts: 1, leaseUntil: 0 }]);
+    // It backs off: a run before its next attempt time does not read it (the backlog still counts it).
+    expect(await reconcile()).toMatchObject({ found: 0, published: 0, backlog: 1 });
+    // Once due, the next run (topic back) publishes it.
+    const later = new Date(Date.now() + TEST_RETRY.firstDelayMs);
+    expect(await reconcile(() => later)).toMatchObject({ published: 1, backlog: 0 });
   });
 
   it('counts the unresolved quarantined requests every run (the quarantined alarm reads it), 0 included', async () => {

@@ -8,8 +8,9 @@
  * - `advanceLatest` keeps one latest item per (user, request), bumps its version counter, answers
  *   `superseded` when a newer delivery (by `receivedAt#eventId`) is already the latest, and gives
  *   the same delivery its version back when it advances twice;
- * - a delivery is pending until `markPublished`; `recordPublishFailure` keeps the version and
- *   releases the lease;
+ * - a delivery is pending until `markPublished` or `quarantineDelivery`; `recordPublishFailure` keeps
+ *   the version and releases the lease, and with a retry counts the attempt and sets the next attempt
+ *   time (`duePending` leaves it out until then); `requeueDelivery` puts a quarantined one back;
  * - `quarantine` keeps one entry per body id (attempts counted, first arrival kept, a resolved entry
  *   coming back unresolved); `resolveQuarantined` answers false for an unknown id.
  *
@@ -25,13 +26,15 @@ import type {
   LatestConnection,
   NewDelivery,
   NewQuarantineEntry,
+  PendingDeliveries,
+  PublishRetry,
   QuarantineEntry,
   QuarantineStore,
   StoredDelivery,
   StoredLatestConnection,
 } from '../../lambda/use-cases/ports.ts';
 
-export type StoreMethod = keyof ConnectionStore | keyof QuarantineStore;
+export type StoreMethod = keyof ConnectionStore | keyof QuarantineStore | keyof PendingDeliveries;
 
 const copy = <T>(value: T): T => structuredClone(value);
 
@@ -41,10 +44,12 @@ const orderOf = (item: { receivedAt: string; eventId: string }): string =>
 
 const latestKey = (user: string | null, requestUrl: string): string => JSON.stringify([user, requestUrl]);
 
-export class InMemoryConnectionStore implements ConnectionStore, QuarantineStore {
+export class InMemoryConnectionStore implements ConnectionStore, QuarantineStore, PendingDeliveries {
   /** Every call, in order, by method name. */
   readonly calls: StoreMethod[] = [];
   private readonly deliveryItems = new Map<string, StoredDelivery>();
+  /** Next attempt time of each pending delivery (the DynamoDB store's pending sort key). */
+  private readonly dueAt = new Map<string, string>();
   private readonly latestItems = new Map<string, StoredLatestConnection>();
   private readonly quarantineItems = new Map<string, QuarantineEntry>();
   private readonly failures = new Map<StoreMethod, Error>();
@@ -77,14 +82,22 @@ export class InMemoryConnectionStore implements ConnectionStore, QuarantineStore
     this.enter('createDelivery');
     const existing = this.deliveryItems.get(delivery.fingerprint);
     if (existing) return { created: false, existing: copy(existing) };
-    this.deliveryItems.set(delivery.fingerprint, { ...copy(delivery), version: null, publishedAt: null });
+    this.deliveryItems.set(delivery.fingerprint, {
+      ...copy(delivery),
+      version: null,
+      publishedAt: null,
+      publishAttempts: 0,
+      quarantineId: null,
+    });
+    this.dueAt.set(delivery.fingerprint, delivery.receivedAt);
     return { created: true };
   }
 
   async claimDelivery(fingerprint: string, nowMs: number, leaseUntil: number): Promise<boolean> {
     this.enter('claimDelivery');
     const delivery = this.deliveryItems.get(fingerprint);
-    if (!delivery || delivery.publishedAt !== null || delivery.leaseUntil > nowMs) return false;
+    if (!delivery || delivery.publishedAt !== null || delivery.quarantineId !== null) return false;
+    if (delivery.leaseUntil > nowMs) return false;
     delivery.leaseUntil = leaseUntil;
     return true;
   }
@@ -108,11 +121,19 @@ export class InMemoryConnectionStore implements ConnectionStore, QuarantineStore
     if (delivery && delivery.publishedAt === null) delivery.leaseUntil = 0;
   }
 
-  async recordPublishFailure(fingerprint: string, version: number): Promise<void> {
+  async recordPublishFailure(
+    key: Pick<StoredDelivery, 'fingerprint' | 'eventId'>,
+    version: number,
+    retry?: PublishRetry,
+  ): Promise<void> {
     this.enter('recordPublishFailure');
-    const delivery = this.mustGet(fingerprint);
+    const delivery = this.mustGet(key.fingerprint);
     delivery.version = version;
     delivery.leaseUntil = 0;
+    if (retry && this.dueAt.has(key.fingerprint)) {
+      delivery.publishAttempts = retry.attempts;
+      this.dueAt.set(key.fingerprint, retry.nextAttemptAt);
+    }
   }
 
   async markPublished(fingerprint: string, version: number, publishedAt: string): Promise<void> {
@@ -120,6 +141,52 @@ export class InMemoryConnectionStore implements ConnectionStore, QuarantineStore
     const delivery = this.mustGet(fingerprint);
     delivery.version = version;
     delivery.publishedAt = publishedAt;
+    delivery.quarantineId = null;
+    this.dueAt.delete(fingerprint);
+  }
+
+  async quarantineDelivery(fingerprint: string, version: number | null, quarantineId: string): Promise<void> {
+    this.enter('quarantineDelivery');
+    const delivery = this.mustGet(fingerprint);
+    if (delivery.publishedAt !== null) throw new Error('ConditionalCheckFailedException: published');
+    delivery.quarantineId = quarantineId;
+    delivery.leaseUntil = 0;
+    if (version !== null) delivery.version = version;
+    this.dueAt.delete(fingerprint);
+  }
+
+  async requeueDelivery(
+    key: Pick<StoredDelivery, 'fingerprint' | 'eventId'>,
+    dueAt: string,
+  ): Promise<boolean> {
+    this.enter('requeueDelivery');
+    const delivery = this.deliveryItems.get(key.fingerprint);
+    if (!delivery || delivery.quarantineId === null || delivery.publishedAt !== null) return false;
+    delivery.quarantineId = null;
+    delivery.publishAttempts = 0;
+    delivery.leaseUntil = 0;
+    this.dueAt.set(key.fingerprint, dueAt);
+    return true;
+  }
+
+  async getDelivery(fingerprint: string): Promise<StoredDelivery | null> {
+    this.enter('getDelivery');
+    const delivery = this.deliveryItems.get(fingerprint);
+    return delivery ? copy(delivery) : null;
+  }
+
+  async *duePending(now: Date): AsyncGenerator<StoredDelivery[]> {
+    this.enter('duePending');
+    const due = [...this.dueAt.entries()]
+      .filter(([, at]) => at <= now.toISOString())
+      .sort(([fa, a], [fb, b]) => (a === b ? (fa < fb ? -1 : 1) : a < b ? -1 : 1))
+      .map(([fingerprint]) => copy(this.mustGet(fingerprint)));
+    yield due;
+  }
+
+  async countPending(): Promise<number> {
+    this.enter('countPending');
+    return this.dueAt.size;
   }
 
   async latestForUser(user: string | null): Promise<StoredLatestConnection[]> {
@@ -144,6 +211,7 @@ export class InMemoryConnectionStore implements ConnectionStore, QuarantineStore
       ...copy(entry),
       // The first arrival's content type is kept, as the DynamoDB store does.
       contentType: current ? current.contentType : entry.contentType,
+      fingerprint: entry.fingerprint ?? current?.fingerprint ?? null,
       firstReceivedAt: current?.firstReceivedAt ?? entry.receivedAt,
       attempts,
       resolvedEventId: null,
@@ -188,9 +256,9 @@ export class InMemoryConnectionStore implements ConnectionStore, QuarantineStore
     return [...this.deliveryItems.values()].map(copy);
   }
 
-  /** Deliveries stored but not yet published. */
+  /** Deliveries stored but not yet published nor quarantined (the pending index). */
   pending(): StoredDelivery[] {
-    return this.deliveries().filter((delivery) => delivery.publishedAt === null);
+    return this.deliveries().filter((delivery) => this.dueAt.has(delivery.fingerprint));
   }
 
   /** Every latest item, in insertion order. */

@@ -195,3 +195,6 @@ export const randomEventIds =
   (prefix: string): (() => string) =>
   () =>
     `${prefix}${Math.random().toString(36).slice(2, 12).toUpperCase()}`;
+
+/** The reconciler's retry policy in tests: the production backoff, three attempts before quarantine. */
+export const TEST_RETRY = { maxAttempts: 3, firstDelayMs: 60_000, maxDelayMs: 60 * 60_000 } as const;

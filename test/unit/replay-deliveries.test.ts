@@ -28,6 +28,8 @@ const delivery = (
   const rawBody = JSON.stringify(json);
   sequence++;
   return {
+    publishAttempts: 0,
+    quarantineId: null,
     fingerprint: fingerprint(json),
     eventId: `01EVENT${String(sequence).padStart(6, '0')}`,
     receivedAt: new Date(Date.UTC(2026, 2, 1, 0, sequence)).toISOString(),
