@@ -8,6 +8,8 @@ export interface CommandIo {
   env: NodeJS.ProcessEnv;
   /** True when standard error is a terminal: progress is drawn as a bar there, else printed as lines. */
   stderrIsTTY?: boolean;
+  /** True when standard output is a terminal: listings are drawn as aligned tables there, else TSV. */
+  stdoutIsTTY?: boolean;
   /** The clock (tests fix it); defaults to the system clock. */
   now?: () => Date;
 }

@@ -16,6 +16,8 @@ export interface CliRunOptions {
   env?: NodeJS.ProcessEnv;
   /** Standard error is a terminal (progress drawn as a bar). */
   tty?: boolean;
+  /** Standard output is a terminal (listings drawn as tables). */
+  stdoutTty?: boolean;
   /** The command's clock (default: the system clock). */
   now?: () => Date;
 }
@@ -36,6 +38,7 @@ export const runCliCaptured = async (args: string[], options: CliRunOptions = {}
     },
     env: options.env ?? process.env,
     stderrIsTTY: options.tty === true,
+    stdoutIsTTY: options.stdoutTty === true,
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   return { code, out, err };
