@@ -3,6 +3,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { Command, CommandIo } from './command.ts';
+import { eventsCommand } from './commands/events.ts';
 import { exportCommand } from './commands/export.ts';
 import { flattenCommand } from './commands/flatten.ts';
 import { quarantineCommand } from './commands/quarantine.ts';
@@ -20,6 +21,7 @@ export const COMMANDS: Command[] = [
   exportCommand,
   rotateTokenCommand,
   quarantineCommand,
+  eventsCommand,
 ];
 
 const overview = (): string =>
