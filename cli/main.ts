@@ -3,6 +3,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { Command, CommandIo } from './command.ts';
+import { deliveriesCommand } from './commands/deliveries.ts';
 import { eventsCommand } from './commands/events.ts';
 import { exportCommand } from './commands/export.ts';
 import { flattenCommand } from './commands/flatten.ts';
@@ -22,6 +23,7 @@ export const COMMANDS: Command[] = [
   rotateTokenCommand,
   quarantineCommand,
   eventsCommand,
+  deliveriesCommand,
 ];
 
 const overview = (): string =>
