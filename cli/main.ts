@@ -3,6 +3,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { Command, CommandIo } from './command.ts';
+import { deadLettersCommand } from './commands/dead-letters.ts';
 import { deliveriesCommand } from './commands/deliveries.ts';
 import { eventsCommand } from './commands/events.ts';
 import { exportCommand } from './commands/export.ts';
@@ -24,6 +25,7 @@ export const COMMANDS: Command[] = [
   quarantineCommand,
   eventsCommand,
   deliveriesCommand,
+  deadLettersCommand,
 ];
 
 const overview = (): string =>
