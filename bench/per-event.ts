@@ -1,6 +1,6 @@
 /**
  * Per-event compute: JSON parse + validation + flattening of one payload with 1, 10 and 100 assets,
- * against the reference script (`../shared/reference/zapier_flatten.py --bench N`: `json.loads` plus
+ * against the reference script (`<reference script> --bench N`, found by scripts/reference-script.ts: `json.loads` plus
  * Leadsie's flattening, timed in-process by python3) in the same run; fingerprint and envelope
  * building on their own. The project's side runs the bundled domain code (the functions' esbuild
  * options) in a fresh node process. The reference script is run where it is, never copied; where it
@@ -10,15 +10,18 @@
  * is the ratio of two measurements taken under the same load on the machine.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { REPO_ROOT } from '../lib/constructs/house-function.ts';
+import { DEFAULT_REFERENCE_SCRIPT, referenceScript } from '../scripts/reference-script.ts';
 import { houseEsbuildOptions } from './esbuild-options.ts';
 import { v1Payload } from './payloads.ts';
 import { type Summary, summarize } from './stats.ts';
 
-export const REFERENCE_SCRIPT = path.resolve(REPO_ROOT, '..', 'shared', 'reference', 'zapier_flatten.py');
+/** The reference script (LEADSIE_REFERENCE_SCRIPT, else next to the repository), or why it is missing. */
+const REFERENCE = referenceScript();
+export const REFERENCE_SCRIPT = 'path' in REFERENCE ? REFERENCE.path : DEFAULT_REFERENCE_SCRIPT;
 const PYTHON = process.env.PYTHON ?? 'python3';
 
 export interface PerEventRow {
@@ -50,9 +53,7 @@ const SIZES = [1, 10, 100];
 const REFERENCE_RUNS: Record<number, number> = { 1: 4000, 10: 1500, 100: 150 };
 
 const referenceAvailability = (): { ok: true; version: string } | { ok: false; reason: string } => {
-  if (!existsSync(REFERENCE_SCRIPT)) {
-    return { ok: false, reason: `${path.relative(REPO_ROOT, REFERENCE_SCRIPT)} is missing` };
-  }
+  if ('missing' in REFERENCE) return { ok: false, reason: REFERENCE.missing };
   const probe = spawnSync(PYTHON, ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) return { ok: false, reason: `${PYTHON} is not installed` };
   return { ok: true, version: (probe.stdout || probe.stderr).trim() };

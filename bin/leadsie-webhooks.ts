@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
- * CDK app entry: configuration from the context (cdk.json or `-c key=value`), one environment-agnostic
- * stack, and the cdk-nag AWS Solutions checks, which fail synthesis on any unacknowledged finding.
+ * CDK app entry: configuration from the context (cdk.json or `-c key=value`), with the settings of
+ * the stage `-c stage=<name>` selects, one environment-agnostic stack tagged with the project (and
+ * the stage), and the cdk-nag AWS Solutions checks, which fail synthesis on any unacknowledged finding.
  */
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConfigError, loadConfig } from '../lib/config.ts';
+import { CONTEXT_KEY_RULES, ConfigError, loadConfig } from '../lib/config.ts';
 import { LeadsieWebhooksStack } from '../lib/leadsie-webhooks-stack.ts';
+import { selectStage } from '../lib/stages.ts';
 
 const app = new App();
 
@@ -20,5 +22,10 @@ try {
   process.exit(1);
 }
 
-new LeadsieWebhooksStack(app, config.stackName, { config });
+// loadConfig has checked the stage settings; this reads the tags they give.
+const { tags } = selectStage(app.node.getAllContext(), CONTEXT_KEY_RULES);
+const stack = new LeadsieWebhooksStack(app, config.stackName, { config, tags });
+// The stack's tags are CloudFormation's to propagate; the template carries them on each resource too,
+// so they hold whatever deploys the template.
+for (const [key, value] of Object.entries(tags)) Tags.of(stack).add(key, value);
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

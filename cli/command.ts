@@ -8,7 +8,7 @@ export interface CommandIo {
   env: NodeJS.ProcessEnv;
   /** True when standard error is a terminal: progress is drawn as a bar there, else printed as lines. */
   stderrIsTTY?: boolean;
-  /** True when standard output is a terminal: listings are drawn as aligned tables there, else TSV. */
+  /** True when standard output is a terminal: listings print a header row there, not into a pipe. */
   stdoutIsTTY?: boolean;
   /** The clock (tests fix it); defaults to the system clock. */
   now?: () => Date;

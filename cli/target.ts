@@ -14,6 +14,7 @@ import { DynamoDbConnectionStore } from '../lambda/adapters/dynamodb-connection-
 import { SnsEventPublisher } from '../lambda/adapters/sns-event-publisher.ts';
 import { ROUTES } from '../lambda/contract.ts';
 import type { EventPublisher } from '../lambda/use-cases/ports.ts';
+import { stackNameFor } from '../lib/stages.ts';
 import {
   dataDirFrom,
   type LocalServerState,
@@ -39,14 +40,17 @@ import { LocalAdminPublisher } from './local-publisher.ts';
 
 export const TARGET_OPTIONS = {
   stack: { type: 'string' },
+  stage: { type: 'string' },
   region: { type: 'string' },
   local: { type: 'boolean' },
   'data-dir': { type: 'string' },
 } as const;
 
 export const TARGET_USAGE = `Target (default: the deployed stack, with AWS credentials from the default chain):
-  --stack NAME        the CloudFormation stack to read outputs from (default: the stackName of
-                      cdk.json's context, as cdk deploy uses it, else ${DEFAULT_STACK_NAME})
+  --stack NAME        the CloudFormation stack to read outputs from (default: the stack cdk deploy
+                      makes from cdk.json's context: its stage's, else its stackName, else
+                      ${DEFAULT_STACK_NAME})
+  --stage NAME        the stack of this stage of cdk.json's stages (as cdk deploy -c stage=NAME)
   --region REGION     its AWS region (default: AWS_REGION, else your AWS profile's)
   --local             the local server (npm start) instead of the deployed stack
   --data-dir DIR      local mode's data directory (default: $LOCAL_DATA_DIR, else .local)`;
@@ -61,25 +65,41 @@ const stringOption = (values: ParsedArgs['values'], name: string): string | unde
 };
 
 /**
- * The stack `cdk deploy` makes from this directory: cdk.json's `context.stackName` when it sets one,
- * else the default. A cdk.json that is not JSON is an error (cdk would refuse it too).
+ * The stack `cdk deploy` makes from this directory: that of `stage` (else of cdk.json's
+ * `context.stage`) as `lib/stages.ts` names it, else cdk.json's `context.stackName` when it sets
+ * one, else the default. A cdk.json that is not JSON is an error (cdk would refuse it too), and so
+ * is a stage cdk.json does not have.
  */
-export const defaultStackName = (cdkJsonPath: string = path.resolve('cdk.json')): string => {
-  let text: string;
+export const defaultStackName = (cdkJsonPath: string = path.resolve('cdk.json'), stage?: string): string => {
+  let text: string | undefined;
   try {
     text = readFileSync(cdkJsonPath, 'utf8');
   } catch {
-    return DEFAULT_STACK_NAME;
+    text = undefined;
   }
-  let name: unknown;
+  let context: Record<string, unknown> = {};
   try {
-    name = (JSON.parse(text) as { context?: { stackName?: unknown } } | null)?.context?.stackName;
+    const parsed = text === undefined ? undefined : (JSON.parse(text) as { context?: unknown } | null);
+    if (typeof parsed?.context === 'object' && parsed.context !== null) {
+      context = parsed.context as Record<string, unknown>;
+    }
   } catch (error) {
     throw new CliError(
       `${cdkJsonPath} is not valid JSON (${(error as Error).message}); fix it or pass --stack`,
     );
   }
-  return typeof name === 'string' && name.trim() !== '' ? name : DEFAULT_STACK_NAME;
+  const selected = stage ?? (typeof context.stage === 'string' ? context.stage : undefined);
+  if (selected !== undefined) {
+    const stages = typeof context.stages === 'object' && context.stages !== null ? context.stages : {};
+    if (!Object.hasOwn(stages, selected)) {
+      const names = Object.keys(stages);
+      throw new UsageError(
+        `cdk.json has no stage "${selected}" (${names.length > 0 ? `stages: ${names.join(', ')}` : 'it has no stages'})`,
+      );
+    }
+  }
+  const name = stackNameFor(context, selected);
+  return name.trim() !== '' ? name : DEFAULT_STACK_NAME;
 };
 
 /** The target the options name; deployed and local options do not mix. */
@@ -89,19 +109,25 @@ export const targetChoice = (
   cdkJsonPath?: string,
 ): TargetChoice => {
   const stack = stringOption(values, 'stack');
+  const stage = stringOption(values, 'stage');
   const region = stringOption(values, 'region');
   const dataDir = stringOption(values, 'data-dir');
   if (values.local === true) {
     if (stack !== undefined || region !== undefined) {
       throw new UsageError('--local cannot be combined with --stack or --region');
     }
+    if (stage !== undefined) throw new UsageError('--local cannot be combined with --stage');
     if (dataDir === '') throw new UsageError('--data-dir needs a directory');
     return { kind: 'local', dataDir: dataDir === undefined ? dataDirFrom(env) : path.resolve(dataDir) };
   }
   if (dataDir !== undefined) throw new UsageError('--data-dir applies to --local only');
   if (stack === '') throw new UsageError('--stack needs a stack name');
+  if (stage === '') throw new UsageError('--stage needs a stage name');
+  if (stack !== undefined && stage !== undefined) {
+    throw new UsageError('--stack and --stage name the stack twice: give one');
+  }
   if (region === '') throw new UsageError('--region needs a region name');
-  return { kind: 'deployed', stackName: stack ?? defaultStackName(cdkJsonPath), region };
+  return { kind: 'deployed', stackName: stack ?? defaultStackName(cdkJsonPath, stage), region };
 };
 
 export interface DeployedTarget {

@@ -40,6 +40,8 @@ import {
 } from '../lambda/domain/crm-mapping.ts';
 import { EmailTemplateError, isEmailAddress, parseEmailTemplate } from '../lambda/domain/email-message.ts';
 import { REPO_ROOT } from './constructs/house-function.ts';
+import { type ContextKeyRules, contextKeyProblems } from './context-keys.ts';
+import { STAGE_CONTEXT_KEYS, selectStage } from './stages.ts';
 
 /** Turns a string that is exactly a decimal number into that number; leaves anything else for zod to reject. */
 const numberFromContext = (value: unknown): unknown =>
@@ -826,6 +828,12 @@ export const emailConsumerFilter = (
 /** The context keys this app reads. */
 export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof typeof configSchema.shape)[];
 
+/** What the top-level context may hold: the keys above, the stage keys, and the consumers' names. */
+export const CONTEXT_KEY_RULES: ContextKeyRules = {
+  known: [...CONFIG_KEYS, ...STAGE_CONTEXT_KEYS],
+  consumers: CONSUMER_OBJECT_KEYS.consumers,
+};
+
 /** Thrown when a context value is missing or bad; the message names each bad key and its value. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -933,19 +941,17 @@ const describeIssue = (raw: Readonly<Record<string, unknown>>, issue: z.core.$Zo
  * @param source the app's (or any construct's) `node`, whose context is read key by key; or a plain
  *   record of raw context values, as tests pass them.
  * @throws ConfigError naming every bad key (by its full path, such as `consumers.hubspot.objectType`)
- *   and its value, every unknown key inside `consumers`, and every top-level key that differs from a
- *   known key only by case (a typo that would otherwise fall back to the default without a word).
+ *   and its value, every unknown key inside `consumers`, and every unknown top-level key (a typo that
+ *   would otherwise fall back to the default without a word; see `context-keys.ts`). The selected
+ *   stage's settings are read over the top-level ones (see `stages.ts`).
  */
 export const loadConfig = (source: Node | Readonly<Record<string, unknown>>): Config => {
-  const raw: Record<string, unknown> =
-    source instanceof Node ? { ...source.getAllContext() } : { ...(source as Record<string, unknown>) };
-
-  const problems: string[] = [];
-  for (const key of Object.keys(raw)) {
-    const known = CONFIG_KEYS.find((k) => k.toLowerCase() === key.toLowerCase());
-    if (known !== undefined && known !== key)
-      problems.push(`'${key}': unknown key, did you mean '${known}'?`);
-  }
+  const selection = selectStage(
+    source instanceof Node ? { ...source.getAllContext() } : { ...(source as Record<string, unknown>) },
+    CONTEXT_KEY_RULES,
+  );
+  const raw = selection.context;
+  const problems = [...selection.problems, ...contextKeyProblems(raw, CONTEXT_KEY_RULES)];
 
   const input = Object.fromEntries(CONFIG_KEYS.map((key) => [key, raw[key]]));
   const result = configSchema.safeParse(input);

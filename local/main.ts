@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ROUTES } from '../lambda/contract.ts';
+import { type DataDirLock, lockDataDir, restoreDataDir, snapshotDataDir } from './lock.ts';
 import { type LocalServer, LocalStartError, startLocal, temporaryDataDir } from './server.ts';
 import { dataDirFrom, paths } from './state.ts';
 
@@ -135,6 +136,19 @@ const main = async (): Promise<number> => {
     }
   }
 
+  // Before anything is opened or written: one server per data directory, and a failed start leaves
+  // the directory as it found it.
+  const before = throwAway ? null : await snapshotDataDir(dataDir);
+  let lock: DataDirLock;
+  try {
+    lock = await lockDataDir(dataDir);
+  } catch (error) {
+    if (!(error instanceof LocalStartError)) throw error;
+    await restoreDataDir(dataDir, before);
+    process.stderr.write(`error: ${error.message}\n`);
+    return 1;
+  }
+
   let server: LocalServer;
   try {
     server = await startLocal({
@@ -158,6 +172,8 @@ const main = async (): Promise<number> => {
       say: (line) => process.stdout.write(`${line}\n`),
     });
   } catch (error) {
+    await lock.release();
+    await restoreDataDir(dataDir, before);
     if (error instanceof LocalStartError) {
       process.stderr.write(`error: ${error.message}\n`);
       return 1;
@@ -169,6 +185,13 @@ const main = async (): Promise<number> => {
     const shown = path.relative(process.cwd(), file) || '.';
     return shown.startsWith('..') ? file : shown;
   };
+  // The CLI's --local finds LOCAL_DATA_DIR (else .local); any other data directory (a --memory run's
+  // temporary one) must be named, or the commands would reach another server.
+  const shown = relative(dataDir);
+  const local =
+    dataDir === dataDirFrom(process.env)
+      ? '--local'
+      : `--local --data-dir ${/^[\w@%+=:,./-]+$/.test(shown) ? shown : `'${shown.replaceAll("'", `'\\''`)}'`}`;
   const where = (name: keyof LocalServer['live']) =>
     server.live[name] ? 'sends for real' : `dry run → ${relative(paths(dataDir).outboxOf(name))}`;
   process.stdout.write(
@@ -184,7 +207,7 @@ const main = async (): Promise<number> => {
       `                  sheets: ${where('sheets')} (Leadsie test payloads skipped)`,
       `                  email: ${where('email')} (PARTIAL_SUCCESS and FAILED; test payloads skipped)`,
       '',
-      '  try it          npm run --silent cli -- send-test-event --local',
+      `  try it          npm run --silent cli -- send-test-event ${local}`,
       `                  curl -X POST "${server.webhookUrl}" -H 'content-type: application/json' --data @samples/v2-partial-multi-platform.json`,
       '',
       `Serving ${ROUTES.webhook.method} ${ROUTES.webhook.path} and ${ROUTES.connections.method} ${ROUTES.connections.path}. Ctrl-C stops.`,
@@ -204,6 +227,7 @@ const main = async (): Promise<number> => {
       process.stdout.write('\nstopping: finishing acknowledged deliveries (Ctrl-C again to force)…\n');
       server.stop().then(
         async () => {
+          await lock.release();
           if (throwAway) await rm(dataDir, { recursive: true, force: true });
           process.stdout.write('stopped.\n');
           resolve(0);

@@ -56,6 +56,7 @@ import { DEFAULT_SHEET_LEASE_MS } from '../lambda/use-cases/append-sheet-row.ts'
 import type { CrmTarget, EmailSender, SheetsWriter } from '../lambda/use-cases/ports.ts';
 import { DEFAULT_EMAIL_LEASE_MS } from '../lambda/use-cases/send-emails.ts';
 import { BodyTooLargeError, readBody, sendJson, sendResult, toApiEvent } from './api-gateway.ts';
+import { requestLine } from './console-line.ts';
 import { jsonlAppender, OutboxCrmTarget, OutboxEmail, OutboxSheet, OutboxSlack } from './outbox.ts';
 import {
   LOCAL_TABLE_NAME,
@@ -408,7 +409,7 @@ export const startLocal = async (options: LocalOptions): Promise<LocalServer> =>
     }
     const result = await handler(toApiEvent(req, body, routeKey));
     sendResult(res, result);
-    say(`${routeKey} → ${result.statusCode} ${result.body ?? ''}`.slice(0, 200));
+    say(requestLine(routeKey, result.statusCode, result.body));
   };
   const http = createServer((req, res) => {
     const work = serve(req, res).catch((error: unknown) => {

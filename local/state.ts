@@ -4,6 +4,7 @@
  *
  *   <dataDir>/tokens.json         { webhookToken, readToken }      made once, kept (mode 0600)
  *   <dataDir>/server.json         LocalServerState                 while `npm start` runs
+ *   <dataDir>/server.lock         { pid, startedAt }               taken before anything else (local/lock.ts)
  *   <dataDir>/dynamodb/           the embedded store (dynalite, LevelDB files)
  *   <dataDir>/outbox/<name>.jsonl what each consumer would have sent (dry run), one JSON line each
  *   <dataDir>/dead-letters/<name>.jsonl  deliveries a consumer gave up on, with the reason
@@ -43,6 +44,7 @@ export const dataDirFrom = (env: NodeJS.ProcessEnv = process.env): string =>
 export const paths = (dataDir: string) => ({
   tokens: path.join(dataDir, 'tokens.json'),
   server: path.join(dataDir, 'server.json'),
+  lock: path.join(dataDir, 'server.lock'),
   dynamodb: path.join(dataDir, 'dynamodb'),
   outbox: path.join(dataDir, 'outbox'),
   outboxOf: (consumer: string) => path.join(dataDir, 'outbox', `${consumer}.jsonl`),

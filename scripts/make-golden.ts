@@ -1,11 +1,14 @@
 /**
  * Makes the golden files for the flat record, from the reference "Code by Zapier" script.
  *
- *   npx tsx scripts/make-golden.ts
+ *   npx tsx scripts/make-golden.ts [--reference-script PATH]
+ *
+ * The script is found as `scripts/reference-script.ts` says: the option, else LEADSIE_REFERENCE_SCRIPT,
+ * else `../shared/reference/zapier_flatten.py` when it exists.
  *
  * 1. Generates a deterministic set of awkward v1 payloads (seeded PRNG, never Math.random) and adds
  *    every v1 fixture from `test/fixtures/payloads/`.
- * 2. Runs `python3 ../shared/reference/zapier_flatten.py` over them (the script from Leadsie's help
+ * 2. Runs `python3 <reference script>` over them (the script from Leadsie's help
  *    page, unchanged). This generator is the only thing that runs it; the tests read what it wrote.
  * 3. Keeps only the payloads that both the script and our schema accept: the project claims exact
  *    equality with the script there and nowhere else. The others are listed, with the reason, in
@@ -23,10 +26,19 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { parsePayload } from '../lambda/domain/payload.ts';
+import { referenceScript } from './reference-script.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const REFERENCE_SCRIPT = resolve(ROOT, '../shared/reference/zapier_flatten.py');
+const reference = referenceScript({
+  given: parseArgs({ options: { 'reference-script': { type: 'string' } } }).values['reference-script'],
+});
+if ('missing' in reference) {
+  console.error(`make-golden: ${reference.missing}`);
+  process.exit(1);
+}
+const REFERENCE_SCRIPT = reference.path;
 const PAYLOADS_DIR = join(ROOT, 'test/fixtures/payloads');
 const GOLDEN_DIR = join(ROOT, 'test/fixtures/golden');
 const SEED = 0x1ead51e;

@@ -43,6 +43,18 @@ const why = (entry: QuarantineEntry): string => {
   return `${text.length > 120 ? `${text.slice(0, 119)}…` : text}${more}`;
 };
 
+/** The listing's header row, printed when standard output is a terminal (a pipe gets the rows alone). */
+export const QUARANTINE_HEADER = [
+  'ID',
+  'FIRST RECEIVED',
+  'LAST RECEIVED',
+  'ATTEMPTS',
+  'STATUS',
+  'KIND',
+  'BYTES',
+  'WHY',
+].join('\t');
+
 /** One line of the listing: id, first and last arrival, attempts, status, kind, size, why (tab-separated). */
 export const quarantineLine = (entry: QuarantineEntry): string =>
   [
@@ -109,6 +121,7 @@ export const pickEntries = (entries: QuarantineEntry[], ids: string[]): Quaranti
 
 const list = async (target: Target, json: boolean, io: CommandIo): Promise<number> => {
   const entries = await readAll(target);
+  if (!json && io.stdoutIsTTY && entries.length > 0) io.stdout(`${QUARANTINE_HEADER}\n`);
   for (const entry of entries) io.stdout(`${json ? quarantineJson(entry) : quarantineLine(entry)}\n`);
   io.stderr(
     entries.length === 0
@@ -229,7 +242,8 @@ Leadsie sent is lost. The same body sent again is the same entry (its attempts g
 
 list    one line per unresolved entry, oldest first, tab-separated: id (first ${SHORT_ID} characters),
         first received, last received, attempts, HTTP status, error kind, body size in bytes, and
-        the first problem.
+        the first problem. On a terminal a header row comes first; into a pipe or a file, the
+        rows alone (so cut -f1 gives ids).
   --json          one JSON object per line instead, with every problem and the body (as text when
                   it is UTF-8, else as bodyBase64)
 

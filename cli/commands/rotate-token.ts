@@ -100,8 +100,8 @@ export const rotateTokenCommand: Command = {
   name: 'rotate-token',
   summary: 'Put a new webhook or read token (the old one keeps working for a grace period)',
   usage: `Usage:
-  cli rotate-token [--which webhook|read] [--stack NAME] [--region REGION]
-  cli rotate-token --revoke-previous [--which webhook|read] [--stack NAME] [--region REGION]
+  cli rotate-token [--which webhook|read] [--stack NAME|--stage NAME] [--region REGION]
+  cli rotate-token --revoke-previous [--which webhook|read] [--stack NAME|--stage NAME] [--region REGION]
 
 Puts a new random token (48 letters and digits) into the token's secret (PutSecretValue). Secrets
 Manager keeps the old value as AWSPREVIOUS, and the functions accept both for ${graceText}
@@ -150,7 +150,9 @@ outputs or the credentials cannot be found or AWS refused, 2 on a usage error.`,
       throw new UsageError(
         `local mode has no token rotation: stop npm start, delete the ${which === 'webhook' ? 'webhookToken' : 'readToken'} ` +
           `entry of ${paths(choice.dataDir).tokens} (or set ${which === 'webhook' ? 'LEADSIE_WEBHOOK_TOKEN' : 'LEADSIE_READ_TOKEN'}), ` +
-          'start it again, and run cli url --local for the new URL',
+          (which === 'webhook'
+            ? 'start it again, and run cli url --local for the new URL'
+            : "start it again: its banner's read API line shows the new token (Authorization: Bearer …)"),
       );
     }
     const target = (await connectTarget(choice)) as DeployedTarget;
@@ -172,6 +174,7 @@ outputs or the credentials cannot be found or AWS refused, 2 on a usage error.`,
       'npm run --silent cli -- rotate-token --revoke-previous',
       ...(which === 'read' ? ['--which read'] : []),
       ...(values.stack === undefined ? [] : [`--stack ${choice.stackName}`]),
+      ...(typeof values.stage === 'string' ? [`--stage ${values.stage}`] : []),
       ...(choice.region === undefined ? [] : [`--region ${choice.region}`]),
     ].join(' ');
     io.stderr(

@@ -10,7 +10,7 @@ export const urlCommand: Command = {
   name: 'url',
   summary: 'Print the webhook URL to paste into Leadsie, token included',
   usage: `Usage:
-  cli url [--stack NAME] [--region REGION]
+  cli url [--stack NAME|--stage NAME] [--region REGION]
   cli url --local [--data-dir DIR]
 
 Prints <WebhookUrl>?token=<webhook token> (the token URL-encoded) and nothing else, so it can be

@@ -16,7 +16,7 @@ export interface CliRunOptions {
   env?: NodeJS.ProcessEnv;
   /** Standard error is a terminal (progress drawn as a bar). */
   tty?: boolean;
-  /** Standard output is a terminal (listings drawn as tables). */
+  /** Standard output is a terminal (listings print a header row). */
   stdoutTty?: boolean;
   /** The command's clock (default: the system clock). */
   now?: () => Date;
