@@ -6,7 +6,9 @@
  */
 import type { Outcome } from '../../lambda/consumers/runtime/outcomes.ts';
 import {
+  eventOfDeadLetter,
   listDeadLetters,
+  type RedriveStep,
   type RedriveSummary,
   redriveDeadLetters,
 } from '../../lambda/use-cases/inspect-deliveries.ts';
@@ -14,7 +16,13 @@ import type { Command } from '../command.ts';
 import { chosenConsumers, outcomeLedger } from '../consumers.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { progress } from '../progress.ts';
-import { describeStoreError, TARGET_OPTIONS, TARGET_USAGE, targetFromArgs } from '../target.ts';
+import {
+  connectionStore,
+  describeStoreError,
+  TARGET_OPTIONS,
+  TARGET_USAGE,
+  targetFromArgs,
+} from '../target.ts';
 import { listOption, printListing } from './listing.ts';
 
 export const DEAD_LETTER_HEADER = ['CONSUMER', 'EVENT', 'VERSION', 'TRIES', 'SINCE', 'REASON'];
@@ -32,13 +40,24 @@ export const redriveSummaryLine = (summary: RedriveSummary): string => {
   const parts = summary.consumers.map((c) =>
     summary.dryRun
       ? `${c.consumer}: ${c.unresolved} listed`
-      : `${c.consumer}: moved ${c.moved} (${c.unresolved} listed before)`,
+      : `${c.consumer}: moved ${c.moved}, resent ${c.resent}${c.unavailable > 0 ? `, ${c.unavailable} not redrivable` : ''} (${c.unresolved} listed before)`,
   );
-  const moved = summary.consumers.reduce((n, c) => n + c.moved, 0);
+  const total = summary.consumers.reduce((n, c) => n + c.moved + c.resent, 0);
   return summary.dryRun
     ? `dry run, nothing was moved: ${parts.join(', ') || 'no consumers'}`
-    : `moved ${moved} dead letter${moved === 1 ? '' : 's'} back to their queues: ${parts.join(', ') || 'no consumers'}`;
+    : `put ${total} dead letter${total === 1 ? '' : 's'} back on their queues: ${parts.join(', ') || 'no consumers'}`;
 };
+
+/** One line per dead letter redriven: consumer, eventId, how (moved, resent, or why not), its reason. */
+export const redriveLine = (step: RedriveStep): string =>
+  [
+    step.consumer,
+    step.eventId ?? '-',
+    step.kind === 'unavailable' ? `not redrivable: ${step.why}` : step.kind,
+    step.reason ?? '-',
+  ]
+    .map((v) => v.replace(/[\t\r\n]+/g, ' '))
+    .join('\t');
 
 export const deadLettersCommand: Command = {
   name: 'dead-letters',
@@ -50,16 +69,20 @@ export const deadLettersCommand: Command = {
 list     every unresolved dead letter, from the delivery engine's outcome records (they do not
          expire while unresolved, even after SQS dropped the message): consumer, eventId, version,
          tries, when, and the reason. A table on a terminal, tab-separated lines otherwise.
-redrive  moves every message of each consumer's dead-letter queue back to its work queue; the
-         consumer claims each event again (a dead letter is claimable), sends it, and its record
-         leaves the list once delivered. Progress on standard error, then a summary per consumer.
+redrive  moves every message of each consumer's dead-letter queue back to its work queue, then
+         sends again from the stored delivery each listed dead letter whose message SQS no longer
+         has (expired after its retention); the consumer claims each event again (a dead letter is
+         claimable), sends it, and its record leaves the list once delivered. Standard output:
+         one line per dead letter (consumer, eventId, moved | resent | not redrivable: why,
+         reason); progress on standard error, then a summary per consumer.
          --dry-run moves nothing and says how many are listed per consumer.
 
   --consumer NAME  only this consumer (repeatable, or comma-separated; default: every consumer)
 
 ${TARGET_USAGE}
 
-Exit status: 0, 1 when the target cannot be read or a move failed, 2 on a usage error.`,
+Exit status: 0; 1 when the target cannot be read, a move failed, or a dead letter is not
+redrivable (it stays listed); 2 on a usage error.`,
   options: {
     consumer: { type: 'string', multiple: true },
     'dry-run': { type: 'boolean' },
@@ -99,6 +122,7 @@ Exit status: 0, 1 when the target cannot be read or a move failed, 2 on a usage 
     }
 
     const bar = progress(io, { label: 'redrive', every: 100 });
+    const store = connectionStore(target);
     let total = 0;
     let summary: RedriveSummary;
     try {
@@ -106,22 +130,21 @@ Exit status: 0, 1 when the target cannot be read or a move failed, 2 on a usage 
         ledger,
         consumers,
         dryRun: values['dry-run'] === true,
-        onMoved: (consumer, message) => {
+        rebuild: (outcome) => eventOfDeadLetter(store, outcome),
+        onStep: (step) => {
           total++;
-          io.stdout(
-            `${consumer}\t${message.eventId ?? '-'}\t${(message.reason ?? '-').replace(/[\t\r\n]+/g, ' ')}\n`,
-          );
-          bar.tick(total, `${total} moved (${consumer})`);
+          io.stdout(`${redriveLine(step)}\n`);
+          bar.tick(total, `${total} done (${step.consumer})`);
         },
       });
     } catch (error) {
       bar.done();
-      if (total > 0) io.stderr(`stopped after moving ${total}\n`);
+      if (total > 0) io.stderr(`stopped after ${total} dead letter${total === 1 ? '' : 's'}\n`);
       if (error instanceof CliError) throw error;
       throw new CliError(describeStoreError(target, error, 'redriving the dead letters'));
     }
     bar.done();
     io.stderr(`${redriveSummaryLine(summary)}\n`);
-    return 0;
+    return summary.consumers.some((c) => c.unavailable > 0) ? 1 : 0;
   },
 };

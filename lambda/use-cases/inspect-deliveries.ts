@@ -216,34 +216,81 @@ export async function* listDeadLetters(ledger: OutcomeLedger, consumers: readonl
 
 export interface RedriveSummary {
   dryRun: boolean;
-  /** Per consumer: unresolved dead-lettered outcomes before, and messages moved back (or to move). */
-  consumers: { consumer: string; unresolved: number; moved: number }[];
+  /**
+   * Per consumer: unresolved dead-lettered outcomes before; messages moved back from the dead-letter
+   * queue; dead letters whose message SQS no longer has, sent again from the stored delivery; and
+   * those that cannot be (not an event, or the stored delivery is gone or newer).
+   */
+  consumers: { consumer: string; unresolved: number; moved: number; resent: number; unavailable: number }[];
 }
 
+export type RedriveStep =
+  | { kind: 'moved'; consumer: string; eventId: string | null; reason: string | null }
+  | { kind: 'resent'; consumer: string; eventId: string; reason: string | null }
+  | { kind: 'unavailable'; consumer: string; eventId: string; reason: string | null; why: string };
+
 /**
- * Puts the dead letters back on their consumers' queues. A dry run moves nothing and says what is
- * listed. The outcome records change when the engine takes the messages again (claim over
- * `dead-lettered`), so the list shrinks as they are delivered.
+ * Puts the dead letters back on their consumers' queues: first every message of the dead-letter
+ * queue; then, for each dead-lettered record still listed whose message was not among them (SQS
+ * expired it, or it was deleted), the event rebuilt from the store (`rebuild`). A dry run moves
+ * nothing and says what is listed. The records change when the engine takes the events again (a
+ * claim over `dead-lettered`), so the list shrinks as they are delivered.
  */
 export const redriveDeadLetters = async (input: {
   ledger: OutcomeLedger;
   consumers: ConsumerEndpoint[];
   dryRun: boolean;
-  onMoved?: (consumer: string, message: RedrivenMessage, movedSoFar: number) => void;
+  /** The event of a dead-lettered record, from the store; null when it cannot be rebuilt (says why). */
+  rebuild?: (outcome: Outcome) => Promise<ConnectionEvent | string>;
+  onStep?: (step: RedriveStep) => void;
 }): Promise<RedriveSummary> => {
   const summary: RedriveSummary = { dryRun: input.dryRun, consumers: [] };
   for (const consumer of input.consumers) {
-    const unresolved = await input.ledger.countDeadLetters(consumer.name);
-    let moved = 0;
-    if (!input.dryRun) {
-      moved = await consumer.redrive((message) => {
-        moved++;
-        input.onMoved?.(consumer.name, message, moved);
-      });
+    const counts = { consumer: consumer.name, unresolved: 0, moved: 0, resent: 0, unavailable: 0 };
+    counts.unresolved = await input.ledger.countDeadLetters(consumer.name);
+    summary.consumers.push(counts);
+    if (input.dryRun) continue;
+    const movedIds = new Set<string>();
+    await consumer.redrive((message) => {
+      counts.moved++;
+      if (message.eventId) movedIds.add(message.eventId);
+      input.onStep?.({ kind: 'moved', consumer: consumer.name, ...message });
+    });
+    if (!input.rebuild) continue;
+    const left: Outcome[] = [];
+    for await (const outcome of input.ledger.deadLetters(consumer.name)) {
+      if (!movedIds.has(outcome.eventId)) left.push(outcome);
     }
-    summary.consumers.push({ consumer: consumer.name, unresolved, moved });
+    for (const outcome of left) {
+      const event = await input.rebuild(outcome);
+      const step = { consumer: consumer.name, eventId: outcome.eventId, reason: outcome.reason };
+      if (typeof event === 'string') {
+        counts.unavailable++;
+        input.onStep?.({ kind: 'unavailable', ...step, why: event });
+        continue;
+      }
+      await consumer.enqueue(JSON.stringify(event), eventMessageAttributes(event));
+      counts.resent++;
+      input.onStep?.({ kind: 'resent', ...step });
+    }
   }
   return summary;
+};
+
+/** The event of a dead-lettered record rebuilt from the store, or why it cannot be. */
+export const eventOfDeadLetter = async (
+  store: DeliveriesByTime,
+  outcome: Outcome,
+): Promise<ConnectionEvent | string> => {
+  const delivery = await findDelivery(store, outcome.eventId);
+  if (!delivery) return 'not a stored event';
+  if (delivery.version !== outcome.version)
+    return `the stored delivery is now version ${delivery.version ?? 'none'}`;
+  try {
+    return envelopeOfDelivery(delivery);
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
 };
 
 // ── replay --consumer ──

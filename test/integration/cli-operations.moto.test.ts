@@ -216,9 +216,9 @@ describe.skipIf(!motoAvailable())('operator commands against a stack on moto', (
 
       const redrive = await cli(['dead-letters', 'redrive', '--consumer', 'slack']);
       expect(redrive.code).toBe(0);
-      expect(redrive.out).toBe(`slack\t${eventId}\t${NOT_FOUND_REASON}\n`);
+      expect(redrive.out).toBe(`slack\t${eventId}\tmoved\t${NOT_FOUND_REASON}\n`);
       expect(redrive.err).toBe(
-        'moved 1 dead letter back to their queues: slack: moved 1 (1 listed before)\n',
+        'put 1 dead letter back on their queues: slack: moved 1, resent 0 (1 listed before)\n',
       );
       expect(await takeAll(aws.sqs, consumers.slack?.queues.dlqUrl ?? '')).toEqual([]);
 
@@ -229,6 +229,28 @@ describe.skipIf(!motoAvailable())('operator commands against a stack on moto', (
       expect((await cli(['events', 'show', eventId])).out).toMatch(
         /\n {2}slack {11}done: posted 200 \(2 tries,/,
       );
+    });
+
+    it('sends a listed dead letter again from the store when SQS no longer has its message', async () => {
+      target.respondWith((request) =>
+        JSON.parse(request.body).consumer === 'slack'
+          ? { status: 404, body: 'channel_not_found' }
+          : { status: 200 },
+      );
+      const eventId = await deliver(fixtureJson('v1-failed'));
+      target.respondWith(undefined);
+      // What SQS does after the retention period: the message is gone, the record still lists it.
+      expect(await takeAll(aws.sqs, consumers.slack?.queues.dlqUrl ?? '')).toHaveLength(1);
+      expect(lines((await cli(['dead-letters', 'list'])).out).map((l) => l.split('\t')[1])).toEqual([
+        eventId,
+      ]);
+
+      const redrive = await cli(['dead-letters', 'redrive']);
+      expect(redrive.code).toBe(0);
+      expect(redrive.out).toBe(`slack\t${eventId}\tresent\t${NOT_FOUND_REASON}\n`);
+      await drainAll();
+      expect(sentTo('slack', eventId)).toBe(2);
+      expect(lines((await cli(['dead-letters', 'list'])).out)).toEqual([]);
     });
   });
 

@@ -6,15 +6,18 @@ import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { consumerNameOf } from '../../cli/consumers.ts';
 import { InMemoryOutcomeLedger } from '../../lambda/consumers/runtime/memory-outcomes.ts';
+import type { Outcome } from '../../lambda/consumers/runtime/outcomes.ts';
 import { FORCE_MESSAGE_ATTRIBUTE } from '../../lambda/contract.ts';
 import { envelopeOfDelivery } from '../../lambda/use-cases/envelope-of-delivery.ts';
 import {
   type ConsumerEndpoint,
   ConsumerQueuePublisher,
   chooseConsumers,
+  eventOfDeadLetter,
   findDelivery,
   listOutcomes,
   type MessageAttributes,
+  type RedriveStep,
   redriveDeadLetters,
   showEvent,
 } from '../../lambda/use-cases/inspect-deliveries.ts';
@@ -148,26 +151,59 @@ describe('deliveries', () => {
 });
 
 describe('dead-letters redrive', () => {
-  it('counts what is listed, and moves nothing in a dry run', async () => {
+  it('moves the queue back, resends from the store what SQS no longer has, and moves nothing in a dry run', async () => {
     const ledger = new InMemoryOutcomeLedger(30);
-    await ledger.deadLettered({ consumer: 'slack', eventId: ulid(AT), version: 1 }, AT, 'gone', 2);
-    const consumers = [endpoint('slack', undefined), endpoint('email', undefined)];
-    expect(await redriveDeadLetters({ ledger, consumers, dryRun: true })).toEqual({
-      dryRun: true,
-      consumers: [
-        { consumer: 'slack', unresolved: 1, moved: 0 },
-        { consumer: 'email', unresolved: 0, moved: 0 },
-      ],
-    });
-    const moved: string[] = [];
+    const [inQueue, expired, poison] = [ulid(AT), ulid(AT + 1), 'poison:m-1'];
+    for (const eventId of [inQueue, expired, poison]) {
+      await ledger.deadLettered(
+        { consumer: 'slack', eventId, version: eventId === poison ? 0 : 1 },
+        AT,
+        'gone',
+        2,
+      );
+    }
+    const sent: { body: string; attributes: MessageAttributes }[] = [];
+    const slack: ConsumerEndpoint = {
+      ...endpoint('slack', undefined, sent),
+      redrive: async (onMoved) => {
+        onMoved({ eventId: inQueue, reason: 'gone' });
+        return 1;
+      },
+    };
+    const consumers = [slack, endpoint('email', undefined)];
+    const store = storeOf([stored(expired, 'v1-failed')]);
+    const rebuild = (outcome: Outcome) => eventOfDeadLetter(store, outcome);
+
+    const dry = await redriveDeadLetters({ ledger, consumers, dryRun: true, rebuild });
+    expect(dry.consumers).toEqual([
+      { consumer: 'slack', unresolved: 3, moved: 0, resent: 0, unavailable: 0 },
+      { consumer: 'email', unresolved: 0, moved: 0, resent: 0, unavailable: 0 },
+    ]);
+    expect(sent).toEqual([]);
+
+    const steps: RedriveStep[] = [];
     const real = await redriveDeadLetters({
       ledger,
       consumers,
       dryRun: false,
-      onMoved: (c) => moved.push(c),
+      rebuild,
+      onStep: (s) => steps.push(s),
     });
-    expect(real.consumers.map((c) => c.moved)).toEqual([1, 1]);
-    expect(moved).toEqual(['slack', 'email']);
+    expect(real.consumers[0]).toEqual({
+      consumer: 'slack',
+      unresolved: 3,
+      moved: 1,
+      resent: 1,
+      unavailable: 1,
+    });
+    expect(steps.map((s) => [s.kind, s.eventId])).toEqual([
+      ['moved', inQueue],
+      ['resent', expired],
+      ['unavailable', poison],
+      ['moved', 'E'],
+    ]);
+    expect(steps[2]).toMatchObject({ why: 'not a stored event' });
+    expect(sent.map((m) => JSON.parse(m.body).eventId)).toEqual([expired]);
   });
 });
 
