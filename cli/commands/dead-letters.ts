@@ -81,8 +81,8 @@ redrive  moves every message of each consumer's dead-letter queue back to its wo
 
 ${TARGET_USAGE}
 
-Exit status: 0; 1 when the target cannot be read, a move failed, or a dead letter is not
-redrivable (it stays listed); 2 on a usage error.`,
+Exit status: 0 when it ran and every dead letter could be put back, 1 when the target cannot be
+read, a move failed, or a dead letter is not redrivable (it stays listed), 2 on a usage error.`,
   options: {
     consumer: { type: 'string', multiple: true },
     'dry-run': { type: 'boolean' },

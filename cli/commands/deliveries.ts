@@ -47,7 +47,7 @@ tab-separated lines without a header otherwise.
 
 ${TARGET_USAGE}
 
-Exit status: 0, 1 when the target cannot be read, 2 on a usage error.`,
+Exit status: 0 when it ran, 1 when the target cannot be read, 2 on a usage error.`,
   options: {
     consumer: { type: 'string', multiple: true },
     status: { type: 'string', multiple: true },
