@@ -19,6 +19,7 @@ import {
   type MessageAttributeValue as SnsAttribute,
 } from '@aws-sdk/client-sns';
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ListDeadLetterSourceQueuesCommand,
@@ -167,9 +168,9 @@ const deployedConsumers = async (target: DeployedTarget): Promise<ConsumerEndpoi
               }),
             );
           }),
-        redrive: (onMoved) =>
+        redrive: (onMoved, sentBeforeMs) =>
           aws(`moving the dead letters of consumer "${name}"`, () =>
-            moveMessages(sqs, deadLetterQueueUrl, queueUrl, onMoved),
+            moveMessages(sqs, deadLetterQueueUrl, queueUrl, onMoved, sentBeforeMs),
           ),
       });
       break;
@@ -188,26 +189,44 @@ const eventIdOf = (body: string | undefined): string | null => {
 };
 
 /**
- * Receives from `from` and sends to `to` until `from` answers empty, ten at a time: a message is
- * deleted from `from` only once `to` has it (a failure in between leaves a copy in both, never none).
+ * Receives from `from` and sends to `to` until `from` has nothing older than `sentBeforeMs`, ten at
+ * a time: a message is deleted from `from` only once `to` has it (a failure in between leaves a
+ * copy in both, never none). A newer one is made visible again and left.
  */
 const moveMessages = async (
   sqs: SQSClient,
   from: string,
   to: string,
   onMoved: (message: RedrivenMessage) => void,
+  sentBeforeMs: number,
 ): Promise<number> => {
   let moved = 0;
   for (;;) {
-    const { Messages: messages = [] } = await sqs.send(
+    const { Messages: received = [] } = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: from,
         MaxNumberOfMessages: SQS_BATCH,
         WaitTimeSeconds: 0,
         VisibilityTimeout: MOVE_VISIBILITY_SECONDS,
         MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['SentTimestamp'],
       }),
     );
+    const isNew = (m: (typeof received)[number]) => Number(m.Attributes?.SentTimestamp ?? 0) >= sentBeforeMs;
+    const fresh = received.filter(isNew);
+    if (fresh.length > 0) {
+      await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: from,
+          Entries: fresh.map((m, index) => ({
+            Id: String(index),
+            ReceiptHandle: m.ReceiptHandle ?? '',
+            VisibilityTimeout: 0,
+          })),
+        }),
+      );
+    }
+    const messages = received.filter((m) => !isNew(m));
     if (messages.length === 0) return moved;
     const entries = messages.map((message, index) => ({
       Id: String(index),
@@ -317,8 +336,8 @@ const localConsumers = async (target: LocalTarget): Promise<ConsumerEndpoint[]> 
         if (response.status === 404) throw notServed('send to one consumer', `POST ${route}/messages`);
         if (response.status !== 202) throw new CliError(`local admin endpoint answered ${response.status}`);
       },
-      redrive: async (onMoved: (message: RedrivenMessage) => void) => {
-        const response = await adminCall(target, 'POST', `${route}/redrive`);
+      redrive: async (onMoved: (message: RedrivenMessage) => void, sentBeforeMs: number) => {
+        const response = await adminCall(target, 'POST', `${route}/redrive`, { sentBeforeMs });
         if (response.status === 404) throw notServed('redrive', `POST ${route}/redrive`);
         if (response.status !== 200) throw new CliError(`local admin endpoint answered ${response.status}`);
         const { moved } = (await response.json()) as { moved: RedrivenMessage[] };

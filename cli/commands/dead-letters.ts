@@ -130,6 +130,7 @@ read, a move failed, or a dead letter is not redrivable (it stays listed), 2 on 
         ledger,
         consumers,
         dryRun: values['dry-run'] === true,
+        startedAtMs: (io.now ?? (() => new Date()))().getTime(),
         rebuild: (outcome) => eventOfDeadLetter(store, outcome),
         onStep: (step) => {
           total++;

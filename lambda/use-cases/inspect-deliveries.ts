@@ -44,8 +44,12 @@ export interface ConsumerEndpoint {
   filterPolicy: FilterPolicy | undefined | null;
   /** Sends one message straight to the consumer's work queue (not through the topic). */
   enqueue(body: string, attributes: MessageAttributes): Promise<void>;
-  /** Moves every message of its dead-letter queue back to its work queue, one call per message. */
-  redrive(onMoved: (message: RedrivenMessage) => void): Promise<number>;
+  /**
+   * Moves the messages of its dead-letter queue back to its work queue, one call per message. Only
+   * those sent to the dead-letter queue before `sentBeforeMs`: one dead-lettered again while the
+   * redrive runs (its target still down) stays, instead of going round for as long as it fails.
+   */
+  redrive(onMoved: (message: RedrivenMessage) => void, sentBeforeMs: number): Promise<number>;
 }
 
 /** The consumers of a target, by name. */
@@ -240,7 +244,9 @@ export const redriveDeadLetters = async (input: {
   ledger: OutcomeLedger;
   consumers: ConsumerEndpoint[];
   dryRun: boolean;
-  /** The event of a dead-lettered record, from the store; null when it cannot be rebuilt (says why). */
+  /** When the redrive started (epoch ms): dead letters sent after it stay where they are. */
+  startedAtMs: number;
+  /** The event of a dead-lettered record, from the store; a string says why it cannot be rebuilt. */
   rebuild?: (outcome: Outcome) => Promise<ConnectionEvent | string>;
   onStep?: (step: RedriveStep) => void;
 }): Promise<RedriveSummary> => {
@@ -255,11 +261,13 @@ export const redriveDeadLetters = async (input: {
       counts.moved++;
       if (message.eventId) movedIds.add(message.eventId);
       input.onStep?.({ kind: 'moved', consumer: consumer.name, ...message });
-    });
+    }, input.startedAtMs);
     if (!input.rebuild) continue;
     const left: Outcome[] = [];
     for await (const outcome of input.ledger.deadLetters(consumer.name)) {
-      if (!movedIds.has(outcome.eventId)) left.push(outcome);
+      // Dead-lettered again since the redrive started: its message is in the queue, for the next run.
+      if (!movedIds.has(outcome.eventId) && Date.parse(outcome.updatedAt) < input.startedAtMs)
+        left.push(outcome);
     }
     for (const outcome of left) {
       const event = await input.rebuild(outcome);

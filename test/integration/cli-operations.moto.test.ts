@@ -214,6 +214,16 @@ describe.skipIf(!motoAvailable())('operator commands against a stack on moto', (
       expect(dry).toMatchObject({ code: 0, out: '' });
       expect(dry.err).toBe('dry run, nothing was moved: slack: 1 listed, forward-zapier: 0 listed\n');
 
+      // A redrive that started before this dead letter was sent leaves it (it would go round while
+      // the target still fails): not moved, not resent, still listed.
+      const early = await runCliCaptured(['dead-letters', 'redrive'], {
+        now: () => new Date(Date.now() - 60_000),
+      });
+      expect(early).toMatchObject({ code: 0, out: '' });
+      expect(early.err).toBe(
+        'put 0 dead letters back on their queues: slack: moved 0, resent 0 (1 listed before), forward-zapier: moved 0, resent 0 (0 listed before)\n',
+      );
+
       const redrive = await cli(['dead-letters', 'redrive', '--consumer', 'slack']);
       expect(redrive.code).toBe(0);
       expect(redrive.out).toBe(`slack\t${eventId}\tmoved\t${NOT_FOUND_REASON}\n`);

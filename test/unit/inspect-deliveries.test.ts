@@ -153,7 +153,7 @@ describe('deliveries', () => {
 describe('dead-letters redrive', () => {
   it('moves the queue back, resends from the store what SQS no longer has, and moves nothing in a dry run', async () => {
     const ledger = new InMemoryOutcomeLedger(30);
-    const [inQueue, expired, poison] = [ulid(AT), ulid(AT + 1), 'poison:m-1'];
+    const [inQueue, expired, poison, again] = [ulid(AT), ulid(AT + 1), 'poison:m-1', ulid(AT + 2)];
     for (const eventId of [inQueue, expired, poison]) {
       await ledger.deadLettered(
         { consumer: 'slack', eventId, version: eventId === poison ? 0 : 1 },
@@ -162,6 +162,9 @@ describe('dead-letters redrive', () => {
         2,
       );
     }
+    // Dead-lettered (again) after the redrive started: its message is in the queue for the next run.
+    await ledger.deadLettered({ consumer: 'slack', eventId: again, version: 1 }, AT + 5_000, 'gone', 3);
+    const startedAtMs = AT + 1_000;
     const sent: { body: string; attributes: MessageAttributes }[] = [];
     const slack: ConsumerEndpoint = {
       ...endpoint('slack', undefined, sent),
@@ -174,9 +177,9 @@ describe('dead-letters redrive', () => {
     const store = storeOf([stored(expired, 'v1-failed')]);
     const rebuild = (outcome: Outcome) => eventOfDeadLetter(store, outcome);
 
-    const dry = await redriveDeadLetters({ ledger, consumers, dryRun: true, rebuild });
+    const dry = await redriveDeadLetters({ ledger, consumers, dryRun: true, rebuild, startedAtMs });
     expect(dry.consumers).toEqual([
-      { consumer: 'slack', unresolved: 3, moved: 0, resent: 0, unavailable: 0 },
+      { consumer: 'slack', unresolved: 4, moved: 0, resent: 0, unavailable: 0 },
       { consumer: 'email', unresolved: 0, moved: 0, resent: 0, unavailable: 0 },
     ]);
     expect(sent).toEqual([]);
@@ -186,12 +189,13 @@ describe('dead-letters redrive', () => {
       ledger,
       consumers,
       dryRun: false,
+      startedAtMs,
       rebuild,
       onStep: (s) => steps.push(s),
     });
     expect(real.consumers[0]).toEqual({
       consumer: 'slack',
-      unresolved: 3,
+      unresolved: 4,
       moved: 1,
       resent: 1,
       unavailable: 1,
