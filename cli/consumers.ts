@@ -7,9 +7,14 @@
  *             ─QueueArn─▶ its subscription on the topic (ListSubscriptionsByTopic)
  *             ─GetSubscriptionAttributes─▶ FilterPolicy
  *             (a dead-letter queue no queue of the topic feeds, the alarm notifier's, is no consumer)
- *   local:    the admin endpoint: GET /consumers, POST /consumers/<name>/messages, POST
- *             /consumers/<name>/redrive; until the local server serves them, consumer names come from
- *             the outcome records in its table and the queue operations say what is missing
+ *   local:    the admin endpoint (Authorization: Bearer <read token>), which the local server is to
+ *             serve; until it does, consumer names come from the outcome records in its table and
+ *             the queue operations say which route is missing:
+ *               GET  /consumers                  200 [{ name, filterPolicy? }] (what its topic routes by)
+ *               POST /consumers/<name>/messages  { body, attributes: { <name>: { DataType, StringValue } } }
+ *                                                → 202 once queued for that consumer alone (force included)
+ *               POST /consumers/<name>/redrive   { sentBeforeMs } → 200 { moved: [{ eventId, reason }] }:
+ *                                                its dead letters sent before then, back on its queue
  */
 import { DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
 import {
