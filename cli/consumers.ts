@@ -41,12 +41,12 @@ import {
   type ConsumerEndpoint,
   chooseConsumers,
   eventMessageAttributes,
+  type FilterPolicy,
   type MessageAttributes,
   type RedrivenMessage,
   UnknownConsumerError,
 } from '../lambda/use-cases/inspect-deliveries.ts';
 import type { EventPublisher } from '../lambda/use-cases/ports.ts';
-import type { FilterPolicy } from '../local/filter-policy.ts';
 import { describeAwsError, stackOutputs } from './aws.ts';
 import { CliError, UsageError } from './errors.ts';
 import type { DeployedTarget, LocalTarget, Target } from './target.ts';

@@ -19,6 +19,9 @@ import { FORCE_MESSAGE_ATTRIBUTE, MESSAGE_ATTRIBUTES } from '../contract.ts';
 import { type ConnectionEvent, envelopeAttributes } from '../domain/envelope.ts';
 import type { FlatRecord } from '../domain/flatten.ts';
 import { envelopeOfDelivery } from './envelope-of-delivery.ts';
+
+export type { FilterPolicy };
+
 import type { EventPublisher, StoredDelivery } from './ports.ts';
 
 /** A message attribute as SNS and SQS take it (String or String.Array, as text). */
