@@ -3,6 +3,9 @@
  */
 import { parseArgs } from 'node:util';
 import type { Command, CommandIo } from './command.ts';
+import { deadLettersCommand } from './commands/dead-letters.ts';
+import { deliveriesCommand } from './commands/deliveries.ts';
+import { eventsCommand } from './commands/events.ts';
 import { exportCommand } from './commands/export.ts';
 import { flattenCommand } from './commands/flatten.ts';
 import { quarantineCommand } from './commands/quarantine.ts';
@@ -20,6 +23,9 @@ export const COMMANDS: Command[] = [
   exportCommand,
   rotateTokenCommand,
   quarantineCommand,
+  eventsCommand,
+  deliveriesCommand,
+  deadLettersCommand,
 ];
 
 const overview = (): string =>

@@ -3,9 +3,13 @@
  * missed them. The work is `replayDeliveries` (lambda/use-cases/replay-deliveries.ts); this wires it
  * to the target's store and topic and prints what happens.
  */
-import type { StoredDelivery } from '../../lambda/use-cases/ports.ts';
+
+import type { ConnectionEvent } from '../../lambda/domain/envelope.ts';
+import { ConsumerQueuePublisher } from '../../lambda/use-cases/inspect-deliveries.ts';
+import type { EventPublisher, StoredDelivery } from '../../lambda/use-cases/ports.ts';
 import { type ReplaySummary, replayDeliveries } from '../../lambda/use-cases/replay-deliveries.ts';
 import type { Command } from '../command.ts';
+import { chosenConsumers, ForcedTopicPublisher } from '../consumers.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { progress } from '../progress.ts';
 import {
@@ -14,6 +18,7 @@ import {
   eventPublisher,
   TARGET_OPTIONS,
   TARGET_USAGE,
+  type Target,
   targetFromArgs,
 } from '../target.ts';
 import { timeOption } from '../times.ts';
@@ -39,10 +44,11 @@ const counts = (s: ReplaySummary): string =>
   `${s.dryRun ? 'would send' : 'sent'} ${s.sent}, skipped ${s.skipped}, failed ${s.failed}`;
 
 export const summaryLine = (s: ReplaySummary): string => {
+  const notSubscribed = s.skippedByReason['not-subscribed'];
   const skipped =
     s.skipped === 0
       ? ''
-      : ` (skipped: ${s.skippedByReason.filtered} not matching the filters, ${s.skippedByReason.incomplete} not yet versioned)`;
+      : ` (skipped: ${s.skippedByReason.filtered} not matching the filters, ${s.skippedByReason.incomplete} not yet versioned${notSubscribed > 0 ? `, ${notSubscribed} refused by the consumer's filter policy` : ''})`;
   return `${s.dryRun ? 'dry run, nothing was sent: ' : ''}${counts(s)} of ${s.examined} deliveries in the time range${skipped}`;
 };
 
@@ -55,11 +61,40 @@ const listOption = (value: unknown, split: boolean): string[] => {
     .filter((v) => v !== '');
 };
 
+/**
+ * Where replay sends: the topic (every subscribed consumer, filter policies applied by SNS), with
+ * the force attribute when asked; or one consumer's queue, its filter policy applied here. Local
+ * mode has no topic publish with attributes: a forced replay to every consumer goes to each
+ * consumer's queue whose filter policy takes the event, as SNS would fan it out.
+ */
+const replayPublisher = async (
+  target: Target,
+  options: { consumer: string | undefined; force: boolean },
+): Promise<{ publisher: EventPublisher; accepts?: (event: ConnectionEvent) => boolean }> => {
+  if (options.consumer !== undefined) {
+    const [consumer] = await chosenConsumers(target, [options.consumer]);
+    if (!consumer) throw new UsageError(`no consumer named "${options.consumer}"`);
+    const publisher = new ConsumerQueuePublisher(consumer, options.force);
+    return { publisher, accepts: (event) => publisher.accepts(event) };
+  }
+  if (!options.force) return { publisher: eventPublisher(target) };
+  if (target.kind === 'deployed') return { publisher: new ForcedTopicPublisher(target) };
+  const each = (await chosenConsumers(target, [])).map((c) => new ConsumerQueuePublisher(c, true));
+  return {
+    publisher: {
+      publish: async (event) => {
+        for (const publisher of each) if (publisher.accepts(event)) await publisher.publish(event);
+      },
+    },
+  };
+};
+
 export const replayCommand: Command = {
   name: 'replay',
   summary: 'Publish stored deliveries of a time range again (for consumers that missed them)',
   usage: `Usage:
-  cli replay --since TIME [--until TIME] [--user USER]... [--status STATUS]... [--dry-run] [target options]
+  cli replay --since TIME [--until TIME] [--user USER]... [--status STATUS]... [--consumer NAME]
+             [--force] [--dry-run] [target options]
 
 Publishes again every stored delivery received in [--since, --until), oldest first, exactly as it
 was first published: the same envelope (eventId, fingerprint, receivedAt, version) and the same
@@ -74,6 +109,11 @@ ConnectionEventsTopicArn topic; --local: the local server's topic.
   --user USER      only deliveries of this user (repeatable)
   --status STATUS  only deliveries with this status, e.g. FAILED (repeatable, or comma-separated;
                    case-insensitive)
+  --consumer NAME  send to this one consumer's queue only (SendMessage, the envelope as the body and
+                   its message attributes beside it, as its subscription delivers), not to the topic;
+                   an event its subscription's filter policy refuses is skipped
+  --force          send again even to consumers whose outcome record says done (the "force" message
+                   attribute; without it a consumer skips an event it already sent)
   --dry-run        list what would be sent, send nothing
 
 Standard output lists each delivery sent (or, with --dry-run, that would be sent), one line each,
@@ -93,6 +133,8 @@ Exit status: 0 when nothing failed, 1 when any delivery failed (or the store cou
     until: { type: 'string' },
     user: { type: 'string', multiple: true },
     status: { type: 'string', multiple: true },
+    consumer: { type: 'string' },
+    force: { type: 'boolean' },
     'dry-run': { type: 'boolean' },
     ...TARGET_OPTIONS,
   },
@@ -113,7 +155,10 @@ Exit status: 0 when nothing failed, 1 when any delivery failed (or the store cou
 
     const target = await targetFromArgs(values, io);
     const store = connectionStore(target);
-    const publisher = eventPublisher(target);
+    const { publisher, accepts } = await replayPublisher(target, {
+      consumer: typeof values.consumer === 'string' ? values.consumer : undefined,
+      force: values.force === true,
+    });
     const span = until.getTime() - since.getTime();
     const bar = progress(io, { label: 'replay', every: 100 });
     let last: ReplaySummary | undefined;
@@ -124,6 +169,7 @@ Exit status: 0 when nothing failed, 1 when any delivery failed (or the store cou
         deliveries: store.deliveriesBetween(since, until),
         filter: { users, statuses },
         publisher,
+        ...(accepts ? { accepts } : {}),
         dryRun,
         onProgress: (outcome, soFar) => {
           last = soFar;

@@ -20,8 +20,11 @@ export interface ReplayFilter {
   statuses?: readonly string[];
 }
 
-/** Why a delivery was not sent: it does not match the filter, or it was never given a version. */
-export type SkipReason = 'filtered' | 'incomplete';
+/**
+ * Why a delivery was not sent: it does not match the filter, it was never given a version, or the
+ * one consumer replayed to does not take it (its subscription's filter policy).
+ */
+export type SkipReason = 'filtered' | 'incomplete' | 'not-subscribed';
 
 export type ReplayOutcome =
   /** Published (or, in a dry run, would be). */
@@ -45,6 +48,8 @@ export interface ReplayInput {
   deliveries: AsyncIterable<StoredDelivery>;
   filter?: ReplayFilter;
   publisher: EventPublisher;
+  /** False for an event the publisher's one consumer would not receive (`replay --consumer`). */
+  accepts?: (event: ConnectionEvent) => boolean;
   /** Rebuild and report every envelope, publish none. */
   dryRun?: boolean;
   /** Called once per delivery, after its outcome is known, with the counts so far. */
@@ -77,7 +82,12 @@ const describe = (error: unknown): string =>
 /** What replaying one delivery comes to; publishes unless `dryRun`. Never throws. */
 export const replayOne = async (
   delivery: StoredDelivery,
-  options: { filter?: ReplayFilter; publisher: EventPublisher; dryRun?: boolean },
+  options: {
+    filter?: ReplayFilter;
+    publisher: EventPublisher;
+    accepts?: (event: ConnectionEvent) => boolean;
+    dryRun?: boolean;
+  },
 ): Promise<ReplayOutcome> => {
   if (!matchesFilter(delivery, options.filter)) return { kind: 'skipped', delivery, reason: 'filtered' };
   if (!isComplete(delivery)) return { kind: 'skipped', delivery, reason: 'incomplete' };
@@ -87,6 +97,8 @@ export const replayOne = async (
   } catch (error) {
     return { kind: 'failed', delivery, stage: 'rebuild', error: describe(error) };
   }
+  if (options.accepts && !options.accepts(event))
+    return { kind: 'skipped', delivery, reason: 'not-subscribed' };
   if (!options.dryRun) {
     try {
       await options.publisher.publish(event);
@@ -104,7 +116,7 @@ export const replayDeliveries = async (input: ReplayInput): Promise<ReplaySummar
     examined: 0,
     sent: 0,
     skipped: 0,
-    skippedByReason: { filtered: 0, incomplete: 0 },
+    skippedByReason: { filtered: 0, incomplete: 0, 'not-subscribed': 0 },
     failed: 0,
   };
   for await (const delivery of input.deliveries) {

@@ -278,7 +278,7 @@ describe('replay listing', () => {
       examined: 9,
       sent: 5,
       skipped: 3,
-      skippedByReason: { filtered: 2, incomplete: 1 },
+      skippedByReason: { filtered: 2, incomplete: 1, 'not-subscribed': 0 },
       failed: 1,
     };
     expect(summaryLine(summary)).toBe(

@@ -84,7 +84,7 @@ describe('replayDeliveries', () => {
       examined: 6,
       sent: 6,
       skipped: 0,
-      skippedByReason: { filtered: 0, incomplete: 0 },
+      skippedByReason: { filtered: 0, incomplete: 0, 'not-subscribed': 0 },
       failed: 0,
     });
   });
@@ -164,7 +164,7 @@ describe('replayDeliveries', () => {
     });
     expect(outcomes.map((o) => o.kind)).toEqual(['skipped', 'sent']);
     expect(outcomes[0]).toMatchObject({ kind: 'skipped', reason: 'incomplete' });
-    expect(summary.skippedByReason).toEqual({ filtered: 0, incomplete: 1 });
+    expect(summary.skippedByReason).toEqual({ filtered: 0, incomplete: 1, 'not-subscribed': 0 });
     expect(publisher.published).toHaveLength(1);
   });
 
