@@ -11,12 +11,11 @@
  *                  engine claims each item again (a dead-lettered item is claimable)
  */
 
-// The one filter-policy evaluator; it moves to lambda/domain/filter-policy.ts with the consumer modules.
-import { type FilterPolicy, matchesFilterPolicy } from '../../local/filter-policy.ts';
 import type { Outcome, OutcomeLedger, OutcomeState } from '../consumers/runtime/outcomes.ts';
 import { eventIdTime, outcomesOfEvent } from '../consumers/runtime/outcomes.ts';
 import { FORCE_MESSAGE_ATTRIBUTE, MESSAGE_ATTRIBUTES } from '../contract.ts';
 import { type ConnectionEvent, envelopeAttributes } from '../domain/envelope.ts';
+import { type FilterPolicy, matchesFilterPolicy } from '../domain/filter-policy.ts';
 import type { FlatRecord } from '../domain/flatten.ts';
 import { envelopeOfDelivery } from './envelope-of-delivery.ts';
 

@@ -39,6 +39,8 @@ const stored = (eventId: string, fixture: string, version: number | null = 1): S
   leaseUntil: 0,
   version,
   publishedAt: null,
+  publishAttempts: 0,
+  quarantineId: null,
 });
 
 /** A store whose byTime index holds these deliveries. */

@@ -13,7 +13,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_OUTCOME_RETENTION_DAYS, TABLE } from '../../contract.ts';
+import { DEFAULT_OUTCOME_RETENTION_DAYS, NEXT_TABLE_INDEXES, TABLE } from '../../contract.ts';
 import type { OnceKey } from '../../use-cases/ports.ts';
 import {
   type ClaimOptions,
@@ -60,7 +60,9 @@ export class DynamoDbOutcomeLedger implements OutcomeLedger {
   private readonly doc: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly retentionDays: number;
-  private readonly deadLetterIndex: string;
+  /** The byState index read: the V2 one, unless it is missing (a stack part-way through its upgrade). */
+  private deadLetterIndex: string;
+  private readonly fixedIndex: boolean;
 
   constructor(client: DynamoDBClient, options: DynamoDbOutcomeLedgerOptions) {
     this.doc = DynamoDBDocumentClient.from(client, {
@@ -68,7 +70,24 @@ export class DynamoDbOutcomeLedger implements OutcomeLedger {
     });
     this.tableName = options.tableName;
     this.retentionDays = options.retentionDays ?? DEFAULT_OUTCOME_RETENTION_DAYS;
-    this.deadLetterIndex = options.deadLetterIndex ?? TABLE.indexes.byState.name;
+    this.deadLetterIndex = options.deadLetterIndex ?? NEXT_TABLE_INDEXES.byState.name;
+    this.fixedIndex = options.deadLetterIndex !== undefined;
+  }
+
+  /** A Query of the byState index, turning to the other layout's index once when this one is missing. */
+  private async queryState(input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'IndexName'>) {
+    try {
+      return await this.doc.send(new QueryCommand({ ...input, IndexName: this.deadLetterIndex }));
+    } catch (error) {
+      const missing =
+        error instanceof Error && error.name === 'ValidationException' && /index/i.test(error.message);
+      if (!missing || this.fixedIndex) throw error;
+      this.deadLetterIndex =
+        this.deadLetterIndex === NEXT_TABLE_INDEXES.byState.name
+          ? TABLE.indexes.byState.name
+          : NEXT_TABLE_INDEXES.byState.name;
+      return this.doc.send(new QueryCommand({ ...input, IndexName: this.deadLetterIndex }));
+    }
   }
 
   private key(ref: OutcomeRef) {
@@ -304,16 +323,13 @@ export class DynamoDbOutcomeLedger implements OutcomeLedger {
     let start: Record<string, unknown> | undefined;
     do {
       // The index may project keys only (`byStateV2`): read the keys, then the items.
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: this.deadLetterIndex,
-          KeyConditionExpression: '#statePk = :statePk',
-          ExpressionAttributeNames: { '#statePk': STATE_PK },
-          ExpressionAttributeValues: { ':statePk': outcomeKeys.deadLetterPartition(consumer) },
-          ExclusiveStartKey: start,
-        }),
-      );
+      const page = await this.queryState({
+        TableName: this.tableName,
+        KeyConditionExpression: '#statePk = :statePk',
+        ExpressionAttributeNames: { '#statePk': STATE_PK },
+        ExpressionAttributeValues: { ':statePk': outcomeKeys.deadLetterPartition(consumer) },
+        ExclusiveStartKey: start,
+      });
       const keys = (page.Items ?? []).map((item) => ({ [PK]: item[PK], [SK]: item[SK] }));
       for (const item of await this.batchGet(keys)) {
         const outcome = toOutcome(item);
@@ -328,17 +344,14 @@ export class DynamoDbOutcomeLedger implements OutcomeLedger {
     let count = 0;
     let start: Record<string, unknown> | undefined;
     do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: this.deadLetterIndex,
-          KeyConditionExpression: '#statePk = :statePk',
-          ExpressionAttributeNames: { '#statePk': STATE_PK },
-          ExpressionAttributeValues: { ':statePk': outcomeKeys.deadLetterPartition(consumer) },
-          Select: 'COUNT',
-          ExclusiveStartKey: start,
-        }),
-      );
+      const page = await this.queryState({
+        TableName: this.tableName,
+        KeyConditionExpression: '#statePk = :statePk',
+        ExpressionAttributeNames: { '#statePk': STATE_PK },
+        ExpressionAttributeValues: { ':statePk': outcomeKeys.deadLetterPartition(consumer) },
+        Select: 'COUNT',
+        ExclusiveStartKey: start,
+      });
       count += page.Count ?? 0;
       start = page.LastEvaluatedKey;
     } while (start);
