@@ -37,6 +37,8 @@ import type {
   PublishRetry,
   QuarantineEntry,
   QuarantineStore,
+  RecentConnectionsReader,
+  RecentDeliveriesPage,
   StoredDelivery,
   StoredLatestConnection,
 } from '../use-cases/ports.ts';
@@ -99,11 +101,20 @@ export const monthsBetween = (since: Date, until: Date): string[] => {
   return months;
 };
 
+/** The month before `yyyy-mm`, as `yyyy-mm`. */
+const previousMonth = (month: string): string => {
+  const year = Number(month.slice(0, 4));
+  const index = Number(month.slice(5, 7)) - 1;
+  return index === 0 ? `${year - 1}-12` : `${year}-${String(index).padStart(2, '0')}`;
+};
+
 const isConditionFailure = (error: unknown): boolean =>
   error instanceof ConditionalCheckFailedException ||
   (error instanceof Error && error.name === 'ConditionalCheckFailedException');
 
-export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore, PendingDeliveries {
+export class DynamoDbConnectionStore
+  implements ConnectionStore, QuarantineStore, PendingDeliveries, RecentConnectionsReader
+{
   private readonly doc: DynamoDBDocumentClient;
   /** The indexes read: the new ones, unless one was missing (a stack part-way through its upgrade). */
   private layout: 'next' | 'previous' = 'next';
@@ -497,6 +508,53 @@ export class DynamoDbConnectionStore implements ConnectionStore, QuarantineStore
       }),
     );
     return result.Item?.version === undefined ? null : Number(result.Item.version);
+  }
+
+  // ── recent connections (`RecentConnectionsReader`): the `byTime` index, then whole latest items ──
+
+  /**
+   * One Query of the month bucket that `before` falls in, newest first. A position in a month with
+   * nothing left before it is `<yyyy-mm>\uffff`: after every key of that month, in that month.
+   */
+  async deliveriesBefore(before: string, since: string, limit: number): Promise<RecentDeliveriesPage> {
+    const month = before.slice(0, 7);
+    const page = await this.queryIndex('byTime', {
+      TableName: this.tableName,
+      KeyConditionExpression: '#timePk = :month AND #timeSk < :before',
+      ExpressionAttributeNames: { '#timePk': indexes.byTime.partitionKey, '#timeSk': indexes.byTime.sortKey },
+      ExpressionAttributeValues: { ':month': `DELIVERIES#${month}`, ':before': before },
+      ScanIndexForward: false,
+      Limit: limit,
+    });
+    const items = page.Items ?? [];
+    const inWindow = items.filter((item) => str(item[indexes.byTime.sortKey]) >= since);
+    const deliveries = inWindow.map((item) => ({
+      user: strOrNull(item.user),
+      requestUrl: str(item.requestUrl),
+      eventId: str(item.eventId),
+      position: str(item[indexes.byTime.sortKey]),
+    }));
+    // Past `since` within this month: nothing older is wanted.
+    if (inWindow.length < items.length) return { deliveries, next: null };
+    const last = deliveries.at(-1);
+    if (page.LastEvaluatedKey !== undefined && last !== undefined) return { deliveries, next: last.position };
+    // This month is read to its start: the previous one, if the window reaches into it.
+    if (since.slice(0, 7) >= month) return { deliveries, next: null };
+    return { deliveries, next: `${previousMonth(month)}\uffff` };
+  }
+
+  /** The latest items of the pairs, by BatchGetItem (each pair once). */
+  async latestOf(pairs: { user: string | null; requestUrl: string }[]): Promise<StoredLatestConnection[]> {
+    const unique = new Map<string, Record<string, string>>();
+    for (const { user, requestUrl } of pairs) {
+      const key = keys.latest(user, requestUrl);
+      unique.set(itemId(key), key);
+    }
+    const found = await this.batchGet([...unique.values()]);
+    return [...unique.keys()].flatMap((id) => {
+      const item = found.get(id);
+      return item === undefined ? [] : [toLatest(item)];
+    });
   }
 
   /** Up to `limit` pending deliveries, due or not, soonest due first (for tests and local checks). */

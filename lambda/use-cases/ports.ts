@@ -113,6 +113,33 @@ export interface ConnectionStore {
   latestVersion(user: string | null, requestUrl: string): Promise<number | null>;
 }
 
+/** A delivery as the time index lists it: where it stands, and which connection it belongs to. */
+export interface RecentDelivery {
+  user: string | null;
+  requestUrl: string;
+  eventId: string;
+  /** Its place in time order (`<receivedAt>#<eventId>`): a page continues before it. */
+  position: string;
+}
+
+/** One read of the time index: its deliveries, newest first, and where the next read starts. */
+export interface RecentDeliveriesPage {
+  deliveries: RecentDelivery[];
+  /** The position to read before next; null when nothing received since `since` is left. */
+  next: string | null;
+}
+
+/** Reads recent connections through the time index (`byTime`) and whole latest items, never a scan. */
+export interface RecentConnectionsReader {
+  /**
+   * Deliveries received before `before` (a position, exclusive) and at or after `since` (ISO time),
+   * newest first, at most `limit` of them; one read of the index (so possibly fewer, `next` set).
+   */
+  deliveriesBefore(before: string, since: string, limit: number): Promise<RecentDeliveriesPage>;
+  /** The latest state of each (user, request) given; those without one are left out. */
+  latestOf(pairs: { user: string | null; requestUrl: string }[]): Promise<StoredLatestConnection[]>;
+}
+
 /** Deliveries stored but not yet published (the pending index, sorted by next attempt time). */
 export interface PendingDeliveries {
   /** The pending deliveries due at `now` (next attempt time passed), soonest due first, a page at a time. */

@@ -211,14 +211,20 @@ export class IngestApi extends Construct {
       description: 'Answers GET /connections from the connections table',
       ...functionDefaults,
     })
-      .addEnv(ENV.tableName, table.tableName, (fn) =>
+      .addEnv(ENV.tableName, table.tableName, (fn) => [
+        // Read-only: the latest items of one user are a query of the table itself; recent connections
+        // a query of the time index, then their latest items whole (BatchGetItem), never a scan.
         Grant.addToPrincipal({
           grantee: fn,
-          // Read-only: the latest items of one user are a query of the table itself; no index is read.
-          actions: ['dynamodb:Query', 'dynamodb:GetItem'],
+          actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'],
           resourceArns: [table.tableArn],
         }),
-      )
+        Grant.addToPrincipal({
+          grantee: fn,
+          actions: ['dynamodb:Query'],
+          resourceArns: props.store.indexArns.byTime,
+        }),
+      ])
       .addEnv(ENV.readTokenSecretArn, this.readTokenSecret.secretArn, (fn) =>
         readSecretValue(fn, this.readTokenSecret),
       )

@@ -116,7 +116,6 @@ describe('GET /connections', () => {
     ['the read token under the Basic scheme', { user: USER }, { authorization: `Basic ${READ_TOKEN}` }],
     ['the webhook token as a bearer token', { user: USER }, bearer(WEBHOOK_TOKEN)],
     ['the webhook token in ?token= (as Leadsie sends it)', { user: USER, token: WEBHOOK_TOKEN }, {}],
-    ['even the read token in ?token= (only the bearer header counts)', { user: USER, token: READ_TOKEN }, {}],
   ])('answers 401 for %s, reading nothing', async (_name, query, headers) => {
     const { store, call } = await setup();
     const answer = await call(get(query, headers));
@@ -131,8 +130,31 @@ describe('GET /connections', () => {
   });
 
   it.each([
-    ['missing', undefined],
-    ['missing (other parameters only)', { other: USER }],
+    ['the read token', READ_TOKEN],
+    ['the webhook token', WEBHOOK_TOKEN],
+    ['a wrong token', 'wrong'],
+  ])(
+    'answers 401 with a hint to use the Bearer header for %s in ?token=, reading nothing',
+    async (_name, token) => {
+      const { store, call } = await setup();
+      for (const query of [{ token }, { user: USER, token }] as Record<string, string>[]) {
+        const answer = await call(get(query));
+        expect(answer.statusCode, answer.body).toBe(401);
+        expect(answer.headers['www-authenticate']).toBe('Bearer');
+        expect(answer.json).toEqual({ error: expect.stringContaining('Authorization: Bearer <read token>') });
+        expect(answer.body).not.toContain(token.slice(0, 12));
+      }
+      expect(store.calls).toEqual([]);
+    },
+  );
+
+  it('takes the bearer header when ?token= comes too', async () => {
+    const { call } = await setup();
+    const answer = await call(get({ user: USER, token: 'ignored' }, bearer(READ_TOKEN)));
+    expect(answer.statusCode, answer.body).toBe(200);
+  });
+
+  it.each([
     ['empty', { user: '' }],
     ['longer than 1024 characters', { user: 'u'.repeat(1025) }],
   ])('answers 400 when user is %s, reading nothing', async (_name, query) => {
@@ -153,8 +175,125 @@ describe('GET /connections', () => {
     expect(answer.json.user).toBe(user);
   });
 
-  it('checks the token before the parameters: no token and no user is 401', async () => {
+  it('checks the token before the parameters: no token and a bad user is 401', async () => {
     const { call } = await setup();
+    expect((await call(get({ user: '' }, {}))).statusCode).toBe(401);
     expect((await call(get(undefined, {}))).statusCode).toBe(401);
+  });
+});
+
+/** A delivery of (user, request) at `receivedAt` that became its latest state, as ingest records it. */
+const deliver = async (
+  store: InMemoryConnectionStore,
+  user: string | null,
+  request: string,
+  receivedAt: string,
+): Promise<string> => {
+  const requestUrl = `https://app.leadsie.com/request/${request}`;
+  const eventId = `01${receivedAt}${request}`;
+  const fingerprint = `sha256:${eventId}`;
+  await store.createDelivery({
+    fingerprint,
+    eventId,
+    receivedAt,
+    user,
+    requestUrl,
+    requestName: request,
+    status: 'SUCCESS',
+    apiVersion: 1,
+    rawBody: '{}',
+    leaseUntil: 0,
+  });
+  await store.advanceLatest(connection(requestUrl, receivedAt, { user, eventId, fingerprint }));
+  return eventId;
+};
+
+const NOW = new Date('2026-05-20T12:00:00.000Z');
+
+describe('GET /connections without user: recent connections', () => {
+  const recentSetup = async () => {
+    const store = new InMemoryConnectionStore();
+    // r1 twice (its older delivery must not list it twice), r2 without a user, r3 of another user,
+    // r4 older than the default window.
+    await deliver(store, USER, 'r1', '2026-05-01T00:00:00.000Z');
+    await deliver(store, null, 'r2', '2026-05-02T00:00:00.000Z');
+    await deliver(store, 'someone-else', 'r3', '2026-05-03T00:00:00.000Z');
+    await deliver(store, USER, 'r1', '2026-05-04T00:00:00.000Z');
+    await deliver(store, USER, 'r4', '2025-01-01T00:00:00.000Z');
+    store.calls.length = 0;
+    const wrapped = withHttpMiddleware(
+      makeHandler({ store, readToken: staticSecret(READ_TOKEN), now: () => NOW }),
+      logger,
+    );
+    const call = async (query: Record<string, string> | undefined) => {
+      const result = (await wrapped(get(query, bearer(READ_TOKEN)), {} as never)) as HttpResult;
+      return { ...result, json: JSON.parse(result.body ?? 'null') };
+    };
+    return { store, call };
+  };
+
+  const names = (connections: { requestUrl: string }[]): string[] =>
+    connections.map((c) => c.requestUrl.split('/').pop() ?? '');
+
+  it('lists each connection once, at its latest delivery, newest first, within the last 90 days', async () => {
+    const { store, call } = await recentSetup();
+    const answer = await call(undefined);
+    expect(answer.statusCode, answer.body).toBe(200);
+    expect(names(answer.json.connections)).toEqual(['r1', 'r3', 'r2']);
+    expect(answer.json.connections[0]).toMatchObject({
+      user: USER,
+      version: 2,
+      receivedAt: '2026-05-04T00:00:00.000Z',
+    });
+    expect(answer.json.connections[2]).toMatchObject({ user: null });
+    expect(answer.json.next).toBeNull();
+    expect(answer.json.since).toBe('2026-02-19T12:00:00.000Z');
+    expect(store.calls).not.toContain('latestForUser');
+  });
+
+  it('pages with limit and cursor, and since reaches further back', async () => {
+    const { call } = await recentSetup();
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const answer = await call(
+        cursor === undefined ? { limit: '1', since: '2024-01-01' } : { limit: '1', cursor },
+      );
+      expect(answer.statusCode, answer.body).toBe(200);
+      expect(answer.json.connections.length).toBeLessThanOrEqual(1);
+      seen.push(...names(answer.json.connections));
+      cursor = answer.json.next ?? undefined;
+      pages++;
+    } while (cursor !== undefined && pages < 10);
+    expect(seen).toEqual(['r1', 'r3', 'r2', 'r4']);
+  });
+
+  it.each([
+    [{ limit: '0' }, '"limit"'],
+    [{ limit: '101' }, '"limit"'],
+    [{ limit: 'ten' }, '"limit"'],
+    [{ since: 'yesterday' }, '"since"'],
+    [{ since: '2027-01-01' }, '"since"'],
+    [{ cursor: 'not-a-cursor' }, '"cursor"'],
+    [{ cursor: 'eyJiIjoxfQ', since: '2026-01-01' }, '"since"'],
+    [{ user: USER, limit: '5' }, '"limit"'],
+    [{ noUser: 'true', cursor: 'x' }, '"cursor"'],
+    [{ noUser: 'yes' }, '"noUser"'],
+    [{ user: USER, noUser: 'true' }, '"noUser"'],
+  ])('answers 400 for %j', async (query, named) => {
+    const { call } = await recentSetup();
+    const answer = await call(query);
+    expect(answer.statusCode, answer.body).toBe(400);
+    expect(answer.json.error).toContain(named);
+  });
+
+  it('noUser=true reads the connections of deliveries without a user', async () => {
+    const { store, call } = await recentSetup();
+    const answer = await call({ noUser: 'true' });
+    expect(answer.statusCode, answer.body).toBe(200);
+    expect(answer.json.user).toBeNull();
+    expect(names(answer.json.connections)).toEqual(['r2']);
+    expect(store.calls).toEqual(['latestForUser']);
   });
 });

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, ENV, HANDLER_ENTRIES } from '../../lambda/contract.ts';
+import { DEFAULTS, ENV, HANDLER_ENTRIES, NEXT_TABLE_INDEXES } from '../../lambda/contract.ts';
 import { HouseFunction, REPO_ROOT } from '../../lib/constructs/house-function.ts';
 import {
   arnOf,
@@ -245,12 +245,16 @@ describe('the connections function', () => {
     expect(envOf(ids.connections)[name]).toEqual(expected());
   });
 
-  it('may query and get items of the table, read the read token, and write its logs: nothing else', () => {
+  it('may query the table and its time index, get and batch-get items, read the read token, and write its logs: nothing else', () => {
+    const byTimeIndexArn = {
+      'Fn::Join': ['', [arnOf(ids.table), `/index/${NEXT_TABLE_INDEXES.byTime.name}`]],
+    };
     expect(permissionsOfRole(template, ids.connectionsRole)).toEqual({
       'logs:CreateLogStream': [json(arnOf(ids.connectionsLogs))],
       'logs:PutLogEvents': [json(arnOf(ids.connectionsLogs))],
-      'dynamodb:Query': [json(arnOf(ids.table))],
+      'dynamodb:Query': [json(arnOf(ids.table)), json(byTimeIndexArn)].sort(),
       'dynamodb:GetItem': [json(arnOf(ids.table))],
+      'dynamodb:BatchGetItem': [json(arnOf(ids.table))],
       'secretsmanager:GetSecretValue': [json(ref(ids.readSecret))],
     });
   });
@@ -258,6 +262,6 @@ describe('the connections function', () => {
   it('cannot read the webhook token, publish, or write the table', () => {
     const statements = json(statementsOfRole(template, ids.connectionsRole));
     expect(statements).not.toContain(ids.webhookSecret);
-    expect(statements).not.toMatch(/sns:|kms:|dynamodb:(Put|Update|Delete|BatchWrite)/);
+    expect(statements).not.toMatch(/sns:|kms:|dynamodb:(Put|Update|Delete|BatchWrite|Scan)/);
   });
 });

@@ -143,7 +143,11 @@ describe.skipIf(!motoAvailable())('cli rotate-token against a stack on moto', ()
     expect(run.err).toContain('rotate-token --revoke-previous --which read');
 
     const handler = makeConnections({
-      store: { latestForUser: async () => [] },
+      store: {
+        latestForUser: async () => [],
+        deliveriesBefore: async () => ({ deliveries: [], next: null }),
+        latestOf: async () => [],
+      },
       readToken: functionView(readSecretArn),
     });
     const get = (bearer: string) =>

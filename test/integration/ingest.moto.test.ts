@@ -346,6 +346,10 @@ describe.skipIf(!motoAvailable())('ingest against moto', () => {
 
     expect((await get({ authorization: `Bearer ${WEBHOOK_TOKEN}` })).statusCode).toBe(401);
     expect((await get({})).statusCode).toBe(401);
-    expect((await get({ authorization: `Bearer ${READ_TOKEN}` }, {})).statusCode).toBe(400);
+    expect((await get({ authorization: `Bearer ${READ_TOKEN}` }, { user: '' })).statusCode).toBe(400);
+    // Without a user: the recent connections of everyone, this one among them.
+    const recent = await get({ authorization: `Bearer ${READ_TOKEN}` }, {});
+    expect(recent.statusCode).toBe(200);
+    expect(JSON.parse(recent.body ?? '{}').connections).toEqual(body.connections);
   });
 });

@@ -30,11 +30,17 @@ import type {
   PublishRetry,
   QuarantineEntry,
   QuarantineStore,
+  RecentConnectionsReader,
+  RecentDeliveriesPage,
   StoredDelivery,
   StoredLatestConnection,
 } from '../../lambda/use-cases/ports.ts';
 
-export type StoreMethod = keyof ConnectionStore | keyof QuarantineStore | keyof PendingDeliveries;
+export type StoreMethod =
+  | keyof ConnectionStore
+  | keyof QuarantineStore
+  | keyof PendingDeliveries
+  | keyof RecentConnectionsReader;
 
 const copy = <T>(value: T): T => structuredClone(value);
 
@@ -44,7 +50,9 @@ const orderOf = (item: { receivedAt: string; eventId: string }): string =>
 
 const latestKey = (user: string | null, requestUrl: string): string => JSON.stringify([user, requestUrl]);
 
-export class InMemoryConnectionStore implements ConnectionStore, QuarantineStore, PendingDeliveries {
+export class InMemoryConnectionStore
+  implements ConnectionStore, QuarantineStore, PendingDeliveries, RecentConnectionsReader
+{
   /** Every call, in order, by method name. */
   readonly calls: StoreMethod[] = [];
   private readonly deliveryItems = new Map<string, StoredDelivery>();
@@ -196,6 +204,28 @@ export class InMemoryConnectionStore implements ConnectionStore, QuarantineStore
       .filter((item) => item.user === user)
       .sort((a, b) => (a.requestUrl < b.requestUrl ? -1 : a.requestUrl > b.requestUrl ? 1 : 0))
       .map(copy);
+  }
+
+  /** Deliveries in time order as the `byTime` index keeps them (month buckets are the store's own business). */
+  async deliveriesBefore(before: string, since: string, limit: number): Promise<RecentDeliveriesPage> {
+    this.enter('deliveriesBefore');
+    const older = [...this.deliveryItems.values()]
+      .map((d) => ({ user: d.user, requestUrl: d.requestUrl, eventId: d.eventId, position: orderOf(d) }))
+      .filter((d) => d.position < before && d.position >= since)
+      .sort((a, b) => (a.position < b.position ? 1 : a.position > b.position ? -1 : 0));
+    const deliveries = older.slice(0, limit);
+    const last = deliveries.at(-1);
+    return { deliveries, next: older.length > limit && last !== undefined ? last.position : null };
+  }
+
+  async latestOf(pairs: { user: string | null; requestUrl: string }[]): Promise<StoredLatestConnection[]> {
+    this.enter('latestOf');
+    const found = new Map<string, StoredLatestConnection>();
+    for (const { user, requestUrl } of pairs) {
+      const item = this.latestItems.get(latestKey(user, requestUrl));
+      if (item !== undefined) found.set(latestKey(user, requestUrl), copy(item));
+    }
+    return [...found.values()];
   }
 
   async latestVersion(user: string | null, requestUrl: string): Promise<number | null> {
