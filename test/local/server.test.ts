@@ -245,7 +245,7 @@ describe('local mode: accepted webhooks reach the consumers (dry run)', () => {
     const [hubspot] = await outbox(dataDir, 'hubspot');
     expect(hubspot?.request).toEqual({
       method: 'POST',
-      target: 'HubSpot /crm/v3/objects/contacts/batch/upsert',
+      target: 'HubSpot /crm/objects/2026-03/contacts/batch/upsert',
       body: hubspotBody(event),
     });
     const upsert = hubspot?.request.body as { inputs: { idProperty: string; id: string }[] };
