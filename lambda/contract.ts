@@ -18,6 +18,8 @@ export const HANDLER_ENTRIES = {
   crmUpdater: 'lambda/entries/crm-updater.ts',
   sheetsAppender: 'lambda/consumers/sheets/entry.ts',
   emailNotifier: 'lambda/consumers/email/entry.ts',
+  teamsNotifier: 'lambda/consumers/teams/entry.ts',
+  discordNotifier: 'lambda/consumers/discord/entry.ts',
   reconciler: 'lambda/entries/reconciler.ts',
   alarmNotifier: 'lambda/entries/alarm-notifier.ts',
 } as const;
