@@ -18,6 +18,8 @@ export const HANDLER_ENTRIES = {
   crmUpdater: 'lambda/entries/crm-updater.ts',
   sheetsAppender: 'lambda/consumers/sheets/entry.ts',
   emailNotifier: 'lambda/consumers/email/entry.ts',
+  teamsNotifier: 'lambda/consumers/teams/entry.ts',
+  discordNotifier: 'lambda/consumers/discord/entry.ts',
   reconciler: 'lambda/entries/reconciler.ts',
   alarmNotifier: 'lambda/entries/alarm-notifier.ts',
 } as const;
@@ -97,6 +99,10 @@ export const ENV = {
   hubspotPropertyMapping: 'HUBSPOT_PROPERTY_MAPPING',
   /** Base URL of the HubSpot API (tests point it at a loopback server). */
   hubspotBaseUrl: 'HUBSPOT_BASE_URL',
+  /** The date version of HubSpot's CRM API in its paths (`/crm/objects/<version>/…`). */
+  hubspotApiVersion: 'HUBSPOT_API_VERSION',
+  /** JSON array of the hosts, besides Leadsie's, that links in a chat message or an email may point to. */
+  linkHosts: 'LINK_HOSTS',
   /** What the webhook forwarder posts: `flat` (Zapier-compatible keys) or `envelope`. */
   forwardFormat: 'FORWARD_FORMAT',
 
@@ -121,6 +127,8 @@ export const ENV = {
   emailClientEnabled: 'EMAIL_CLIENT_ENABLED',
   /** JSON object user id → client email address, for users whose id is not an address. */
   emailClientAddresses: 'EMAIL_CLIENT_ADDRESSES',
+  /** JSON array of the domains a client address may be at when it is the user id itself (not mapped). */
+  emailClientAllowedDomains: 'EMAIL_CLIENT_ALLOWED_DOMAINS',
   /** The client thank-you template (the agency's override), when configured. */
   emailClientTemplate: 'EMAIL_CLIENT_TEMPLATE',
 

@@ -4,13 +4,15 @@
  * (see docs/consumers.md). Lambda entries never import this file: each imports its own handler.
  * The order is the order of the `consumers` context keys, of the stack's outputs and of the banner.
  */
+import { discord } from './discord/index.ts';
 import { email } from './email/index.ts';
 import { forward } from './forward/index.ts';
 import { hubspot } from './hubspot/index.ts';
 import { sheets } from './sheets/index.ts';
 import { slack } from './slack/index.ts';
+import { teams } from './teams/index.ts';
 
-export const CONSUMER_MODULES = [slack, hubspot, forward, sheets, email] as const;
+export const CONSUMER_MODULES = [slack, hubspot, forward, sheets, email, teams, discord] as const;
 
 type Modules = (typeof CONSUMER_MODULES)[number];
 

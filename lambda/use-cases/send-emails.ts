@@ -34,8 +34,28 @@ export interface SendEmailsDeps {
 /** The default lease: Lambda's maximum timeout. */
 export const DEFAULT_EMAIL_LEASE_MS = 15 * 60 * 1000;
 
+/** What an event's emails came to: the kinds sent, and a reason for each email not sent. */
+export interface EmailsOutcome {
+  sent: string[];
+  /** `team-status-not-selected`, `client-domain-not-allowed`, `client-already-sent`, … */
+  skipped: string[];
+  /** `sent team, client`, `sent none (team-status-not-selected, client-off)`, … for the log. */
+  summary: string;
+}
+
+/**
+ * The reason to record as the event's skip when nothing was sent (`client-domain-not-allowed`, …),
+ * or undefined when an email went out. The handler hands it to the delivery engine's `skip`.
+ */
+export const skipReasonOf = (outcome: EmailsOutcome): string | undefined =>
+  outcome.sent.length === 0 ? outcome.skipped.join(', ') || 'nothing to send' : undefined;
+
 /** `sent team, client`, `sent none (team-status-not-selected, client-off)`, … for the log. */
-export const sendEmails = async (deps: SendEmailsDeps, event: ConnectionEvent): Promise<string> => {
+export const sendEmails = async (deps: SendEmailsDeps, event: ConnectionEvent): Promise<string> =>
+  (await deliverEmails(deps, event)).summary;
+
+/** Sends the emails of one event (see above) and tells what was sent and why the rest was not. */
+export const deliverEmails = async (deps: SendEmailsDeps, event: ConnectionEvent): Promise<EmailsOutcome> => {
   const { sender, ledger, log } = deps;
   const plan = planEmails(event, deps.settings);
   const sent: string[] = [];
@@ -80,6 +100,7 @@ export const sendEmails = async (deps: SendEmailsDeps, event: ConnectionEvent): 
     });
     sent.push(email.kind);
   }
-  const summary = `sent ${sent.length === 0 ? 'none' : sent.join(', ')}`;
-  return skipped.length === 0 ? summary : `${summary} (${skipped.join(', ')})`;
+  const words = `sent ${sent.length === 0 ? 'none' : sent.join(', ')}`;
+  const summary = skipped.length === 0 ? words : `${words} (${skipped.join(', ')})`;
+  return { sent, skipped, summary };
 };

@@ -24,7 +24,7 @@ describe('the registry', () => {
   it('lists each module once, under its own context key', () => {
     const keys = CONSUMER_MODULES.map((module) => module.contextKey);
     expect(new Set(keys).size).toBe(keys.length);
-    expect(keys).toEqual(['slack', 'hubspot', 'forwarders', 'sheets', 'email']);
+    expect(keys).toEqual(['slack', 'hubspot', 'forwarders', 'sheets', 'email', 'teams', 'discord']);
   });
 
   it.each(Object.entries(HANDLER_ENTRIES).filter(([, entry]) => entry.startsWith('lambda/consumers/')))(

@@ -725,7 +725,7 @@ describe('loadConfig: the Google Sheets and email consumers', () => {
   it('rejects an unknown key inside email.client, suggesting the one it resembles', () => {
     const message = messageFor({ email: { ...email, client: { enable: true } } });
     expect(message).toContain(`'consumers.email.client.enable' = true: unknown key, did you mean 'enabled'?`);
-    expect(message).toContain('(known: enabled, addresses, templateFile)');
+    expect(message).toContain('(known: enabled, addresses, allowedDomains, templateFile)');
   });
 
   it('rejects an unknown key inside sheets, suggesting the one it resembles', () => {

@@ -144,6 +144,30 @@ const EXPECTED: readonly {
     // No identity configured: the From address and its domain.
     sesIdentities: ['agency.example', 'ops@agency.example'],
   },
+  {
+    name: 'teams',
+    output: 'TeamsDeadLetterQueueUrl',
+    handler: 'teamsNotifier',
+    secretName: ALL_CONSUMERS.teams.secretName,
+    maxReceiveCount: 5,
+    maxConcurrency: 2,
+    batchSize: 10,
+    timeout: 30,
+    tableActions: [],
+    sesIdentities: [],
+  },
+  {
+    name: 'discord',
+    output: 'DiscordDeadLetterQueueUrl',
+    handler: 'discordNotifier',
+    secretName: ALL_CONSUMERS.discord.secretName,
+    maxReceiveCount: 5,
+    maxConcurrency: 2,
+    batchSize: 10,
+    timeout: 30,
+    tableActions: [],
+    sesIdentities: [],
+  },
 ];
 
 const props = (id: string) => resourceById(template, id).Properties;
@@ -485,7 +509,7 @@ describe('filter policies', () => {
   });
 
   it("are, for every consumer, what the contract's consumerFilterPolicy gives local mode", () => {
-    const { slack, hubspot, forwarders, sheets, email } = config.consumers;
+    const { slack, hubspot, forwarders, sheets, email, teams, discord } = config.consumers;
     const configured = {
       slack,
       hubspot,
@@ -493,11 +517,35 @@ describe('filter policies', () => {
       'forward-make-eu': forwarders[1],
       sheets,
       email: email && emailConsumerFilter(email),
+      teams,
+      discord,
     };
     for (const name of ALL_CONSUMER_NAMES) {
       const filter = configured[name];
       if (filter === undefined) throw new Error(`${name} is not configured`);
       expect(filterPolicyOf(name)).toEqual(consumerFilterPolicy(filter));
+    }
+  });
+});
+
+describe('the teams and discord functions', () => {
+  it('teams: sets its link hosts as JSON, and subscribes to the configured statuses, test events included', () => {
+    expect(JSON.parse(envOf('teams')[ENV.linkHosts] as string)).toEqual(ALL_CONSUMERS.teams.linkHosts);
+    expect(props(idsOf('teams').subscription).FilterPolicy).toEqual({
+      [MESSAGE_ATTRIBUTES.status.name]: ['PARTIAL_SUCCESS', 'FAILED'],
+    });
+  });
+
+  it('discord: sets no link hosts when none are configured, and receives every event', () => {
+    expect(envOf('discord')).not.toHaveProperty(ENV.linkHosts);
+    expect(props(idsOf('discord').subscription).FilterPolicy).toBeUndefined();
+  });
+
+  it.each(['teams', 'discord'] as const)('%s: no role but its own may read its secret', (name) => {
+    const secret = `:secret:${ALL_CONSUMERS[name].secretName}-`;
+    for (const other of ALL_CONSUMER_NAMES) {
+      const statements = json(statementsOfRole(template, idsOf(other).role));
+      expect(statements.includes(secret), `${other} reads the ${name} secret`).toBe(other === name);
     }
   });
 });

@@ -154,6 +154,14 @@ export const ALL_CONSUMERS = {
       templateFile: CLIENT_TEMPLATE_FIXTURE,
     },
   },
+  teams: {
+    secretName: 'leadsie-webhooks/teams-webhook-url',
+    statuses: ['PARTIAL_SUCCESS', 'FAILED'],
+    linkHosts: ['crm.agency.example'],
+  },
+  discord: {
+    secretName: 'leadsie-webhooks/discord-webhook-url',
+  },
 } as const;
 
 /** An `alarmSlack` context value: the alarm notifier on, posting with this secret's webhook URL. */
@@ -167,4 +175,6 @@ export const ALL_CONSUMER_NAMES = [
   'forward-make-eu',
   'sheets',
   'email',
+  'teams',
+  'discord',
 ] as const;

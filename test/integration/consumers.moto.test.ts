@@ -163,7 +163,7 @@ describe.skipIf(!motoAvailable())('consumers end to end on moto', () => {
 
     expect(hubspotServer.requests).toHaveLength(1);
     const upsert = hubspotServer.requests[0];
-    expect(upsert?.path).toBe('/crm/v3/objects/contacts/batch/upsert');
+    expect(upsert?.path).toBe('/crm/objects/2026-03/contacts/batch/upsert');
     expect(upsert?.headers.authorization).toBe('Bearer pat-na1-consumers');
     const input = JSON.parse(upsert?.body ?? '{}').inputs[0];
     expect(input).toMatchObject({ idProperty: 'leadsie_user_id', id: 'hubspot-company-99123' });

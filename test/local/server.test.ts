@@ -245,7 +245,7 @@ describe('local mode: accepted webhooks reach the consumers (dry run)', () => {
     const [hubspot] = await outbox(dataDir, 'hubspot');
     expect(hubspot?.request).toEqual({
       method: 'POST',
-      target: 'HubSpot /crm/v3/objects/contacts/batch/upsert',
+      target: 'HubSpot /crm/objects/2026-03/contacts/batch/upsert',
       body: hubspotBody(event),
     });
     const upsert = hubspot?.request.body as { inputs: { idProperty: string; id: string }[] };
@@ -510,7 +510,15 @@ describe('local mode: real targets', () => {
     const { server, dataDir } = await startTestLocal(cleanup, {
       env: { SLACK_WEBHOOK_URL: slack.url + SLACK_PATH },
     });
-    expect(server.live).toEqual({ slack: true, hubspot: false, forward: false, sheets: false, email: false });
+    expect(server.live).toEqual({
+      slack: true,
+      hubspot: false,
+      forward: false,
+      sheets: false,
+      email: false,
+      teams: false,
+      discord: false,
+    });
 
     const body = fixtureText('v2-success-google.json');
     const answer = await postWebhook(server, body);
@@ -590,7 +598,9 @@ describe('local mode: the admin publish endpoint', () => {
     const event = envelopeOf(fixtureText('v2-partial-multi-platform.json'), '01ADMINPUBLISHED0000000001');
     const answer = await publish(server, JSON.stringify(event), server.tokens.readToken);
     expect(answer.status, answer.text).toBe(202);
-    expect(answer.json).toEqual({ queued: ['slack', 'hubspot', 'forward', 'sheets', 'email'] });
+    expect(answer.json).toEqual({
+      queued: ['slack', 'hubspot', 'forward', 'sheets', 'email', 'teams', 'discord'],
+    });
     await drained(server);
     for (const consumer of CONSUMERS) {
       expect(
@@ -604,7 +614,7 @@ describe('local mode: the admin publish endpoint', () => {
     const test = envelopeOf(TEST_PAYLOAD, '01ADMINPUBLISHED0000000002');
     expect(test.isTest).toBe(true);
     const testAnswer = await publish(server, JSON.stringify(test), server.tokens.readToken);
-    expect(testAnswer.json).toEqual({ queued: ['slack', 'forward'] });
+    expect(testAnswer.json).toEqual({ queued: ['slack', 'forward', 'teams', 'discord'] });
   });
 
   it('refuses a wrong or missing token (401), a body that is not an envelope (400) and other paths (404)', async () => {

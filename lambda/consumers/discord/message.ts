@@ -25,7 +25,11 @@
  * Pure: no I/O, the same event always gives the same message.
  */
 import type { ConnectionEvent, EnvelopeAsset } from '../../domain/envelope.ts';
+import { allowedLink, linkHosts } from '../../domain/links.ts';
 import { clipGraphemes } from '../../domain/text.ts';
+
+/** The link rule lives in `domain/links.ts`, shared with Slack and email. */
+export { allowedLink, LEADSIE_HOSTS } from '../../domain/links.ts';
 
 export interface DiscordEmbedField {
   name: string;
@@ -64,9 +68,6 @@ export const DISCORD_LIMITS = {
   total: 6000,
   embeds: 10,
 } as const;
-
-/** Leadsie's own hosts: the client summary link points there. Subdomains included. */
-export const LEADSIE_HOSTS: readonly string[] = ['leadsie.com'];
 
 /** At most this many assets get a line; the rest are summarised as "…and N more assets (M failed)". */
 export const MAX_LISTED_ASSETS = 40;
@@ -154,22 +155,6 @@ export const md = (raw: string, max: number): string => {
 
 /** Plain text (footer): one line, clipped; Discord shows it as is. */
 const plain = (raw: string, max: number): string => clipGraphemes(oneLine(raw), max);
-
-/**
- * The URL of a link, or null: only an absolute https URL, without credentials, whose host is one of
- * `hosts` or a subdomain of one (so never `javascript:`, never a look-alike such as `leadsie.com.evil.io`).
- */
-export const allowedLink = (url: string | null | undefined, hosts: readonly string[]): string | null => {
-  if (!url || !URL.canParse(url)) return null;
-  const parsed = new URL(url);
-  if (parsed.protocol !== 'https:' || parsed.username !== '' || parsed.password !== '') return null;
-  const host = parsed.hostname.toLowerCase();
-  const allowed = hosts.some((h) => {
-    const wanted = h.toLowerCase().replace(/^\.+|\.+$/g, '');
-    return wanted !== '' && (host === wanted || host.endsWith(`.${wanted}`));
-  });
-  return allowed ? parsed.href : null;
-};
 
 interface StatusLook {
   emoji: string;
@@ -317,7 +302,7 @@ export const buildDiscordMessage = (
     footer,
     timestamp: event.receivedAt,
   };
-  const url = allowedLink(event.client?.summaryUrl, [...LEADSIE_HOSTS, ...(options.linkHosts ?? [])]);
+  const url = allowedLink(event.client?.summaryUrl, linkHosts(options.linkHosts));
   if (url) embed.url = url;
 
   // The description gets what the rest of the embed leaves of the total.

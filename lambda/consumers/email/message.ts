@@ -5,15 +5,19 @@
  * - Team email: to the configured team addresses, for the configured statuses (by default
  *   PARTIAL_SUCCESS and FAILED). It names the client, the request, each asset and what went wrong,
  *   with the client summary link.
- * - Client email (off by default): only for SUCCESS, only when the user id is an email address or
- *   the configured mapping gives one; a short thank-you from a template the agency can override.
+ * - Client email (off by default): only for SUCCESS, only to an address the agency allows: the
+ *   configured mapping's address for the user, or the user id itself when it is an address at one of
+ *   the configured allowed domains. The payload's `user` alone is never enough: anyone holding the
+ *   webhook token could otherwise make the agency's SES identity mail any address.
  *
  * Every email has a text part and an HTML part. Values from the payload are untrusted: in the HTML
- * part every one of them is HTML-escaped (`escapeHtml`), links are only absolute http(s) URLs; in
+ * part every one of them is HTML-escaped (`escapeHtml`), links are only https links to Leadsie's
+ * hosts or configured ones (`domain/links.ts`), and a URL that is not one is not shown at all; in
  * the subject and the text part they are put on one line with control and bidi-override characters
  * removed, so no value can add a line, fake a header or reorder what is shown around it.
  */
 import type { ConnectionEvent, EnvelopeAsset } from '../../domain/envelope.ts';
+import { allowedLink, LEADSIE_HOSTS } from '../../domain/links.ts';
 import { clipGraphemes } from '../../domain/text.ts';
 
 /** What is sent: the subject and both parts. */
@@ -89,12 +93,21 @@ export const clip = clipGraphemes;
 export const plain = (text: string | null | undefined, max: number = MAX_VALUE_CHARS): string =>
   clip((text ?? '').replace(/\s+/gu, ' ').replace(CONTROL_OR_BIDI, '').trim(), max);
 
-/** A URL fit for a link: absolute http(s) only (no `javascript:`), else null. */
-export const linkUrl = (url: string | null | undefined): string | null => {
-  if (!url || !URL.canParse(url)) return null;
-  const parsed = new URL(url);
-  return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.href : null;
-};
+/**
+ * A URL fit for a link: https, to Leadsie's hosts or `hosts` (`allowedLink`), else null. Mail
+ * clients turn a URL in the text part into a link too, so a URL that fails this is never shown.
+ */
+export const linkUrl = (
+  url: string | null | undefined,
+  hosts: readonly string[] = LEADSIE_HOSTS,
+): string | null => allowedLink(url, hosts);
+
+/** Hosts, besides Leadsie's, that links may point to. */
+export interface LinkOptions {
+  linkHosts?: readonly string[];
+}
+
+const hostsOf = (options: LinkOptions): readonly string[] => [...LEADSIE_HOSTS, ...(options.linkHosts ?? [])];
 
 // ── addresses ──
 
@@ -104,15 +117,47 @@ const ADDRESS = /^[^\s@"<>(),;:\\[\]]+@[^\s@"<>(),;:\\[\]]+\.[^\s@"<>(),;:\\[\].
 export const isEmailAddress = (value: string): boolean =>
   value.length <= 254 && ADDRESS.test(value) && (value.split('@')[0]?.length ?? 0) <= 64;
 
-/** Where the client email goes: the mapping's address for the user, else the user id if it is an address. */
+/** The domain of an address, lower-cased (`acme.example` of `Owner@ACME.example`). */
+const domainOf = (address: string): string => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+
+/** True when `domain` is one of `allowed` or a subdomain of one. */
+const domainAllowed = (domain: string, allowed: readonly string[]): boolean =>
+  allowed.some((entry) => {
+    const wanted = entry.toLowerCase().replace(/^[@.]+|\.+$/g, '');
+    return wanted !== '' && (domain === wanted || domain.endsWith(`.${wanted}`));
+  });
+
+/** Where a client email goes, or why it goes nowhere (a skip reason for the log and the outcome record). */
+export type ClientRecipient =
+  | { address: string }
+  | { skipped: 'client-no-user' | 'client-no-address' | 'client-domain-not-allowed' };
+
+/**
+ * Where the client email goes: the mapping's address for the user; else the user id when it is an
+ * address at an allowed domain. The user id alone, at any other domain, gets nothing.
+ */
+export const clientRecipient = (
+  event: Pick<ConnectionEvent, 'user'>,
+  client: { addresses: Readonly<Record<string, string>>; allowedDomains?: readonly string[] | undefined },
+): ClientRecipient => {
+  if (event.user === null) return { skipped: 'client-no-user' };
+  const mapped = Object.hasOwn(client.addresses, event.user) ? client.addresses[event.user] : undefined;
+  if (mapped !== undefined) return { address: mapped };
+  if (!isEmailAddress(event.user)) return { skipped: 'client-no-address' };
+  if (!domainAllowed(domainOf(event.user), client.allowedDomains ?? [])) {
+    return { skipped: 'client-domain-not-allowed' };
+  }
+  return { address: event.user };
+};
+
+/** Where the client email goes (`clientRecipient`'s address), or null. */
 export const clientAddress = (
   event: Pick<ConnectionEvent, 'user'>,
   addresses: Readonly<Record<string, string>>,
+  allowedDomains: readonly string[] = [],
 ): string | null => {
-  if (event.user === null) return null;
-  const mapped = Object.hasOwn(addresses, event.user) ? addresses[event.user] : undefined;
-  if (mapped !== undefined) return mapped;
-  return isEmailAddress(event.user) ? event.user : null;
+  const recipient = clientRecipient(event, { addresses, allowedDomains });
+  return 'address' in recipient ? recipient.address : null;
 };
 
 // ── team email ──
@@ -155,7 +200,7 @@ const assetName = (asset: EnvelopeAsset): string => plain(asset.name) || plain(a
 const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
 
 /** The team email of an event. */
-export const buildTeamEmail = (event: ConnectionEvent): EmailContent => {
+export const buildTeamEmail = (event: ConnectionEvent, options: LinkOptions = {}): EmailContent => {
   const who = whoOf(event);
   const status = statusWords(event.status);
   const rawStatus = plain(event.status, 80);
@@ -163,8 +208,9 @@ export const buildTeamEmail = (event: ConnectionEvent): EmailContent => {
   const connected = event.assets.filter((a) => a.ok === true).length;
   const total = event.assets.length;
   const counts = `${connected} of ${plural(total, 'asset')} connected`;
-  const summaryUrl = linkUrl(event.client?.summaryUrl);
-  const requestUrl = linkUrl(event.request.url);
+  const hosts = hostsOf(options);
+  const summaryUrl = linkUrl(event.client?.summaryUrl, hosts);
+  const requestUrl = linkUrl(event.request.url, hosts);
   const test = event.isTest ? '[TEST] ' : '';
 
   const subject = clip(`${test}Leadsie: ${status.label}: ${who} (${request}), ${counts}`, MAX_SUBJECT_CHARS);
@@ -173,7 +219,12 @@ export const buildTeamEmail = (event: ConnectionEvent): EmailContent => {
     { label: 'Client', value: who },
     { label: 'User', value: plain(event.user) || '(none)' },
     { label: 'Request', value: request },
-    { label: 'Request URL', value: plain(event.request.url) || '(none)', href: requestUrl },
+    {
+      label: 'Request URL',
+      // Shown only when it may be a link: a mail client links a URL in the text part anyway.
+      value: requestUrl ?? (plain(event.request.url) === '' ? '(none)' : '(not shown: not a Leadsie link)'),
+      href: requestUrl,
+    },
     { label: 'Status', value: rawStatus === '' ? '(none)' : rawStatus },
     { label: 'Access level', value: plain(event.accessLevel, 80) || '(none)' },
     { label: 'Connected', value: `${connected} of ${plural(total, 'asset')}` },
@@ -290,11 +341,14 @@ export const parseEmailTemplate = (source: string): EmailTemplate => {
 };
 
 /** The values a template's placeholders stand for, as safe plain text (one line, clipped). */
-export const templateValues = (event: ConnectionEvent): Record<Placeholder, string> => ({
+export const templateValues = (
+  event: ConnectionEvent,
+  options: LinkOptions = {},
+): Record<Placeholder, string> => ({
   clientName: plain(event.client?.name) || plain(event.request.name) || 'there',
   requestName: plain(event.request.name),
-  requestUrl: linkUrl(event.request.url) ?? '',
-  summaryUrl: linkUrl(event.client?.summaryUrl) ?? '',
+  requestUrl: linkUrl(event.request.url, hostsOf(options)) ?? '',
+  summaryUrl: linkUrl(event.client?.summaryUrl, hostsOf(options)) ?? '',
   user: plain(event.user),
   assetCount: String(event.assets.filter((a) => a.ok === true).length),
 });
@@ -303,8 +357,12 @@ const render = (parts: TemplatePart[], values: Record<Placeholder, string>, enco
   parts.map((part) => encode('literal' in part ? part.literal : values[part.placeholder])).join('');
 
 /** The client thank-you of an event, from a parsed template. */
-export const buildClientEmail = (event: ConnectionEvent, template: EmailTemplate): EmailContent => {
-  const values = templateValues(event);
+export const buildClientEmail = (
+  event: ConnectionEvent,
+  template: EmailTemplate,
+  options: LinkOptions = {},
+): EmailContent => {
+  const values = templateValues(event, options);
   const subject = clip(
     plain(
       render(template.subject, values, (s) => s),
@@ -337,16 +395,26 @@ export interface EmailSettings {
   teamStatuses: readonly string[];
   /** Present when client emails are on. */
   client?: {
-    /** User id → address, for users whose id is not an address. */
+    /** User id → address: the addresses the agency vouches for. */
     addresses: Readonly<Record<string, string>>;
+    /**
+     * Domains (and their subdomains) a user id that is itself an address may be at to get the email.
+     * @default [] (only mapped users get one)
+     */
+    allowedDomains?: readonly string[];
     template: EmailTemplate;
   };
+  /** Hosts, besides Leadsie's, that links may point to. @default [] */
+  linkHosts?: readonly string[];
 }
 
 /** Why an event sends a given email or not, for the log. */
 export interface EmailPlan {
   emails: PlannedEmail[];
-  /** One word per email not sent: `team-status-not-selected`, `client-no-address`, … */
+  /**
+   * One word per email not sent: `team-status-not-selected`, `client-no-address`,
+   * `client-domain-not-allowed`, … When `emails` is empty, these are the event's skip reason.
+   */
   skipped: string[];
 }
 
@@ -358,18 +426,19 @@ export const planEmails = (event: ConnectionEvent, settings: EmailSettings): Ema
 
   if (settings.teamRecipients.length === 0) skipped.push('team-no-recipients');
   else if (!settings.teamStatuses.includes(status)) skipped.push('team-status-not-selected');
-  else emails.push({ kind: 'team', to: [...settings.teamRecipients], content: buildTeamEmail(event) });
+  else
+    emails.push({ kind: 'team', to: [...settings.teamRecipients], content: buildTeamEmail(event, settings) });
 
   if (settings.client === undefined) skipped.push('client-off');
   else if (status !== 'SUCCESS') skipped.push('client-not-success');
   else {
-    const address = clientAddress(event, settings.client.addresses);
-    if (address === null) skipped.push('client-no-address');
+    const recipient = clientRecipient(event, settings.client);
+    if ('skipped' in recipient) skipped.push(recipient.skipped);
     else
       emails.push({
         kind: 'client',
-        to: [address],
-        content: buildClientEmail(event, settings.client.template),
+        to: [recipient.address],
+        content: buildClientEmail(event, settings.client.template, settings),
       });
   }
   return { emails, skipped };

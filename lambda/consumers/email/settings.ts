@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod/mini';
 import { type ConsumerFilter, DEFAULTS, ENV, type EnvName } from '../../contract.ts';
+import { linkHostList } from '../../domain/links.ts';
 import {
   bool,
   booleanFact,
@@ -116,6 +117,18 @@ const clientAddresses = z.record(
   { error: 'expected an object of user id → email address, such as {"acme-42": "owner@acme.example"}' },
 );
 
+/** Domains a client's own address (its user id) may be at: `acme.example` allows it and its subdomains. */
+const allowedDomains = z
+  .array(
+    z
+      .string({ error: 'a domain is a string, such as "acme.example"' })
+      .check(
+        z.refine((value) => DOMAIN.test(value), 'a domain such as "acme.example": no "@", scheme or path'),
+      ),
+    { error: 'expected a list of domains, such as ["acme.example"]' },
+  )
+  .check(z.maxLength(100, 'at most 100 domains (map addresses one by one, or use a parent domain)'));
+
 /** A client thank-you template: a `Subject: …` line, then the body, with `{{placeholder}}`s. */
 const clientTemplate = z.string().check(
   z.superRefine((source, ctx) => {
@@ -135,6 +148,8 @@ export const EMAIL_FACTS = {
   teamStatuses: jsonFact(ENV.emailTeamStatuses, teamStatuses),
   clientEnabled: booleanFact(ENV.emailClientEnabled),
   clientAddresses: jsonFact(ENV.emailClientAddresses, clientAddresses),
+  clientAllowedDomains: jsonFact(ENV.emailClientAllowedDomains, allowedDomains),
+  linkHosts: jsonFact(ENV.linkHosts, linkHostList()),
   clientTemplate: textFact(ENV.emailClientTemplate, clientTemplate),
   tableName: textFact(ENV.tableName, z.string()),
 };
@@ -144,16 +159,24 @@ const repositoryRoot = () => path.resolve(path.dirname(fileURLToPath(import.meta
 
 export const emailClientSettings = z.strictObject({
   /**
-   * Thank the client by email on SUCCESS, when the user id is an email address or `addresses` maps
-   * it to one. Needs SES production access: in the sandbox, SES sends only to verified identities.
+   * Thank the client by email on SUCCESS, when `addresses` maps the user to an address or the user
+   * id is an address at one of `allowedDomains`. Needs SES production access: in the sandbox, SES
+   * sends only to verified identities.
    * @default false
    */
   enabled: z._default(bool(), false),
   /**
-   * User id → the client's address, for users whose id is not an email address.
-   * @default - none: only users whose id is an address get the email
+   * User id → the client's address: the addresses the agency vouches for.
+   * @default - none
    */
   addresses: z.optional(clientAddresses),
+  /**
+   * Domains (subdomains included) at which a user id that is itself an email address gets the
+   * email. The payload's user alone is never enough: without a mapping or an allowed domain, no
+   * client email is sent (recorded as `client-domain-not-allowed`).
+   * @default - none: only mapped users get the email
+   */
+  allowedDomains: z.optional(allowedDomains),
   /**
    * A file with the thank-you template (a `Subject: …` line, then the body, with `{{placeholder}}`s),
    * relative to the repository root. Read at synth; at most 2000 characters.
@@ -224,7 +247,13 @@ export interface EmailEnvironmentInput {
   from: string;
   teamRecipients: string[];
   teamStatuses: string[];
-  client: { enabled: boolean; addresses?: Record<string, string> | undefined; template?: string | undefined };
+  client: {
+    enabled: boolean;
+    addresses?: Record<string, string> | undefined;
+    allowedDomains?: string[] | undefined;
+    template?: string | undefined;
+  };
+  linkHosts?: string[] | undefined;
 }
 
 /**
@@ -239,8 +268,13 @@ export const emailEnvironment = (email: EmailEnvironmentInput): [EnvName, string
     teamStatuses: email.teamStatuses,
     clientEnabled: email.client.enabled,
     ...(email.client.enabled
-      ? { clientAddresses: email.client.addresses, clientTemplate: email.client.template }
+      ? {
+          clientAddresses: email.client.addresses,
+          clientAllowedDomains: email.client.allowedDomains,
+          clientTemplate: email.client.template,
+        }
       : {}),
+    linkHosts: email.linkHosts,
   });
 
 export const emailSettings = z
@@ -281,6 +315,12 @@ export const emailSettings = z
      */
     client: z._default(emailClient, { enabled: false, template: undefined }),
     /**
+     * Hosts, besides Leadsie's, that links in the emails may point to (subdomains included); a
+     * summary or request URL anywhere else is left out.
+     * @default - Leadsie's hosts only
+     */
+    linkHosts: z.optional(linkHostList()),
+    /**
      * Email about Leadsie's test events too; `false` filters them out at the subscription.
      * @default false
      */
@@ -314,6 +354,9 @@ export const emailSettings = z
           `team recipients ${bytesOf(ENV.emailTeamRecipients)}`,
           ...(email.client.enabled && email.client.addresses !== undefined
             ? [`client addresses ${bytesOf(ENV.emailClientAddresses)}`]
+            : []),
+          ...(email.client.enabled && email.client.allowedDomains !== undefined
+            ? [`client allowed domains ${bytesOf(ENV.emailClientAllowedDomains)}`]
             : []),
           ...(email.client.enabled && email.client.template !== undefined
             ? [`client template ${bytesOf(ENV.emailClientTemplate)}`]

@@ -10,7 +10,7 @@ export class OutboxHubspot implements CrmTarget {
 
   constructor(
     private readonly hubspot: HubSpotTarget,
-    private readonly objectType: string,
+    readonly objectType: string,
     readonly name: string,
     private readonly append: Append,
     private readonly say: Say,
@@ -24,7 +24,7 @@ export class OutboxHubspot implements CrmTarget {
       version: event.version,
       request: {
         method: 'POST',
-        target: `HubSpot /crm/v3/objects/${this.objectType}/batch/upsert`,
+        target: `HubSpot ${this.hubspot.upsertPath()}`,
         body: this.hubspot.requestBody(event),
       },
     };

@@ -1,8 +1,13 @@
 /**
  * HubSpot: upserts one contact or company per event, identified by a unique property (default
  * `leadsie_user_id`) equal to the event's user, through the batch upsert endpoint
- * (`POST /crm/v3/objects/{objectType}/batch/upsert`, one input per call). Properties come from the
- * configured mapping (`crmProperties`). Authenticated with a private-app token from Secrets Manager.
+ * (`POST /crm/objects/{version}/{objectType}/batch/upsert`, one input per call). Properties come
+ * from the configured mapping (`crmProperties`). Authenticated with a private-app token from Secrets
+ * Manager.
+ *
+ * HubSpot's API reference lists `/crm/v3/objects/…` under "legacy": the date-versioned path takes the
+ * same body, and its version is a setting (`HUBSPOT_API_VERSION`), so moving to the next one is
+ * configuration, not code.
  */
 
 import {
@@ -18,6 +23,18 @@ import { PermanentDeliveryError } from '../../domain/errors.ts';
 import type { CrmTarget } from '../../use-cases/ports.ts';
 import { crmProperties, type PropertyMapping } from './message.ts';
 
+/** The date version of HubSpot's CRM API used unless configured. */
+export const DEFAULT_HUBSPOT_API_VERSION = '2026-03';
+
+/** HubSpot's date versions: `2026-03`. */
+export const HUBSPOT_API_VERSION = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+/** The batch upsert path of an object type, at a date version. */
+export const batchUpsertPath = (
+  objectType: string,
+  apiVersion: string = DEFAULT_HUBSPOT_API_VERSION,
+): string => `/crm/objects/${apiVersion}/${objectType}/batch/upsert`;
+
 export interface HubSpotOptions {
   token: SecretSource;
   /** e.g. `https://api.hubapi.com` */
@@ -27,6 +44,8 @@ export interface HubSpotOptions {
   idProperty: string;
   mapping: PropertyMapping;
   timeoutMs: number;
+  /** The CRM API's date version in the path. @default DEFAULT_HUBSPOT_API_VERSION */
+  apiVersion?: string;
 }
 
 /** HubSpot's error body: `{ status, message, category, errors: [{ message }] }`. */
@@ -51,6 +70,11 @@ export class HubSpotTarget implements CrmTarget {
 
   constructor(private readonly options: HubSpotOptions) {}
 
+  /** The path of the upsert request (exposed for dry runs). */
+  upsertPath(): string {
+    return batchUpsertPath(this.options.objectType, this.options.apiVersion);
+  }
+
   /** The exact request body sent for an event (exposed for tests and dry runs). */
   requestBody(event: ConnectionEvent): {
     inputs: { idProperty: string; id: string; properties: Record<string, string> }[];
@@ -71,10 +95,10 @@ export class HubSpotTarget implements CrmTarget {
   }
 
   async upsert(event: ConnectionEvent): Promise<void> {
-    const { baseUrl, objectType, timeoutMs } = this.options;
+    const { baseUrl, timeoutMs } = this.options;
     const token = await this.options.token.value();
     const body = JSON.stringify(this.requestBody(event));
-    const url = `${baseUrl.replace(/\/+$/, '')}/crm/v3/objects/${objectType}/batch/upsert`;
+    const url = `${baseUrl.replace(/\/+$/, '')}${this.upsertPath()}`;
     await withBackoff(async () => {
       const response = await post({
         target: 'HubSpot',

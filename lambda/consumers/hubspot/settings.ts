@@ -6,6 +6,7 @@ import * as z from 'zod/mini';
 import { DEFAULTS, ENV } from '../../contract.ts';
 import { consumerFields, type EnvFact, jsonFact, secretName, textFact } from '../settings.ts';
 import { HUBSPOT_PROPERTY_NAME, type PropertyMapping, parsePropertyMapping } from './message.ts';
+import { HUBSPOT_API_VERSION } from './send.ts';
 
 /** A CRM should not fill up with Leadsie's test payloads. */
 export const HUBSPOT_INCLUDES_TEST_EVENTS = false;
@@ -64,6 +65,10 @@ const httpsUrl = z.string().check(
   }, 'expected an https:// URL without credentials, query or fragment, such as "https://api.hubapi.com"'),
 );
 
+const apiVersion = z
+  .string({ error: 'expected a HubSpot API date version, such as "2026-03"' })
+  .check(z.regex(HUBSPOT_API_VERSION, 'a HubSpot API date version: YYYY-MM, such as "2026-03"'));
+
 /** What crosses to the function, each fact with its variable and its rule. */
 export const HUBSPOT_FACTS = {
   objectType: textFact(ENV.hubspotObjectType, objectType),
@@ -71,6 +76,7 @@ export const HUBSPOT_FACTS = {
   propertyMapping: jsonFact(ENV.hubspotPropertyMapping, propertyMapping) as EnvFact<PropertyMapping>,
   // Tests and local mode point it at a loopback server, over http: the function accepts any URL.
   baseUrl: textFact(ENV.hubspotBaseUrl, z.string().check(z.refine((v) => URL.canParse(v), 'expected a URL'))),
+  apiVersion: textFact(ENV.hubspotApiVersion, apiVersion),
 };
 
 export const hubspotSettings = z.strictObject({
@@ -96,6 +102,12 @@ export const hubspotSettings = z.strictObject({
    * @default - DEFAULTS.hubspotBaseUrl ('https://api.hubapi.com')
    */
   baseUrl: z.optional(httpsUrl),
+  /**
+   * The date version of HubSpot's CRM API (`/crm/objects/<version>/…`); the legacy `/crm/v3/` paths
+   * are not used.
+   * @default - DEFAULT_HUBSPOT_API_VERSION ('2026-03'), the sender's own
+   */
+  apiVersion: z.optional(apiVersion),
   ...consumerFields(HUBSPOT_INCLUDES_TEST_EVENTS),
 });
 

@@ -9,7 +9,7 @@
  * divider
  * section  one line per asset: emoji, type, name, status, note if failed (packed, ≤ 3000 each)
  * context  …and N more assets (M failed)                                 (past MAX_LISTED_ASSETS)
- * actions  [Open client summary] → client.summaryUrl                     (only for an http(s) URL ≤ 3000)
+ * actions  [Open client summary] → client.summaryUrl                     (https, Leadsie's or configured hosts, ≤ 3000)
  * context  Leadsie API v2 · received … · event …
  * ```
  *
@@ -23,6 +23,7 @@
  * Pure: no I/O, the same event always gives the same message.
  */
 import type { ConnectionEvent, EnvelopeAsset } from '../../domain/envelope.ts';
+import { allowedLink, linkHosts } from '../../domain/links.ts';
 import { clipGraphemes } from '../../domain/text.ts';
 
 /** Plain text: shown as is (no mrkdwn, no links, no mentions). `emoji` renders `:shortcodes:`. */
@@ -212,13 +213,22 @@ const pack = (lines: string[], max: number): string[] => {
   return texts;
 };
 
-/** The button's URL: only an absolute http(s) URL within Slack's length limit (else no button). */
-const buttonUrl = (url: string | null | undefined): string | null => {
-  if (!url || !URL.canParse(url)) return null;
-  const parsed = new URL(url);
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return null;
-  return parsed.href.length <= SLACK_LIMITS.buttonUrl ? parsed.href : null;
+/**
+ * The button's URL: only an https link to Leadsie's hosts or `hosts` (`allowedLink`), within Slack's
+ * length limit (else no button).
+ */
+const buttonUrl = (url: string | null | undefined, hosts: readonly string[]): string | null => {
+  const link = allowedLink(url, hosts);
+  return link !== null && link.length <= SLACK_LIMITS.buttonUrl ? link : null;
 };
+
+export interface SlackMessageOptions {
+  /**
+   * Hosts a link may point to, besides Leadsie's (`LEADSIE_HOSTS`); a host matches itself and its
+   * subdomains. A link anywhere else is left out.
+   */
+  linkHosts?: readonly string[];
+}
 
 const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
 
@@ -236,7 +246,10 @@ const listedAssets = (assets: EnvelopeAsset[], cap: number): EnvelopeAsset[] => 
  * values are escaped for mrkdwn and clipped (`VALUE_LIMITS`); past `MAX_LISTED_ASSETS` assets, failed
  * assets are listed first and a last line counts what was left out.
  */
-export const buildSlackMessage = (event: ConnectionEvent): SlackMessage => {
+export const buildSlackMessage = (
+  event: ConnectionEvent,
+  options: SlackMessageOptions = {},
+): SlackMessage => {
   const look = statusLook(event.status);
   const who = whoOf(event);
   const testPrefix = event.isTest ? '[TEST] ' : '';
@@ -283,7 +296,7 @@ export const buildSlackMessage = (event: ConnectionEvent): SlackMessage => {
   blocks.push({ type: 'divider' });
 
   // What follows the asset sections: at most a "more" line, the button and the footer.
-  const url = buttonUrl(event.client?.summaryUrl);
+  const url = buttonUrl(event.client?.summaryUrl, linkHosts(options.linkHosts));
   const blocksAfterAssets = 1 + (url ? 1 : 0) + 1;
   const sectionBudget = SLACK_LIMITS.blocksPerMessage - blocks.length - blocksAfterAssets;
 

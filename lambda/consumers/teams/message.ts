@@ -26,7 +26,11 @@
  * Pure: no I/O, the same event always gives the same message.
  */
 import type { ConnectionEvent, EnvelopeAsset } from '../../domain/envelope.ts';
+import { allowedLink, linkHosts } from '../../domain/links.ts';
 import { clipGraphemes } from '../../domain/text.ts';
+
+/** The link rule lives in `domain/links.ts`, shared with Slack and email. */
+export { allowedLink, LEADSIE_HOSTS } from '../../domain/links.ts';
 
 /** A run of text, shown as is (the schema gives `TextRun` no Markdown). */
 export interface TextRun {
@@ -84,9 +88,6 @@ export const TEAMS_LIMITS = {
   fallbackText: 1000,
 } as const;
 
-/** Leadsie's own hosts: the client summary and request links point there. Subdomains included. */
-export const LEADSIE_HOSTS: readonly string[] = ['leadsie.com'];
-
 /** At most this many assets get a line; the rest are summarised as "…and N more assets (M failed)". */
 export const MAX_LISTED_ASSETS = 40;
 
@@ -119,22 +120,6 @@ export const oneLine = (text: string): string =>
   text.replace(/\s+/gu, ' ').replace(CONTROL_OR_BIDI, '').trim();
 
 const clip = (text: string, max: number): string => clipGraphemes(oneLine(text), max);
-
-/**
- * The URL of a link, or null: only an absolute https URL, without credentials, whose host is one of
- * `hosts` or a subdomain of one (so never `javascript:`, never a look-alike such as `leadsie.com.evil.io`).
- */
-export const allowedLink = (url: string | null | undefined, hosts: readonly string[]): string | null => {
-  if (!url || !URL.canParse(url)) return null;
-  const parsed = new URL(url);
-  if (parsed.protocol !== 'https:' || parsed.username !== '' || parsed.password !== '') return null;
-  const host = parsed.hostname.toLowerCase();
-  const allowed = hosts.some((h) => {
-    const wanted = h.toLowerCase().replace(/^\.+|\.+$/g, '');
-    return wanted !== '' && (host === wanted || host.endsWith(`.${wanted}`));
-  });
-  return allowed ? parsed.href : null;
-};
 
 type Color = TextRun['color'];
 
@@ -294,7 +279,7 @@ export const buildTeamsMessage = (
     { separator: true },
   );
 
-  const url = allowedLink(event.client?.summaryUrl, [...LEADSIE_HOSTS, ...(options.linkHosts ?? [])]);
+  const url = allowedLink(event.client?.summaryUrl, linkHosts(options.linkHosts));
   const statusWords = rawStatus === '' ? '(no status)' : rawStatus;
   const fallbackText = clipGraphemes(
     `${testPrefix}Leadsie connection ${statusWords}: ${clip(who, VALUE_LIMITS.name)}` +

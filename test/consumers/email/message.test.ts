@@ -9,6 +9,7 @@ import {
   buildClientEmail,
   buildTeamEmail,
   clientAddress,
+  clientRecipient,
   clip,
   DEFAULT_CLIENT_TEMPLATE,
   type EmailSettings,
@@ -274,17 +275,38 @@ describe('addresses', () => {
     expect(isEmailAddress(value)).toBe(expected);
   });
 
-  it('takes the mapping first, then the user id when it is an address', () => {
+  it('takes the mapping first, then the user id only when it is an address at an allowed domain', () => {
     const mapping = {
       'onboarding-5521': 'owner@kestrel.example',
       'ops@kestrel.example': 'boss@kestrel.example',
     };
+    const allowed = ['kestrel.example'];
     expect(clientAddress({ user: 'onboarding-5521' }, mapping)).toBe('owner@kestrel.example');
     expect(clientAddress({ user: 'ops@kestrel.example' }, mapping)).toBe('boss@kestrel.example');
-    expect(clientAddress({ user: 'other@kestrel.example' }, mapping)).toBe('other@kestrel.example');
-    expect(clientAddress({ user: 'lead-7731' }, mapping)).toBeNull();
-    expect(clientAddress({ user: null }, mapping)).toBeNull();
-    expect(clientAddress({ user: 'toString' }, {})).toBeNull();
+    expect(clientAddress({ user: 'other@kestrel.example' }, mapping, allowed)).toBe('other@kestrel.example');
+    expect(clientAddress({ user: 'Other@EU.Kestrel.example' }, mapping, allowed)).toBe(
+      'Other@EU.Kestrel.example',
+    );
+    expect(clientAddress({ user: 'lead-7731' }, mapping, allowed)).toBeNull();
+    expect(clientAddress({ user: null }, mapping, allowed)).toBeNull();
+    expect(clientAddress({ user: 'toString' }, {}, allowed)).toBeNull();
+  });
+
+  it('never mails a user id alone: not without an allowed domain, not at another or a look-alike domain', () => {
+    const client = { addresses: {}, allowedDomains: ['kestrel.example'] };
+    expect(clientRecipient({ user: 'other@kestrel.example' }, { addresses: {} })).toEqual({
+      skipped: 'client-domain-not-allowed',
+    });
+    for (const user of [
+      'victim@evil.example',
+      'victim@kestrel.example.evil.example',
+      'victim@notkestrel.example',
+      'victim@kestrel.examplex',
+    ]) {
+      expect(clientRecipient({ user }, client), user).toEqual({ skipped: 'client-domain-not-allowed' });
+    }
+    expect(clientRecipient({ user: 'lead-7731' }, client)).toEqual({ skipped: 'client-no-address' });
+    expect(clientRecipient({ user: null }, client)).toEqual({ skipped: 'client-no-user' });
   });
 });
 
@@ -313,6 +335,16 @@ describe('planEmails', () => {
   it('emails both when the team also wants SUCCESS, team first', () => {
     const plan = planEmails(v2Success(), { ...settings, teamStatuses: ['SUCCESS'] });
     expect(plan.emails.map((e) => e.kind)).toEqual(['team', 'client']);
+  });
+
+  it('skips a client whose user id is an address at a domain not allowed, with that reason', () => {
+    const plan = planEmails(v2Success({ user: 'victim@evil.example' }), settings);
+    expect(plan).toEqual({ emails: [], skipped: ['team-status-not-selected', 'client-domain-not-allowed'] });
+    const allowed = planEmails(v2Success({ user: 'owner@kestrel.example' }), {
+      ...settings,
+      client: { ...settings.client, addresses: {}, template, allowedDomains: ['kestrel.example'] },
+    });
+    expect(allowed.emails.map((e) => [e.kind, e.to])).toEqual([['client', ['owner@kestrel.example']]]);
   });
 
   it('skips the client without an address, and when client emails are off', () => {

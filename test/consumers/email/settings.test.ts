@@ -9,6 +9,8 @@ import {
   senderEnv,
   settingsFromEnv,
 } from '../../../lambda/consumers/email/handler.ts';
+import { EMAIL_FACTS, emailEnvironment, emailSettings } from '../../../lambda/consumers/email/settings.ts';
+import { readEnv } from '../../../lambda/consumers/settings.ts';
 import { ENV } from '../../../lambda/contract.ts';
 import { ConfigurationError } from '../../../lambda/shared/env.ts';
 import { silentLogger } from '../../support/logger.ts';
@@ -114,5 +116,37 @@ describe('email notifier settings', () => {
       [ENV.emailFrom]: 'ops@agency.example',
     });
     expect(deps.name).toBe('c');
+  });
+});
+
+describe('client allowed domains and link hosts: the context, and the variables they become', () => {
+  const base = { from: 'ops@agency.example', teamRecipients: ['team@agency.example'] };
+
+  it('encodes the allowed domains (client emails on) and link hosts, and reads them back by the same rules', () => {
+    const settings = emailSettings.parse({
+      ...base,
+      client: { enabled: true, allowedDomains: ['kestrel.example'] },
+      linkHosts: ['crm.agency.example'],
+    });
+    const env = Object.fromEntries(emailEnvironment(settings));
+    expect(JSON.parse(env[ENV.emailClientAllowedDomains] ?? '')).toEqual(['kestrel.example']);
+    expect(JSON.parse(env[ENV.linkHosts] ?? '')).toEqual(['crm.agency.example']);
+    const read = readEnv(EMAIL_FACTS, env);
+    expect(read.clientAllowedDomains).toEqual(['kestrel.example']);
+    expect(read.linkHosts).toEqual(['crm.agency.example']);
+  });
+
+  it('sets no allowed domains while client emails are off', () => {
+    const settings = emailSettings.parse({ ...base, client: { allowedDomains: ['kestrel.example'] } });
+    expect(Object.fromEntries(emailEnvironment(settings))).not.toHaveProperty(ENV.emailClientAllowedDomains);
+  });
+
+  it.each([
+    ['an address as a domain', { client: { enabled: true, allowedDomains: ['a@kestrel.example'] } }],
+    ['a URL as a domain', { client: { enabled: true, allowedDomains: ['https://kestrel.example'] } }],
+    ['a URL as a link host', { linkHosts: ['https://crm.agency.example'] }],
+    ['a wildcard link host', { linkHosts: ['*.agency.example'] }],
+  ])('refuses %s', (_, extra) => {
+    expect(emailSettings.safeParse({ ...base, ...extra }).success).toBe(false);
   });
 });

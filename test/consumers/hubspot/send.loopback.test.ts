@@ -1,6 +1,6 @@
 /**
  * The HubSpot CRM adapter against a loopback server standing in for HubSpot's API: the exact batch
- * upsert request HubSpot documents (`POST /crm/v3/objects/{objectType}/batch/upsert`, bearer token,
+ * upsert request HubSpot documents (`POST /crm/objects/2026-03/{objectType}/batch/upsert`, the date-versioned path, bearer token,
  * `inputs[{ idProperty, id, properties }]`), and how HubSpot's answers (a batch result, 429 with and
  * without Retry-After, 503, its JSON validation error, 401, 207 multi-status, no answer) are
  * classified and retried, without the token ever reaching an error message.
@@ -123,7 +123,8 @@ describe('HubSpotTarget against a loopback HubSpot', () => {
     expect(server.requests).toHaveLength(1);
     const [request] = server.requests;
     expect(request?.method).toBe('POST');
-    expect(request?.path).toBe('/crm/v3/objects/contacts/batch/upsert');
+    // The date-versioned path, never the legacy `/crm/v3/objects/…` one.
+    expect(request?.path).toBe('/crm/objects/2026-03/contacts/batch/upsert');
     expect(request?.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(request?.headers['content-type']).toBe('application/json');
     expect(JSON.parse(request?.body ?? '')).toEqual({
@@ -135,10 +136,10 @@ describe('HubSpotTarget against a loopback HubSpot', () => {
     expect(request?.body).toBe(JSON.stringify(hubspot().requestBody(event)));
   });
 
-  it('upserts companies at /crm/v3/objects/companies/batch/upsert', async () => {
+  it('upserts companies at /crm/objects/2026-03/companies/batch/upsert', async () => {
     await hubspot({ objectType: 'companies' }).upsert(event);
 
-    expect(server.requests.map((r) => r.path)).toEqual(['/crm/v3/objects/companies/batch/upsert']);
+    expect(server.requests.map((r) => r.path)).toEqual(['/crm/objects/2026-03/companies/batch/upsert']);
     expect(JSON.parse(server.requests[0]?.body ?? '')).toEqual({
       inputs: [
         { idProperty: 'leadsie_user_id', id: 'hubspot-company-99123', properties: EXPECTED_PROPERTIES },
@@ -159,10 +160,17 @@ describe('HubSpotTarget against a loopback HubSpot', () => {
     expect(body.inputs[0]?.properties.leadsie_status).toBe('PARTIAL_SUCCESS');
   });
 
+  it('puts the configured API version in the path, with the same body', async () => {
+    await hubspot({ apiVersion: '2026-09' }).upsert(event);
+
+    expect(server.requests.map((r) => r.path)).toEqual(['/crm/objects/2026-09/contacts/batch/upsert']);
+    expect(server.requests[0]?.body).toBe(JSON.stringify(hubspot().requestBody(event)));
+  });
+
   it.each(['/', '//'])('accepts a baseUrl ending in %s', async (suffix) => {
     await hubspot({ baseUrl: server.url + suffix }).upsert(event);
 
-    expect(server.requests.map((r) => r.path)).toEqual(['/crm/v3/objects/contacts/batch/upsert']);
+    expect(server.requests.map((r) => r.path)).toEqual(['/crm/objects/2026-03/contacts/batch/upsert']);
   });
 
   it('leaves a 429 with a long Retry-After (60 s) to the queue after one request', async () => {

@@ -347,7 +347,10 @@ describe('the "Open client summary" button', () => {
 
   it.each<[string, string | null, string | undefined]>([
     ['an https URL', 'https://app.leadsie.com/clients/abc', 'https://app.leadsie.com/clients/abc'],
-    ['an http URL', 'http://example.com/s', 'http://example.com/s'],
+    ['an http URL, even to Leadsie', 'http://app.leadsie.com/s', undefined],
+    ['an https URL to another host', 'https://example.com/s', undefined],
+    ['a look-alike host', 'https://app.leadsie.com.evil.example/s', undefined],
+    ['a URL with credentials', 'https://user:pass@app.leadsie.com/s', undefined],
     ['a URL of exactly 3000 characters', longUrl(3000), longUrl(3000)],
     ['a URL of 3001 characters', longUrl(3001), undefined],
     ['no URL', null, undefined],
@@ -365,6 +368,15 @@ describe('the "Open client summary" button', () => {
 
   it('is absent without a client (v1)', () => {
     expect(button(buildSlackMessage(eventOf(parsedFixture('v1-failed.json'))))).toBeUndefined();
+  });
+
+  it('links to a configured host and its subdomains, and nowhere else', () => {
+    const options = { linkHosts: ['crm.agency.example'] };
+    const at = (url: string) => button(buildSlackMessage(v2({ clientSummaryUrl: url }), options))?.url;
+    expect(at('https://crm.agency.example/c/1')).toBe('https://crm.agency.example/c/1');
+    expect(at('https://eu.crm.agency.example/c/1')).toBe('https://eu.crm.agency.example/c/1');
+    expect(at('https://agency.example/c/1')).toBeUndefined();
+    expect(at('https://app.leadsie.com/c/1')).toBe('https://app.leadsie.com/c/1');
   });
 });
 
