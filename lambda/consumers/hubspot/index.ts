@@ -71,6 +71,8 @@ export const hubspot: ConsumerModule<HubspotSettings, HubspotSettings | undefine
               versions: store,
               log,
               ...localEngine({ store, env }),
+              // As deployed: the upsert is idempotent by itself, so no claim (see handler.ts).
+              once: 'on-failure',
               ...queue,
             }),
         },
