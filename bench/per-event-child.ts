@@ -5,11 +5,12 @@
  * argv: JSON { sizes, repeats, batchMs }. Prints JSON: per size, µs per payload of each repeat for
  * parse+validate+flatten, fingerprint and envelope building.
  */
+
+import { readEvent } from '../lambda/consumers/runtime/read-event.ts';
 import { buildEnvelope } from '../lambda/domain/envelope.ts';
 import { fingerprint } from '../lambda/domain/fingerprint.ts';
 import { flatten } from '../lambda/domain/flatten.ts';
 import { type LeadsiePayload, parsePayload } from '../lambda/domain/payload.ts';
-import { readEvent } from '../lambda/shared/sqs-consumer.ts';
 import { v1Payload } from './payloads.ts';
 
 const { sizes, repeats, batchMs } = JSON.parse(process.argv[2] ?? '{}') as {

@@ -28,8 +28,10 @@ import { ulid } from 'ulid';
 import { connectionsTableDefinition } from '../lambda/adapters/connections-table-definition.ts';
 import { DynamoDbConnectionStore } from '../lambda/adapters/dynamodb-connection-store.ts';
 import { staticSecret } from '../lambda/adapters/secrets.ts';
+import { localEngineSettings, provideLocalEngine } from '../lambda/consumers/local-engine.ts';
 import type { LocalConsumer } from '../lambda/consumers/module.ts';
 import { CONSUMER_MODULES } from '../lambda/consumers/registry.ts';
+import { DynamoDbOutcomeLedger } from '../lambda/consumers/runtime/dynamodb-outcomes.ts';
 import { consumerFilterPolicy, DEFAULTS, ROUTES } from '../lambda/contract.ts';
 import { envelopeSchema } from '../lambda/domain/envelope.ts';
 import { tokensMatch } from '../lambda/domain/tokens.ts';
@@ -40,6 +42,7 @@ import { withHttpMiddleware } from '../lambda/shared/middleware.ts';
 import { BodyTooLargeError, readBody, sendJson, sendResult, toApiEvent } from './api-gateway.ts';
 import { requestLine } from './console-line.ts';
 import { jsonlAppender } from './outbox.ts';
+import { outcomeLines } from './outcome-lines.ts';
 import {
   LOCAL_TABLE_NAME,
   type LocalTokens,
@@ -218,6 +221,20 @@ export const startLocal = async (options: LocalOptions): Promise<LocalServer> =>
   const deadLetters = (name: string) => fileDeadLetters(jsonlAppender(file.deadLettersOf(name)));
   const outbox = (name: string) => jsonlAppender(file.outboxOf(name));
 
+  // The consumers run on the same delivery engine as in AWS, with their outcome records in the local
+  // table and delays, horizon and Retry-After scaled down (DELIVERY_TIME_SCALE).
+  const engine = localEngineSettings(options.env ?? {});
+  provideLocalEngine(store, {
+    outcomes: new DynamoDbOutcomeLedger(client, {
+      tableName: LOCAL_TABLE_NAME,
+      retentionDays: engine.retentionDays,
+    }),
+    policy: engine.policy,
+    timeScale: engine.timeScale,
+  });
+  const liveConsumers = new Map<string, boolean>();
+  const consumerLog = outcomeLines(logger, say, (name) => liveConsumers.get(name) ?? true);
+
   // Each consumer module builds its consumers, live or dry run; a bad variable stops the start.
   const moduleConsumers: LocalConsumer[] = [];
   try {
@@ -226,7 +243,7 @@ export const startLocal = async (options: LocalOptions): Promise<LocalServer> =>
         ...(await module.local.start({
           env: options.env ?? {},
           store,
-          log: logger,
+          log: consumerLog,
           say,
           outbox,
           httpTimeoutMs: timeoutMs,
@@ -239,6 +256,7 @@ export const startLocal = async (options: LocalOptions): Promise<LocalServer> =>
     throw error;
   }
   const live = Object.fromEntries(moduleConsumers.map((consumer) => [consumer.name, consumer.live]));
+  for (const consumer of moduleConsumers) liveConsumers.set(consumer.name, consumer.live);
   const subscriptions = moduleConsumers.map(
     (consumer): LocalSubscription => ({
       name: consumer.name,

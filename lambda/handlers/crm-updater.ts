@@ -5,13 +5,15 @@
  * target's outage never delays another. Each module reads its own settings from the environment.
  *
  * Stale events (older than the stored latest state of their user and request) are skipped, so a
- * delayed or replayed event never takes a CRM back to older data.
+ * delayed or replayed event never takes a CRM back to older data. HubSpot's upsert is idempotent by
+ * itself, so it writes an outcome only once a try fails; a forwarder claims before each send.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod/mini';
 import { DynamoDbConnectionStore } from '../adapters/dynamodb-connection-store.ts';
 import { CachedSecret } from '../adapters/secrets.ts';
 import { SqsDeadLetterQueue, SqsMessageDelayer } from '../adapters/sqs-queues.ts';
+import { engineFromEnv } from '../consumers/engine-deps.ts';
 import { forwarderFromEnv } from '../consumers/forward/handler.ts';
 import { type CrmUpdaterDeps, hubspotTargetFromEnv, makeHandler } from '../consumers/hubspot/handler.ts';
 import { readConsumerEnv, readEnv, requiredSecretId, textFact } from '../consumers/settings.ts';
@@ -43,5 +45,7 @@ export const defaultDeps = (logger: Logger, env: NodeJS.ProcessEnv = process.env
     deadLetters: new SqsDeadLetterQueue(sqsClient(), settings.deadLetterQueueUrl),
     delayer: new SqsMessageDelayer(sqsClient(), settings.queueUrl),
     log: logger,
+    once: target === 'hubspot' ? 'on-failure' : 'claim',
+    ...engineFromEnv(env),
   };
 };

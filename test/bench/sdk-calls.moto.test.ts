@@ -10,6 +10,7 @@
  * asserts that file equals what it counted, so the two cannot drift. After a deliberate change,
  * regenerate it: `BENCH_WRITE_SDK_CALLS=1 npx vitest run test/bench/sdk-calls.moto.test.ts`.
  */
+
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -43,6 +44,7 @@ import { CachedSecret } from '../../lambda/adapters/secrets.ts';
 import { SnsEventPublisher } from '../../lambda/adapters/sns-event-publisher.ts';
 import { SqsDeadLetterQueue, SqsMessageDelayer } from '../../lambda/adapters/sqs-queues.ts';
 import { WebhookForwarder } from '../../lambda/consumers/forward/send.ts';
+import { InMemoryOutcomeLedger } from '../../lambda/consumers/runtime/memory-outcomes.ts';
 import { makeHandler as makeSlackNotifier } from '../../lambda/consumers/slack/handler.ts';
 import { SlackWebhook } from '../../lambda/consumers/slack/send.ts';
 import { DEFAULTS, METRICS_NAMESPACE, TABLE } from '../../lambda/contract.ts';
@@ -341,6 +343,8 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
     const queues = {
       deadLetters: new SqsDeadLetterQueue(sqs, dlqUrl),
       delayer: new SqsMessageDelayer(sqs, queueUrl),
+      // The engine's outcome writes are not counted here yet (the bench's own follow-up).
+      outcomes: new InMemoryOutcomeLedger(30),
     };
     const slackLog = logger('slack');
     const slackMetrics = metricsFor(slackLog);

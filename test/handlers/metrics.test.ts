@@ -12,6 +12,8 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PowertoolsMetrics } from '../../lambda/adapters/powertools-metrics.ts';
 import type { DeadLetter } from '../../lambda/adapters/sqs-queues.ts';
+import { makeDeliveryEngine } from '../../lambda/consumers/runtime/engine.ts';
+import { InMemoryOutcomeLedger } from '../../lambda/consumers/runtime/memory-outcomes.ts';
 import {
   ENV,
   INTERNAL_ERROR_REASON,
@@ -37,7 +39,6 @@ import {
   withHttpMiddleware,
   withSqsMiddleware,
 } from '../../lambda/shared/middleware.ts';
-import { makeSqsConsumer } from '../../lambda/shared/sqs-consumer.ts';
 import { type IngestDeps, ingestDelivery } from '../../lambda/use-cases/ingest-delivery.ts';
 import type { Log } from '../../lambda/use-cases/ports.ts';
 import { reconcilePending } from '../../lambda/use-cases/reconcile-pending.ts';
@@ -168,13 +169,14 @@ describe('the consumer loop counts each batch’s outcomes per consumer', () => 
   it('delivered, retried (retryable or unexpected) and dead-lettered (poison or permanent): one count per outcome per batch', async () => {
     const metrics = new InMemoryMetrics();
     const letters: DeadLetter[] = [];
-    const handler = makeSqsConsumer(
+    const handler = makeDeliveryEngine(
       {
         name: 'slack',
         deadLetters: { send: async (letter) => void letters.push(letter) },
         delayer: { delay: async () => undefined },
         log: logger,
         metrics,
+        outcomes: new InMemoryOutcomeLedger(30),
       },
       async (event) => {
         if (event.eventId === 'retry') throw new RetryableDeliveryError('503 from Slack');
@@ -198,7 +200,7 @@ describe('the consumer loop counts each batch’s outcomes per consumer', () => 
 
   it('a dead letter that cannot be sent is a retry (SQS gives the record back)', async () => {
     const metrics = new InMemoryMetrics();
-    const handler = makeSqsConsumer(
+    const handler = makeDeliveryEngine(
       {
         name: 'hubspot',
         deadLetters: {
@@ -209,6 +211,7 @@ describe('the consumer loop counts each batch’s outcomes per consumer', () => 
         delayer: { delay: async () => undefined },
         log: logger,
         metrics,
+        outcomes: new InMemoryOutcomeLedger(30),
       },
       async () => 'updated',
     );

@@ -14,6 +14,7 @@ import { SnsEventPublisher, snsMessageAttributes } from '../../lambda/adapters/s
 import { WebhookForwarder } from '../../lambda/consumers/forward/send.ts';
 import { DEFAULT_HUBSPOT_MAPPING } from '../../lambda/consumers/hubspot/message.ts';
 import { HubSpotTarget } from '../../lambda/consumers/hubspot/send.ts';
+import { DEFAULT_RETRY_POLICY } from '../../lambda/consumers/runtime/schedule.ts';
 import { makeHandler as makeSlackNotifier } from '../../lambda/consumers/slack/handler.ts';
 import { SlackWebhook } from '../../lambda/consumers/slack/send.ts';
 import { SIGNATURE_HEADER } from '../../lambda/contract.ts';
@@ -243,7 +244,14 @@ describe.skipIf(!motoAvailable())('consumers end to end on moto', () => {
     slackServer.answer({ status: 429, body: 'rate_limited', headers: { 'retry-after': '3' } });
     await ingest(fixture('v1-partial-success'));
     const started = Date.now();
-    const result = await drainQueue(sqs, slack.queueUrl, slack.handler, { deadlineMs: 20_000 });
+    // In real time, with a 1 s backoff: the engine's delay is then the 3 s Retry-After.
+    const realTime = makeSlackNotifier({
+      ...consumerDeps(sqs, 'slack', slack, log),
+      timeScale: 1,
+      policy: { ...DEFAULT_RETRY_POLICY, baseSeconds: 1, minDelaySeconds: 1 },
+      slack: new SlackWebhook(staticSecret(`${slackServer.url}/services/T0/B0/secret`), 2_000),
+    });
+    const result = await drainQueue(sqs, slack.queueUrl, realTime, { deadlineMs: 20_000 });
     expect(result).toMatchObject({ records: 2, failures: 1 });
     expect(slackServer.requests).toHaveLength(2);
     // The second attempt came only once the message was visible again (3 s), not after the 1 s timeout.

@@ -44,7 +44,10 @@ import { classifySesError, SesEmailSender } from '../../lambda/consumers/email/s
 import { WebhookForwarder } from '../../lambda/consumers/forward/send.ts';
 import { DEFAULT_HUBSPOT_MAPPING } from '../../lambda/consumers/hubspot/message.ts';
 import { HubSpotTarget } from '../../lambda/consumers/hubspot/send.ts';
+import { makeDeliveryEngine } from '../../lambda/consumers/runtime/engine.ts';
+import { InMemoryOutcomeLedger } from '../../lambda/consumers/runtime/memory-outcomes.ts';
 import { makeHandler as makeSheetsAppender } from '../../lambda/consumers/sheets/handler.ts';
+import { InMemoryHeaderLease } from '../../lambda/consumers/sheets/header-lease.ts';
 import { GoogleServiceAccountAuth, GoogleSheetsWriter } from '../../lambda/consumers/sheets/send.ts';
 import { makeHandler as makeSlackNotifier } from '../../lambda/consumers/slack/handler.ts';
 import { SlackWebhook } from '../../lambda/consumers/slack/send.ts';
@@ -62,7 +65,6 @@ import {
   withScheduledMiddleware,
   withSqsMiddleware,
 } from '../../lambda/shared/middleware.ts';
-import { type ConsumerDeps, makeSqsConsumer } from '../../lambda/shared/sqs-consumer.ts';
 import type { EmailSender, EventPublisher } from '../../lambda/use-cases/ports.ts';
 import type { ReconcileSummary } from '../../lambda/use-cases/reconcile-pending.ts';
 import { apiEvent } from '../support/api-event.ts';
@@ -267,7 +269,7 @@ describe.skipIf(!motoAvailable())('log hygiene: the functions as Lambda runs the
     };
     const consumer = (
       name: (typeof CONSUMERS)[number],
-      make: (base: ConsumerDeps) => ConsumerHandler,
+      make: (base: ReturnType<typeof consumerDeps> & { metrics: PowertoolsMetrics }) => ConsumerHandler,
     ): ConsumerHandler => {
       const { logger, metrics } = observability(name);
       const handler = withSqsMiddleware(
@@ -429,8 +431,8 @@ describe.skipIf(!motoAvailable())('log hygiene: the functions as Lambda runs the
             baseUrl: google.url,
             timeoutMs: 2_000,
           }),
-          ledger: store,
-          leaseMs: 60_000,
+          headerLease: new InMemoryHeaderLease(),
+          headerLeaseMs: 60_000,
         }),
       ),
       email: consumer('email', (base) =>
@@ -438,13 +440,11 @@ describe.skipIf(!motoAvailable())('log hygiene: the functions as Lambda runs the
           ...base,
           now: Date.now,
           sender: throttlingSes,
-          ledger: store,
           settings: {
             teamRecipients: ['team@agency.example'],
             teamStatuses: [...DEFAULTS.emailTeamStatuses],
             client: { addresses: {}, template: parseEmailTemplate(DEFAULT_CLIENT_TEMPLATE) },
           },
-          leaseMs: 60_000,
         }),
       ),
     };
@@ -544,7 +544,7 @@ describe.skipIf(!motoAvailable())('log hygiene: the functions as Lambda runs the
       'publish failed; the delivery stays pending',
       'reconciler published a pending delivery',
       RECONCILER_RUN_LOG_MESSAGE,
-      'event delivered',
+      'sent',
       'delivery failed; will retry',
       'sent to the dead-letter queue',
       'CRM updated',
@@ -589,7 +589,7 @@ describe.skipIf(!motoAvailable())('log hygiene: the functions as Lambda runs the
     expect(byMessage(lines, 'reconciler published a pending delivery').map((l) => l.json?.eventId)).toEqual([
       pendingId,
     ]);
-    const delivered = byMessage(lines, 'event delivered');
+    const delivered = byMessage(lines, 'sent');
     for (const name of CONSUMERS) {
       const ids = delivered.filter((l) => l.json?.consumer === name).map((l) => l.json?.eventId);
       // HubSpot dead-lettered the pending delivery's event; every other consumer delivered both.
@@ -620,12 +620,13 @@ describe.skipIf(!motoAvailable())('log hygiene: the functions as Lambda runs the
       version: 1,
     });
     const leaky = withSqsMiddleware(
-      makeSqsConsumer(
+      makeDeliveryEngine(
         {
           name: 'leaky',
           deadLetters: { send: async () => undefined },
           delayer: { delay: async () => undefined },
           log: logger,
+          outcomes: new InMemoryOutcomeLedger(30),
         },
         async (event) => {
           // The deliberate leak: the client's name at INFO.
@@ -646,7 +647,7 @@ describe.skipIf(!motoAvailable())('log hygiene: the functions as Lambda runs the
       leakyLines = capture.lines();
       capture.stop();
     }
-    expect(byMessage(leakyLines, 'event delivered'), leakyLines.map((l) => l.raw).join('\n')).toHaveLength(1);
+    expect(byMessage(leakyLines, 'sent'), leakyLines.map((l) => l.raw).join('\n')).toHaveLength(1);
     expect(leaksIn(leakyLines, CLIENT_DATA)).toEqual([
       expect.stringMatching(/^client name \("ZZCLIENT"\) in: .*notifying/),
     ]);

@@ -26,12 +26,15 @@ import {
   parseEmailTemplate,
 } from '../../lambda/consumers/email/message.ts';
 import { classifySesError, SesEmailSender } from '../../lambda/consumers/email/send.ts';
+import { DynamoDbOutcomeLedger } from '../../lambda/consumers/runtime/dynamodb-outcomes.ts';
+import type { OutcomeLedger } from '../../lambda/consumers/runtime/outcomes.ts';
 import { makeHandler as makeSheetsAppender } from '../../lambda/consumers/sheets/handler.ts';
+import { DynamoDbHeaderLease } from '../../lambda/consumers/sheets/header-lease.ts';
 import { GoogleServiceAccountAuth, GoogleSheetsWriter } from '../../lambda/consumers/sheets/send.ts';
 import { consumerFilterPolicy, DEFAULT_INCLUDE_TEST_EVENTS, DEFAULTS } from '../../lambda/contract.ts';
 import { buildEnvelope } from '../../lambda/domain/envelope.ts';
 import { parsePayload } from '../../lambda/domain/payload.ts';
-import type { EmailSender, IdempotencyLedger } from '../../lambda/use-cases/ports.ts';
+import type { EmailSender } from '../../lambda/use-cases/ports.ts';
 import { type FakeGoogle, makeServiceAccount, startFakeGoogle } from '../support/fake-google.ts';
 import { silentLogger } from '../support/logger.ts';
 import { type MotoServer, motoAvailable } from '../support/moto.ts';
@@ -81,6 +84,9 @@ describe.skipIf(!motoAvailable())(
     let emailQueue: ConsumerQueues;
     const account = makeServiceAccount();
     const log = silentLogger();
+    /** The engine's outcome records in the moto table (createConnectionsTable's default name). */
+    const TABLE_NAME = 'connections';
+    const ledger = (): OutcomeLedger => new DynamoDbOutcomeLedger(dynamo, { tableName: TABLE_NAME });
 
     const subscribe = (name: string, filterPolicy: object | undefined) =>
       subscribeConsumerQueues({ sns, sqs }, topicArn, name, {
@@ -89,10 +95,11 @@ describe.skipIf(!motoAvailable())(
       });
 
     const sheetsHandler = (
-      overrides: { ledger?: IdempotencyLedger; leaseMs?: number; spreadsheetId?: string } = {},
+      overrides: { outcomes?: OutcomeLedger; leaseMs?: number; spreadsheetId?: string } = {},
     ): ConsumerHandler =>
       makeSheetsAppender({
-        ...consumerDeps(sqs, 'sheets', sheetsQueue, log),
+        ...consumerDeps(sqs, 'sheets', sheetsQueue, log, overrides.outcomes ?? ledger()),
+        ...(overrides.leaseMs === undefined ? {} : { leaseMs: overrides.leaseMs }),
         now: Date.now,
         sheet: new GoogleSheetsWriter({
           auth: new GoogleServiceAccountAuth({
@@ -105,8 +112,11 @@ describe.skipIf(!motoAvailable())(
           baseUrl: google.url,
           timeoutMs: 2_000,
         }),
-        ledger: overrides.ledger ?? store,
-        leaseMs: overrides.leaseMs ?? 60_000,
+        headerLease: new DynamoDbHeaderLease(dynamo, TABLE_NAME, {
+          spreadsheetId: SPREADSHEET,
+          sheetName: SHEET,
+        }),
+        headerLeaseMs: 60_000,
       });
 
     const settings = (overrides: Partial<EmailSettings> = {}): EmailSettings => ({
@@ -120,13 +130,10 @@ describe.skipIf(!motoAvailable())(
       overrides: { sender?: EmailSender; settings?: EmailSettings; from?: string } = {},
     ): ConsumerHandler =>
       makeEmailNotifier({
-        ...consumerDeps(sqs, 'email', emailQueue, log),
-        now: Date.now,
+        ...consumerDeps(sqs, 'email', emailQueue, log, ledger()),
         sender:
           overrides.sender ?? new SesEmailSender(ses, { from: overrides.from ?? FROM, consumer: 'email' }),
-        ledger: store,
         settings: overrides.settings ?? settings(),
-        leaseMs: 60_000,
       });
 
     const ingest = async (payload: Record<string, unknown>) => {
@@ -246,18 +253,12 @@ describe.skipIf(!motoAvailable())(
       expect(await takeAll(sqs, sheetsQueue.dlqUrl)).toEqual([]);
       expect(await takeAll(sqs, emailQueue.dlqUrl)).toEqual([]);
 
-      // The idempotency records, under their own keys.
-      const sheetClaim = await store.claimOnce(
-        { kind: 'sheet-row', spreadsheetId: SPREADSHEET, sheetName: SHEET, eventId },
-        Date.now(),
-        Date.now() + 1000,
-      );
-      expect(sheetClaim).toMatchObject({ outcome: 'done' });
-      expect(
-        store.onceItemKey({ kind: 'sheet-row', spreadsheetId: SPREADSHEET, sheetName: SHEET, eventId }),
-      ).toEqual({
-        pk: `SHEETROW#${SPREADSHEET}#${SHEET}`,
-        sk: `EVENT#${eventId}`,
+      // The engine's outcome records, one per consumer, done.
+      const version = 1;
+      expect(await ledger().get({ consumer: 'sheets', eventId, version })).toMatchObject({ state: 'done' });
+      expect(await ledger().get({ consumer: 'email', eventId, version })).toMatchObject({
+        state: 'done',
+        steps: { team: expect.any(String) },
       });
     });
 
@@ -284,18 +285,17 @@ describe.skipIf(!motoAvailable())(
       await ingest(fixture('v1-partial-success'));
       // The first attempt appends, then dies before it can mark the row done (its lease is left behind).
       let crashes = 1;
-      const crashingLedger: IdempotencyLedger = {
-        claimOnce: (key, nowMs, leaseUntil) => store.claimOnce(key, nowMs, leaseUntil),
-        releaseOnce: (key) => store.releaseOnce(key),
-        completeOnce: async (key, doneAt) => {
+      const real = ledger();
+      const crashingLedger: OutcomeLedger = Object.assign(Object.create(real) as OutcomeLedger, {
+        done: async (...args: Parameters<OutcomeLedger['done']>) => {
           if (crashes-- > 0) throw new Error('Runtime exited without providing a reason');
-          await store.completeOnce(key, doneAt);
+          await real.done(...args);
         },
-      };
+      });
       const result = await drainQueue(
         sqs,
         sheetsQueue.queueUrl,
-        sheetsHandler({ ledger: crashingLedger, leaseMs: 1_500 }),
+        sheetsHandler({ outcomes: crashingLedger, leaseMs: 1_500 }),
         {
           deadlineMs: 30_000,
         },

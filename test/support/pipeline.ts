@@ -8,6 +8,7 @@
  * What a test checks stays in the test: the helpers take the token, the event ids, the clock and
  * the filter policy from it, and default only what no test here varies.
  */
+
 import { readFileSync } from 'node:fs';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -16,6 +17,9 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { connectionsTableDefinition } from '../../lambda/adapters/connections-table-definition.ts';
 import { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
 import { SqsDeadLetterQueue, SqsMessageDelayer } from '../../lambda/adapters/sqs-queues.ts';
+import { InMemoryOutcomeLedger } from '../../lambda/consumers/runtime/memory-outcomes.ts';
+import type { OutcomeLedger } from '../../lambda/consumers/runtime/outcomes.ts';
+import { DEFAULT_OUTCOME_RETENTION_DAYS } from '../../lambda/contract.ts';
 import { type IngestHandlerDeps, makeHandler as makeIngestHandler } from '../../lambda/handlers/ingest.ts';
 import type { HttpEvent, HttpResult } from '../../lambda/shared/http.ts';
 import { withHttpMiddleware } from '../../lambda/shared/middleware.ts';
@@ -140,12 +144,27 @@ export const subscribeConsumerQueues = async (
 };
 
 /** The queue part of a consumer's deps: its name, its dead-letter queue and its delayer, on SQS. */
-export const consumerDeps = (sqs: SQSClient, name: string, queues: ConsumerQueues, log: Log) => ({
+/**
+ * A consumer's engine deps on moto: its queues, and an outcome ledger (in memory unless the test
+ * gives one on the table). Delays are scaled down so a retried message is back within a second or two.
+ */
+export const consumerDeps = (
+  sqs: SQSClient,
+  name: string,
+  queues: ConsumerQueues,
+  log: Log,
+  outcomes: OutcomeLedger = new InMemoryOutcomeLedger(DEFAULT_OUTCOME_RETENTION_DAYS),
+) => ({
   name,
   deadLetters: new SqsDeadLetterQueue(sqs, queues.dlqUrl),
   delayer: new SqsMessageDelayer(sqs, queues.queueUrl),
   log,
+  outcomes,
+  timeScale: TEST_TIME_SCALE,
 });
+
+/** Delays of the engine in moto tests: the smallest (10 s) becomes a second. */
+export const TEST_TIME_SCALE = 1 / 1000;
 
 export type HttpHandler = (event: HttpEvent) => Promise<HttpResult>;
 

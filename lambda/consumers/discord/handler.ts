@@ -1,26 +1,27 @@
 /**
  * The Discord notifier: one embed per connection event, posted with Execute Webhook to the URL that
  * is the consumer's secret, mentions off. Fed by its own SQS queue (filter policy: the configured
- * statuses); failures are retried or dead-lettered by `makeSqsConsumer`.
+ * statuses); the delivery engine posts each event once, retries with backoff and dead-letters.
  */
 import { CachedSecret } from '../../adapters/secrets.ts';
 import { SqsDeadLetterQueue, SqsMessageDelayer } from '../../adapters/sqs-queues.ts';
 import { secretsManagerClient, sqsClient } from '../../shared/clients.ts';
-import { type ConsumerDeps, makeSqsConsumer } from '../../shared/sqs-consumer.ts';
 import type { Log } from '../../use-cases/ports.ts';
+import { engineFromEnv } from '../engine-deps.ts';
+import { type EngineDeps, makeDeliveryEngine } from '../runtime/engine.ts';
 import { readConsumerEnv, readEnv, requiredSecretId } from '../settings.ts';
 import { buildDiscordMessage } from './message.ts';
 import { type DiscordSender, DiscordWebhook } from './send.ts';
 import { DISCORD_FACTS } from './settings.ts';
 
-export interface DiscordNotifierDeps extends ConsumerDeps {
+export interface DiscordNotifierDeps extends EngineDeps {
   discord: DiscordSender;
   /** Hosts, besides Leadsie's, the embed's title may link to. */
   linkHosts?: readonly string[] | undefined;
 }
 
 export const makeHandler = (deps: DiscordNotifierDeps) =>
-  makeSqsConsumer(deps, async (event) => {
+  makeDeliveryEngine(deps, async (event) => {
     const receipt = await deps.discord.send(buildDiscordMessage(event, { linkHosts: deps.linkHosts }), event);
     return `${receipt.outcome} ${receipt.status}`;
   });
@@ -38,5 +39,6 @@ export const defaultDeps = (log: Log, env: NodeJS.ProcessEnv = process.env): Dis
     deadLetters: new SqsDeadLetterQueue(sqsClient(), settings.deadLetterQueueUrl),
     delayer: new SqsMessageDelayer(sqsClient(), settings.queueUrl),
     log,
+    ...engineFromEnv(env),
   };
 };

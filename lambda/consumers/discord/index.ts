@@ -6,6 +6,7 @@
 import * as z from 'zod/mini';
 import { staticSecret } from '../../adapters/secrets.ts';
 import { ConfigurationError } from '../../shared/env.ts';
+import { localEngine } from '../local-engine.ts';
 import type { ConsumerModule } from '../module.ts';
 import { OutboxDiscord } from './dry-run.ts';
 import { makeHandler } from './handler.ts';
@@ -24,7 +25,7 @@ export const discord: ConsumerModule<DiscordSettings, DiscordSettings | undefine
   schema: discordSettings,
   instances: (settings) => (settings === undefined ? [] : [{ name: 'discord', settings }]),
   handler: 'discordNotifier',
-  table: 'none',
+  table: 'once-records',
   deploy: ({ settings }) => ({
     description: 'Posts connection events to Microsoft Discord',
     secretName: settings.secretName,
@@ -39,7 +40,7 @@ export const discord: ConsumerModule<DiscordSettings, DiscordSettings | undefine
         throw new ConfigurationError('DISCORD_WEBHOOK_URL must be an http(s) URL');
       }
     },
-    start: ({ env, log, say, outbox, httpTimeoutMs }) => {
+    start: ({ env, store, log, say, outbox, httpTimeoutMs }) => {
       const url = env.DISCORD_WEBHOOK_URL;
       return [
         {
@@ -54,6 +55,7 @@ export const discord: ConsumerModule<DiscordSettings, DiscordSettings | undefine
                   ? new OutboxDiscord(outbox('discord'), say)
                   : new DiscordWebhook(staticSecret(url), httpTimeoutMs),
               log,
+              ...localEngine({ store, env }),
               ...queue,
             }),
         },

@@ -2,29 +2,46 @@
  * The email notifier, with Amazon SES (v2): a team email for the configured statuses (by default
  * PARTIAL_SUCCESS and FAILED), and, when turned on, a thank-you to the client on SUCCESS (see
  * `message.ts` for the emails, `sendEmails` for the once-per-email scheme). Fed by its
- * own SQS queue; SES throttling is retried, a refused email is dead-lettered with SES's reason.
+ * own SQS queue; the delivery engine sends each email of an event once (each one a step of the
+ * outcome), retries SES throttling with backoff and dead-letters a refused email with SES's reason.
+ * Emails recorded sent by the once-only records of before the engine (`EMAIL#…`) count as sent.
  *
  * Settings are read once, at cold start, and fail fast: a bad address, a malformed JSON list or an
  * unusable template stops the function with a message naming the variable.
  */
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { DynamoDbConnectionStore } from '../../adapters/dynamodb-connection-store.ts';
 import { SqsDeadLetterQueue, SqsMessageDelayer } from '../../adapters/sqs-queues.ts';
 import { DEFAULTS, ENV } from '../../contract.ts';
-import { dynamoDbClient, sqsClient } from '../../shared/clients.ts';
+import { sqsClient } from '../../shared/clients.ts';
 import { ConfigurationError } from '../../shared/env.ts';
-import { type ConsumerDeps, makeSqsConsumer } from '../../shared/sqs-consumer.ts';
-import type { Log } from '../../use-cases/ports.ts';
-import { DEFAULT_EMAIL_LEASE_MS, type SendEmailsDeps, sendEmails } from '../../use-cases/send-emails.ts';
+import type { Log, OnceKey } from '../../use-cases/ports.ts';
+import { type SendEmailsDeps, sendEmails } from '../../use-cases/send-emails.ts';
+import { engineFromEnv } from '../engine-deps.ts';
+import { type EngineDeps, makeDeliveryEngine } from '../runtime/engine.ts';
 import { readConsumerEnv, readEnv } from '../settings.ts';
-import { DEFAULT_CLIENT_TEMPLATE, type EmailSettings, parseEmailTemplate } from './message.ts';
+import { DEFAULT_CLIENT_TEMPLATE, type EmailSettings, parseEmailTemplate, planEmails } from './message.ts';
 import { SesEmailSender } from './send.ts';
 import { EMAIL_FACTS } from './settings.ts';
 
-export interface EmailNotifierDeps extends ConsumerDeps, SendEmailsDeps {}
+export interface EmailNotifierDeps extends Omit<EngineDeps, 'legacy'>, SendEmailsDeps {}
 
 export const makeHandler = (deps: EmailNotifierDeps) =>
-  makeSqsConsumer(deps, (event) => sendEmails(deps, event));
+  makeDeliveryEngine(
+    {
+      ...deps,
+      // The once-only records of before the engine, one per planned email (keyed by consumer name).
+      legacy: (event) =>
+        planEmails(event, deps.settings).emails.map(
+          (email): OnceKey => ({
+            kind: 'email',
+            consumer: deps.name,
+            email: email.kind,
+            eventId: event.eventId,
+          }),
+        ),
+    },
+    (event, _record, context) => sendEmails(deps, event, context.step),
+  );
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -57,7 +74,6 @@ export const settingsFromEnv = (env: Env): EmailSettings => {
 
 export const defaultDeps = (logger: Log, env: Env = process.env): EmailNotifierDeps => {
   const consumer = readConsumerEnv(env);
-  const { tableName } = readEnv({ tableName: EMAIL_FACTS.tableName }, env, ['tableName']);
   return {
     name: consumer.name,
     settings: settingsFromEnv(env),
@@ -68,11 +84,9 @@ export const defaultDeps = (logger: Log, env: Env = process.env): EmailNotifierD
       new SESv2Client({ requestHandler: { requestTimeout: consumer.httpTimeoutMs } }),
       { from: senderEnv(env), consumer: consumer.name },
     ),
-    ledger: new DynamoDbConnectionStore(dynamoDbClient(), tableName),
     deadLetters: new SqsDeadLetterQueue(sqsClient(), consumer.deadLetterQueueUrl),
     delayer: new SqsMessageDelayer(sqsClient(), consumer.queueUrl),
     log: logger,
-    now: Date.now,
-    leaseMs: DEFAULT_EMAIL_LEASE_MS,
+    ...engineFromEnv(env),
   };
 };

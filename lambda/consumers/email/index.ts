@@ -15,7 +15,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import * as z from 'zod/mini';
 import { ENV } from '../../contract.ts';
 import { ConfigurationError } from '../../shared/env.ts';
-import { DEFAULT_EMAIL_LEASE_MS } from '../../use-cases/send-emails.ts';
+import { localEngine } from '../local-engine.ts';
 import type { ConsumerModule } from '../module.ts';
 import { OutboxEmail } from './dry-run.ts';
 import { makeHandler, settingsFromEnv } from './handler.ts';
@@ -113,10 +113,8 @@ export const email: ConsumerModule<EmailSettingsConfig, EmailSettingsConfig | un
               name: 'email',
               sender,
               settings,
-              ledger: store,
               log,
-              now: Date.now,
-              leaseMs: DEFAULT_EMAIL_LEASE_MS,
+              ...localEngine({ store, env }),
               ...queue,
             }),
         },

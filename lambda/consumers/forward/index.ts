@@ -7,6 +7,7 @@ import * as z from 'zod/mini';
 import { staticSecret } from '../../adapters/secrets.ts';
 import { ENV } from '../../contract.ts';
 import { ConfigurationError } from '../../shared/env.ts';
+import { localEngine } from '../local-engine.ts';
 import type { ConsumerModule } from '../module.ts';
 import { envOf } from '../settings.ts';
 import { OutboxForwarder } from './dry-run.ts';
@@ -28,7 +29,7 @@ export const forward: ConsumerModule<ForwarderSettings, ForwarderSettings[], 'fo
   instances: (forwarders) =>
     (forwarders ?? []).map((settings) => ({ name: forwarderConsumerName(settings.name), settings })),
   handler: 'crmUpdater',
-  table: 'read-latest',
+  table: 'once-records',
   deploy: ({ settings }) => ({
     description: `Forwards connection events, signed, to the "${settings.name}" webhook`,
     secretName: settings.secretName,
@@ -75,6 +76,7 @@ export const forward: ConsumerModule<ForwarderSettings, ForwarderSettings[], 'fo
                     }),
               versions: store,
               log,
+              ...localEngine({ store, env }),
               ...queue,
             }),
         },

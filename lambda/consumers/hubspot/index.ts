@@ -7,6 +7,7 @@ import * as z from 'zod/mini';
 import { staticSecret } from '../../adapters/secrets.ts';
 import { DEFAULTS, ENV } from '../../contract.ts';
 import { ConfigurationError } from '../../shared/env.ts';
+import { localEngine } from '../local-engine.ts';
 import type { ConsumerModule } from '../module.ts';
 import { envOf } from '../settings.ts';
 import { OutboxHubspot } from './dry-run.ts';
@@ -27,7 +28,7 @@ export const hubspot: ConsumerModule<HubspotSettings, HubspotSettings | undefine
   schema: hubspotSettings,
   instances: (settings) => (settings === undefined ? [] : [{ name: 'hubspot', settings }]),
   handler: 'crmUpdater',
-  table: 'read-latest',
+  table: 'once-records',
   deploy: ({ settings }) => ({
     description: 'Upserts connection events into HubSpot',
     secretName: settings.secretName,
@@ -69,6 +70,9 @@ export const hubspot: ConsumerModule<HubspotSettings, HubspotSettings | undefine
                   : target,
               versions: store,
               log,
+              ...localEngine({ store, env }),
+              // As deployed: the upsert is idempotent by itself, so no claim (see handler.ts).
+              once: 'on-failure',
               ...queue,
             }),
         },

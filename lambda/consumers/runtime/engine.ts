@@ -22,9 +22,9 @@ import type { DeadLetterSink, MessageDelayer } from '../../adapters/sqs-queues.t
 import { FORCE_MESSAGE_ATTRIBUTE, METRIC_NAMES, type MetricName } from '../../contract.ts';
 import type { ConnectionEvent } from '../../domain/envelope.ts';
 import { PermanentDeliveryError, RetryableDeliveryError } from '../../domain/errors.ts';
-import { readEvent, UnexpectedBatchTypeError } from '../../shared/sqs-consumer.ts';
 import { type Log, type Metrics, noMetrics, type OnceKey } from '../../use-cases/ports.ts';
 import { legacyStepOf, type OutcomeLedger, type OutcomeRef } from './outcomes.ts';
+import { readEvent, UnexpectedBatchTypeError } from './read-event.ts';
 import { DEFAULT_RETRY_POLICY, nextRetry, type RetryPolicy } from './schedule.ts';
 
 /**
@@ -59,7 +59,7 @@ export interface DeliveryContext {
   step<T>(name: string, send: () => Promise<T>): Promise<T | undefined>;
 }
 
-/** What a consumer does with one event. `makeSqsConsumer`'s `Deliver` is one of these. */
+/** What a consumer does with one event (the retired `makeSqsConsumer`'s `Deliver` was one of these). */
 export type EngineDeliver = (
   event: ConnectionEvent,
   record: SQSRecord,

@@ -1,31 +1,35 @@
 /**
  * The Google Sheets appender: one row per connection event in a configured sheet, with the
  * flat-record columns plus received time, status, client name and event id, under a header row it
- * keeps (see `appendSheetRow` for the once-only scheme and `message.ts` for the columns).
- * Authenticates as a Google service account whose JSON key is the consumer's secret. Fed by its own
- * SQS queue; failures are retried or dead-lettered by `makeSqsConsumer`.
+ * keeps (see `appendSheetRow` and `message.ts` for the columns). Authenticates as a Google service
+ * account whose JSON key is the consumer's secret. Fed by its own SQS queue; the delivery engine
+ * appends each event once, retries with backoff and dead-letters.
  *
- * The records of a batch are appended one at a time: two new asset types arriving together must not
- * race to extend the header. Across containers the same holds only if the function runs one at a
- * time: it is deployed with a reserved concurrency of 1 (a sheet takes about one write a second anyway).
+ * Header changes are serialised by a table lease (`header-lease.ts`), so the function needs no
+ * reserved concurrency; within one container the records of a batch still go one at a time, which
+ * spares the lease a race with itself. Rows recorded done by the once-only records of before the
+ * engine (`SHEETROW#…`) count as appended.
  */
-import { DynamoDbConnectionStore } from '../../adapters/dynamodb-connection-store.ts';
+
+import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { CachedSecret } from '../../adapters/secrets.ts';
 import { SqsDeadLetterQueue, SqsMessageDelayer } from '../../adapters/sqs-queues.ts';
 import { DEFAULTS } from '../../contract.ts';
 import { dynamoDbClient, secretsManagerClient, sqsClient } from '../../shared/clients.ts';
-import { type ConsumerDeps, makeSqsConsumer } from '../../shared/sqs-consumer.ts';
 import {
   type AppendSheetRowDeps,
   appendSheetRow,
-  DEFAULT_SHEET_LEASE_MS,
+  DEFAULT_HEADER_LEASE_MS,
 } from '../../use-cases/append-sheet-row.ts';
-import type { Log } from '../../use-cases/ports.ts';
+import type { Log, SheetsWriter } from '../../use-cases/ports.ts';
+import { engineFromEnv } from '../engine-deps.ts';
+import { type EngineDeps, makeDeliveryEngine } from '../runtime/engine.ts';
 import { readConsumerEnv, readEnv, requiredSecretId } from '../settings.ts';
+import { DynamoDbHeaderLease } from './header-lease.ts';
 import { GoogleServiceAccountAuth, GoogleSheetsWriter } from './send.ts';
 import { SHEETS_FACTS } from './settings.ts';
 
-export interface SheetsAppenderDeps extends ConsumerDeps, AppendSheetRowDeps {}
+export interface SheetsAppenderDeps extends Omit<EngineDeps, 'legacy' | 'now'>, AppendSheetRowDeps {}
 
 /** Runs tasks one at a time, in the order they were given. */
 export const oneAtATime = () => {
@@ -37,9 +41,36 @@ export const oneAtATime = () => {
   };
 };
 
+/** The once-only record an event's row had before the engine (read through the cut-over). */
+const legacyRowKey =
+  (sheet: Pick<SheetsWriter, 'spreadsheetId' | 'sheetName'>) => (event: { eventId: string }) => [
+    {
+      kind: 'sheet-row' as const,
+      spreadsheetId: sheet.spreadsheetId,
+      sheetName: sheet.sheetName,
+      eventId: event.eventId,
+    },
+  ];
+
 export const makeHandler = (deps: SheetsAppenderDeps) => {
+  const engine = makeDeliveryEngine(
+    { ...deps, legacy: legacyRowKey(deps.sheet) },
+    async (event, _record, context) => {
+      const outcome = await appendSheetRow(deps, event, context);
+      return outcome === 'appended' ? 'appended' : 'already in the sheet';
+    },
+  );
+  // The records of a batch go through the engine one at a time, in the queue's order.
   const serially = oneAtATime();
-  return makeSqsConsumer(deps, (event) => serially(() => appendSheetRow(deps, event)));
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    if (!Array.isArray(event?.Records)) return engine(event);
+    const batchItemFailures: SQSBatchItemFailure[] = [];
+    for (const record of event.Records) {
+      const response = await serially(() => engine({ Records: [record] }));
+      batchItemFailures.push(...response.batchItemFailures);
+    }
+    return { batchItemFailures };
+  };
 };
 
 export const defaultDeps = (log: Log, env: NodeJS.ProcessEnv = process.env): SheetsAppenderDeps => {
@@ -52,20 +83,22 @@ export const defaultDeps = (log: Log, env: NodeJS.ProcessEnv = process.env): She
     tokenUrl: settings.googleTokenUrl,
     timeoutMs,
   });
+  const sheet = new GoogleSheetsWriter({
+    auth,
+    spreadsheetId: settings.spreadsheetId,
+    sheetName: settings.sheetName,
+    baseUrl: settings.sheetsBaseUrl ?? DEFAULTS.sheetsBaseUrl,
+    timeoutMs,
+  });
   return {
     name: consumer.name,
-    sheet: new GoogleSheetsWriter({
-      auth,
-      spreadsheetId: settings.spreadsheetId,
-      sheetName: settings.sheetName,
-      baseUrl: settings.sheetsBaseUrl ?? DEFAULTS.sheetsBaseUrl,
-      timeoutMs,
-    }),
-    ledger: new DynamoDbConnectionStore(dynamoDbClient(), settings.tableName),
+    sheet,
+    headerLease: new DynamoDbHeaderLease(dynamoDbClient(), settings.tableName, sheet),
+    headerLeaseMs: DEFAULT_HEADER_LEASE_MS,
     deadLetters: new SqsDeadLetterQueue(sqsClient(), consumer.deadLetterQueueUrl),
     delayer: new SqsMessageDelayer(sqsClient(), consumer.queueUrl),
     log,
     now: Date.now,
-    leaseMs: DEFAULT_SHEET_LEASE_MS,
+    ...engineFromEnv(env),
   };
 };

@@ -1,6 +1,6 @@
 /**
  * The Google Sheets appender as a module: `consumers.sheets` in cdk.json deploys one consumer named
- * `sheets`, one function at a time, with once-only records in the table; local mode appends for real
+ * `sheets`, with its header changes serialised by a lease in the table; local mode appends for real
  * with `GOOGLE_SERVICE_ACCOUNT_KEY_FILE` and `SHEETS_SPREADSHEET_ID`, else to an in-memory sheet and
  * its outbox.
  */
@@ -10,11 +10,13 @@ import { readFile } from 'node:fs/promises';
 import { staticSecret } from '../../adapters/secrets.ts';
 import { DEFAULTS } from '../../contract.ts';
 import { ConfigurationError } from '../../shared/env.ts';
-import { DEFAULT_SHEET_LEASE_MS } from '../../use-cases/append-sheet-row.ts';
+import { DEFAULT_HEADER_LEASE_MS } from '../../use-cases/append-sheet-row.ts';
+import { localEngine } from '../local-engine.ts';
 import type { ConsumerModule } from '../module.ts';
 import { envOf } from '../settings.ts';
 import { OutboxSheet } from './dry-run.ts';
 import { makeHandler } from './handler.ts';
+import { InMemoryHeaderLease } from './header-lease.ts';
 import { GoogleServiceAccountAuth, GoogleSheetsWriter } from './send.ts';
 import {
   DEFAULT_SHEET_NAME,
@@ -99,10 +101,11 @@ export const sheets: ConsumerModule<SheetsSettings, SheetsSettings | undefined, 
             makeHandler({
               name: 'sheets',
               sheet,
-              ledger: store,
+              headerLease: new InMemoryHeaderLease(),
+              headerLeaseMs: DEFAULT_HEADER_LEASE_MS,
               log,
+              ...localEngine({ store, env }),
               now: Date.now,
-              leaseMs: DEFAULT_SHEET_LEASE_MS,
               ...queue,
             }),
         },

@@ -1,25 +1,26 @@
 /**
  * The Slack notifier: one Block Kit message per connection event, posted to the Incoming Webhook
  * whose URL is the consumer's secret. Fed by its own SQS queue (filter policy: the configured
- * statuses); failures are retried or dead-lettered by `makeSqsConsumer`.
+ * statuses); the delivery engine posts each event once, retries with backoff and dead-letters.
  */
 import { CachedSecret } from '../../adapters/secrets.ts';
 import { SqsDeadLetterQueue, SqsMessageDelayer } from '../../adapters/sqs-queues.ts';
 import { secretsManagerClient, sqsClient } from '../../shared/clients.ts';
-import { type ConsumerDeps, makeSqsConsumer } from '../../shared/sqs-consumer.ts';
 import type { Log } from '../../use-cases/ports.ts';
+import { engineFromEnv } from '../engine-deps.ts';
+import { type EngineDeps, makeDeliveryEngine } from '../runtime/engine.ts';
 import { readConsumerEnv, requiredSecretId } from '../settings.ts';
 import { buildSlackMessage } from './message.ts';
 import { type SlackSender, SlackWebhook } from './send.ts';
 
-export interface SlackNotifierDeps extends ConsumerDeps {
+export interface SlackNotifierDeps extends EngineDeps {
   slack: SlackSender;
 }
 
 export const makeHandler = (deps: SlackNotifierDeps) =>
-  makeSqsConsumer(deps, async (event) => {
+  makeDeliveryEngine(deps, async (event) => {
     await deps.slack.send(buildSlackMessage(event), event);
-    return 'notified';
+    return 'posted';
   });
 
 export const defaultDeps = (log: Log, env: NodeJS.ProcessEnv = process.env): SlackNotifierDeps => {
@@ -33,5 +34,6 @@ export const defaultDeps = (log: Log, env: NodeJS.ProcessEnv = process.env): Sla
     deadLetters: new SqsDeadLetterQueue(sqsClient(), settings.deadLetterQueueUrl),
     delayer: new SqsMessageDelayer(sqsClient(), settings.queueUrl),
     log,
+    ...engineFromEnv(env),
   };
 };

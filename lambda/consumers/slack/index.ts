@@ -6,6 +6,7 @@
 import * as z from 'zod/mini';
 import { staticSecret } from '../../adapters/secrets.ts';
 import { ConfigurationError } from '../../shared/env.ts';
+import { localEngine } from '../local-engine.ts';
 import type { ConsumerModule } from '../module.ts';
 import { OutboxSlack } from './dry-run.ts';
 import { makeHandler } from './handler.ts';
@@ -19,7 +20,7 @@ export const slack: ConsumerModule<SlackSettings, SlackSettings | undefined, 'sl
   schema: slackSettings,
   instances: (settings) => (settings === undefined ? [] : [{ name: 'slack', settings }]),
   handler: 'slackNotifier',
-  table: 'none',
+  table: 'once-records',
   deploy: ({ settings }) => ({
     description: 'Posts connection events to Slack',
     secretName: settings.secretName,
@@ -34,7 +35,7 @@ export const slack: ConsumerModule<SlackSettings, SlackSettings | undefined, 'sl
         throw new ConfigurationError('SLACK_WEBHOOK_URL must be an http(s) URL');
       }
     },
-    start: ({ env, log, say, outbox, httpTimeoutMs }) => {
+    start: ({ env, store, log, say, outbox, httpTimeoutMs }) => {
       const url = env.SLACK_WEBHOOK_URL;
       return [
         {
@@ -49,6 +50,7 @@ export const slack: ConsumerModule<SlackSettings, SlackSettings | undefined, 'sl
                   ? new OutboxSlack(outbox('slack'), say)
                   : new SlackWebhook(staticSecret(url), httpTimeoutMs),
               log,
+              ...localEngine({ store, env }),
               ...queue,
             }),
         },

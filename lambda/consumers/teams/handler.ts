@@ -1,27 +1,28 @@
 /**
  * The Teams notifier: one Adaptive Card per connection event, posted to the Workflows webhook whose
  * URL is the consumer's secret. Fed by its own SQS queue (filter policy: the configured statuses);
- * failures are retried or dead-lettered by `makeSqsConsumer`. A Workflows `202` means the flow took
+ * the delivery engine posts each event once, retries with backoff and dead-letters. A Workflows `202` means the flow took
  * the card, not that Teams showed it: the log says `accepted`, not `posted`.
  */
 import { CachedSecret } from '../../adapters/secrets.ts';
 import { SqsDeadLetterQueue, SqsMessageDelayer } from '../../adapters/sqs-queues.ts';
 import { secretsManagerClient, sqsClient } from '../../shared/clients.ts';
-import { type ConsumerDeps, makeSqsConsumer } from '../../shared/sqs-consumer.ts';
 import type { Log } from '../../use-cases/ports.ts';
+import { engineFromEnv } from '../engine-deps.ts';
+import { type EngineDeps, makeDeliveryEngine } from '../runtime/engine.ts';
 import { readConsumerEnv, readEnv, requiredSecretId } from '../settings.ts';
 import { buildTeamsMessage } from './message.ts';
 import { type TeamsSender, TeamsWebhook } from './send.ts';
 import { TEAMS_FACTS } from './settings.ts';
 
-export interface TeamsNotifierDeps extends ConsumerDeps {
+export interface TeamsNotifierDeps extends EngineDeps {
   teams: TeamsSender;
   /** Hosts, besides Leadsie's, the card's button may link to. */
   linkHosts?: readonly string[] | undefined;
 }
 
 export const makeHandler = (deps: TeamsNotifierDeps) =>
-  makeSqsConsumer(deps, async (event) => {
+  makeDeliveryEngine(deps, async (event) => {
     const receipt = await deps.teams.send(buildTeamsMessage(event, { linkHosts: deps.linkHosts }), event);
     return `${receipt.outcome} ${receipt.status}`;
   });
@@ -39,5 +40,6 @@ export const defaultDeps = (log: Log, env: NodeJS.ProcessEnv = process.env): Tea
     deadLetters: new SqsDeadLetterQueue(sqsClient(), settings.deadLetterQueueUrl),
     delayer: new SqsMessageDelayer(sqsClient(), settings.queueUrl),
     log,
+    ...engineFromEnv(env),
   };
 };

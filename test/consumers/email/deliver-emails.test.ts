@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CLIENT_TEMPLATE, parseEmailTemplate } from '../../../lambda/consumers/email/message.ts';
-import type { IdempotencyLedger, OnceKey, OutgoingEmail } from '../../../lambda/use-cases/ports.ts';
-import { deliverEmails, type SendEmailsDeps, skipReasonOf } from '../../../lambda/use-cases/send-emails.ts';
+import type { OutgoingEmail } from '../../../lambda/use-cases/ports.ts';
+import { type SendEmailsDeps, sendEmails } from '../../../lambda/use-cases/send-emails.ts';
 import { sampleEnvelope } from '../../support/envelopes.ts';
 import { silentLogger } from '../../support/logger.ts';
 
@@ -21,51 +21,35 @@ const event = (user: string) => ({
 
 const depsWith = (allowedDomains: string[]) => {
   const sent: OutgoingEmail[] = [];
-  const done = new Set<string>();
   const deps: SendEmailsDeps = {
-    name: 'email',
     sender: {
       send: async (email) => {
         sent.push(email);
         return `m-${sent.length}`;
       },
     },
-    ledger: {
-      claimOnce: async (key: OnceKey) =>
-        done.has(JSON.stringify(key))
-          ? { outcome: 'done', doneAt: null }
-          : { outcome: 'claimed', recovering: false },
-      completeOnce: async (key: OnceKey) => {
-        done.add(JSON.stringify(key));
-      },
-      releaseOnce: async () => {},
-    } satisfies IdempotencyLedger,
     settings: {
       teamRecipients: ['team@agency.example'],
       teamStatuses: ['FAILED'],
       client: { addresses: {}, allowedDomains, template: parseEmailTemplate(DEFAULT_CLIENT_TEMPLATE) },
     },
     log: silentLogger(),
-    now: () => Date.parse('2026-06-14T10:02:21.000Z'),
-    leaseMs: 60_000,
   };
   return { deps, sent };
 };
 
-describe('deliverEmails', () => {
+describe('sendEmails and the client domain rule', () => {
   it('sends no client email to a user id at a domain not allowed, and returns that reason as the skip', async () => {
     const { deps, sent } = depsWith(['kestrel.example']);
-    const outcome = await deliverEmails(deps, event('victim@evil.example'));
+    const outcome = await sendEmails(deps, event('victim@evil.example'));
     expect(sent).toEqual([]);
-    expect(outcome.sent).toEqual([]);
-    expect(skipReasonOf(outcome)).toBe('team-status-not-selected, client-domain-not-allowed');
+    expect(outcome).toEqual({ skipped: 'team-status-not-selected, client-domain-not-allowed' });
   });
 
   it('sends the client email at an allowed domain, and then there is no skip', async () => {
     const { deps, sent } = depsWith(['kestrel.example']);
-    const outcome = await deliverEmails(deps, event('owner@kestrel.example'));
+    const outcome = await sendEmails(deps, event('owner@kestrel.example'));
     expect(sent.map((email) => [email.kind, email.to])).toEqual([['client', ['owner@kestrel.example']]]);
-    expect(skipReasonOf(outcome)).toBeUndefined();
-    expect(outcome.summary).toBe('sent client (team-status-not-selected)');
+    expect(outcome).toBe('sent client (team-status-not-selected)');
   });
 });

@@ -20,11 +20,16 @@ import { DEFAULT_RETRY_POLICY } from '../../../lambda/consumers/runtime/schedule
 import { METRIC_NAMES } from '../../../lambda/contract.ts';
 import type { ConnectionEvent } from '../../../lambda/domain/envelope.ts';
 import { PermanentDeliveryError, RetryableDeliveryError } from '../../../lambda/domain/errors.ts';
-import type { Deliver } from '../../../lambda/shared/sqs-consumer.ts';
 import type { OnceKey } from '../../../lambda/use-cases/ports.ts';
 import { sampleEnvelope } from '../../support/envelopes.ts';
 import { InMemoryMetrics } from '../../support/metrics.ts';
 import { FakeClock, FakeDeadLetterQueue, FakeQueue, RecordingLog } from './fake-queue.ts';
+
+/** The deliver function of the retired `makeSqsConsumer`. */
+type Deliver = (
+  event: ConnectionEvent,
+  record: import('aws-lambda').SQSRecord,
+) => Promise<string | undefined>;
 
 const T0 = Date.parse('2026-11-02T10:00:00.000Z');
 const HOUR = 3_600_000;

@@ -7,8 +7,10 @@
  * classified: 429 and 503 retried, 400/403/404 permanent with what to fix, a 401 answered with one
  * fresh token. The appender use case runs over it with an in-memory ledger for the header cases.
  */
+
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { staticSecret } from '../../../lambda/adapters/secrets.ts';
+import { InMemoryHeaderLease } from '../../../lambda/consumers/sheets/header-lease.ts';
 import { sheetColumns } from '../../../lambda/consumers/sheets/message.ts';
 import {
   GoogleServiceAccountAuth,
@@ -20,8 +22,7 @@ import {
 import { buildEnvelope, type ConnectionEvent } from '../../../lambda/domain/envelope.ts';
 import { PermanentDeliveryError, RetryableDeliveryError } from '../../../lambda/domain/errors.ts';
 import { type LeadsiePayload, parsePayload } from '../../../lambda/domain/payload.ts';
-import { appendSheetRow } from '../../../lambda/use-cases/append-sheet-row.ts';
-import type { IdempotencyLedger, OnceClaim } from '../../../lambda/use-cases/ports.ts';
+import { appendSheetRow, type TryContext } from '../../../lambda/use-cases/append-sheet-row.ts';
 import { rejection } from '../../support/errors.ts';
 import {
   type FakeGoogle,
@@ -53,32 +54,6 @@ const eventOf = (payload: LeadsiePayload, eventId = '01JZ0000000000000000000001'
     version: 1,
   });
 
-/** An in-memory ledger with the store's semantics, for the use-case cases here (moto proves the real one). */
-const memoryLedger = (): IdempotencyLedger => {
-  const items = new Map<string, { state: 'pending' | 'done'; leaseUntil: number }>();
-  const id = (key: object) => JSON.stringify(key);
-  return {
-    claimOnce: async (key, nowMs, leaseUntil): Promise<OnceClaim> => {
-      const item = items.get(id(key));
-      if (!item) {
-        items.set(id(key), { state: 'pending', leaseUntil });
-        return { outcome: 'claimed', recovering: false };
-      }
-      if (item.state === 'done') return { outcome: 'done', doneAt: null };
-      if (item.leaseUntil > nowMs) return { outcome: 'busy', leaseUntil: item.leaseUntil };
-      item.leaseUntil = leaseUntil;
-      return { outcome: 'claimed', recovering: true };
-    },
-    completeOnce: async (key) => {
-      items.set(id(key), { state: 'done', leaseUntil: 0 });
-    },
-    releaseOnce: async (key) => {
-      const item = items.get(id(key));
-      if (item?.state === 'pending') item.leaseUntil = 0;
-    },
-  };
-};
-
 describe('Google Sheets adapter against a loopback Google', () => {
   let account: ServiceAccountFixture;
   let google: FakeGoogle;
@@ -104,8 +79,13 @@ describe('Google Sheets adapter against a loopback Google', () => {
       timeoutMs: 2_000,
     });
   };
-  const append = (event: ConnectionEvent, ledger: IdempotencyLedger = memoryLedger()) =>
-    appendSheetRow({ sheet: writer, ledger, log: silentLogger(), now: () => clock, leaseMs: 60_000 }, event);
+  let headerLease = new InMemoryHeaderLease();
+  const append = (event: ConnectionEvent, context?: TryContext) =>
+    appendSheetRow(
+      { sheet: writer, headerLease, log: silentLogger(), now: () => clock, headerLeaseMs: 60_000 },
+      event,
+      context,
+    );
 
   beforeAll(async () => {
     account = makeServiceAccount();
@@ -443,8 +423,7 @@ describe('Google Sheets adapter against a loopback Google', () => {
       expect(rows()[1]?.slice(0, 4)).toEqual(['E-9', '', 'FAILED', RECEIVED_AT]);
     });
 
-    it('does not append twice for one event, and recovers a failed attempt by looking at the sheet first', async () => {
-      const ledger = memoryLedger();
+    it('recovers a failed attempt by looking at the sheet first (once-only itself is the engine job)', async () => {
       const event = v2({}, 'E-once');
       // The append reaches Google but its answer is lost: the attempt fails after the row went in.
       const original = writer.appendRow.bind(writer);
@@ -457,11 +436,23 @@ describe('Google Sheets adapter against a loopback Google', () => {
         }
         return original(cells);
       };
-      await expect(append(event, ledger)).rejects.toBeInstanceOf(RetryableDeliveryError);
-      expect(await append(event, ledger)).toBe('skipped-already-in-sheet');
-      expect(await append(event, ledger)).toBe('skipped-duplicate');
+      await expect(append(event)).rejects.toBeInstanceOf(RetryableDeliveryError);
+      expect(await append(event, { force: false, attempt: 2, recovering: false })).toBe('already-in-sheet');
       expect(rows().filter((row) => row.includes('E-once'))).toHaveLength(1);
       expect(calls).toBe(1);
+      // A forced send appends again without looking.
+      expect(await append(event, { force: true, attempt: 3, recovering: false })).toBe('appended');
+      expect(rows().filter((row) => row.includes('E-once'))).toHaveLength(2);
+    });
+
+    it('extends the header only under the header lease: held elsewhere, the try is retried', async () => {
+      headerLease = new InMemoryHeaderLease();
+      await headerLease.acquire('another-container', clock, 60_000);
+      await expect(append(v2({}, 'E-lease'))).rejects.toBeInstanceOf(RetryableDeliveryError);
+      expect(rows()).toEqual([]);
+      await headerLease.release('another-container');
+      expect(await append(v2({}, 'E-lease'))).toBe('appended');
+      expect(rows()[1]).toContain('E-lease');
     });
   });
 });

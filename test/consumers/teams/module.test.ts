@@ -7,6 +7,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import type { OutboxLine } from '../../../lambda/consumers/dry-run.ts';
+import { InMemoryOutcomeLedger } from '../../../lambda/consumers/runtime/memory-outcomes.ts';
 import { readEnv } from '../../../lambda/consumers/settings.ts';
 import { DRY_RUN_RECEIPT, OutboxTeams } from '../../../lambda/consumers/teams/dry-run.ts';
 import { defaultDeps, makeHandler } from '../../../lambda/consumers/teams/handler.ts';
@@ -36,6 +37,8 @@ const stackEnv = (context: unknown): Record<string, string> => {
     [ENV.queueUrl]: 'https://sqs.us-east-1.amazonaws.com/000000000000/q',
     [ENV.deadLetterQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/000000000000/dlq',
     [ENV.httpTimeoutMs]: '8000',
+    // The stack adds the table of the engine's outcome records (the module's `table` access).
+    [ENV.tableName]: 'connections',
     ...(deployment.secretName === undefined ? {} : { [ENV.consumerSecretId]: deployment.secretName }),
     ...Object.fromEntries(deployment.environment),
   };
@@ -136,6 +139,7 @@ describe('a batch through the handler', () => {
       deadLetters: { send: async () => undefined },
       delayer: { delay: async () => undefined },
       log: silentLogger(),
+      outcomes: new InMemoryOutcomeLedger(30),
     });
     const summary = 'https://crm.agency.example/clients/1';
     const withLink = { ...event, client: { name: 'Harbor', summaryUrl: summary } };
