@@ -7,9 +7,12 @@
  */
 
 /**
- * Lambda entry files, relative to the repository root; the stack bundles these (the consumer entries
- * only when a consumer that uses them is configured, the alarm notifier only with `alarmSlack`). Each is a
- * few lines that build `makeHandler(defaultDeps())` of its handler in `lambda/handlers/`.
+ * Lambda entry files, relative to the repository root; the stack bundles the ones that are not
+ * consumers (the alarm notifier only with `alarmSlack`). Each is a few lines that build
+ * `makeHandler(defaultDeps())` of its handler in `lambda/handlers/`. A consumer module declares its
+ * own entry (`entry` in `lambda/consumers/module.ts`) and the stack bundles from that: a new consumer
+ * needs no line here. The consumer names below remain only for the bench, which still names bundles
+ * by this list.
  */
 export const HANDLER_ENTRIES = {
   ingest: 'lambda/entries/ingest.ts',

@@ -21,7 +21,7 @@ import { type ConsumerFilter, ENV, STACK_OUTPUTS } from '../lambda/contract.ts';
 import type { Config, QueueKnobs } from './config.ts';
 import { ConnectionEvents } from './constructs/connection-events.ts';
 import { ConnectionStore } from './constructs/connection-store.ts';
-import type { HandlerName } from './constructs/house-function.ts';
+import type { FunctionEntry } from './constructs/house-function.ts';
 import { IngestApi } from './constructs/ingest-api.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { Reconciler } from './constructs/reconciler.ts';
@@ -222,16 +222,22 @@ export class LeadsieWebhooksStack extends Stack {
    */
   private moduleSubscriber(module: AnyConsumerModule, instance: ConsumerInstance<QueueKnobs>): Subscriber {
     const deployment = module.deploy(instance);
-    const subscriber = this.subscriber(instance.name, module.handler, deployment.filter, instance.settings, {
-      description: deployment.description,
-      ...(deployment.secretName === undefined ? {} : { secretName: deployment.secretName }),
-      ...(deployment.timeoutSeconds === undefined
-        ? {}
-        : { timeout: Duration.seconds(deployment.timeoutSeconds) }),
-      ...(deployment.reservedConcurrency === undefined
-        ? {}
-        : { reservedConcurrency: deployment.reservedConcurrency }),
-    });
+    const subscriber = this.subscriber(
+      instance.name,
+      { name: module.contextKey, entry: module.entry },
+      deployment.filter,
+      instance.settings,
+      {
+        description: deployment.description,
+        ...(deployment.secretName === undefined ? {} : { secretName: deployment.secretName }),
+        ...(deployment.timeoutSeconds === undefined
+          ? {}
+          : { timeout: Duration.seconds(deployment.timeoutSeconds) }),
+        ...(deployment.reservedConcurrency === undefined
+          ? {}
+          : { reservedConcurrency: deployment.reservedConcurrency }),
+      },
+    );
     for (const [name, value] of deployment.environment) {
       const needs = (deployment.iam ?? []).filter((need) => need.env === name);
       subscriber.fn.addEnv(
@@ -271,7 +277,7 @@ export class LeadsieWebhooksStack extends Stack {
   /** A consumer of the topic, as configured: its filter, queue knobs and (when it has one) secret. */
   private subscriber(
     consumerName: string,
-    handler: HandlerName,
+    handler: FunctionEntry,
     filter: ConsumerFilter,
     knobs: QueueKnobs,
     options: {

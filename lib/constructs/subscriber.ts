@@ -64,7 +64,7 @@ import {
   ENV,
   type EnvName,
 } from '../../lambda/contract.ts';
-import { type HandlerName, HouseFunction } from './house-function.ts';
+import { type FunctionEntry, type HandlerName, HouseFunction } from './house-function.ts';
 
 /** How long a dead letter is kept: SQS's maximum, so there is time to look at it and replay it. */
 export const DEAD_LETTER_RETENTION = Duration.seconds(MAX_QUEUE_RETENTION_SECONDS);
@@ -84,8 +84,8 @@ export interface SubscriberProps {
    * `forward-zapier`.
    */
   readonly consumerName: string;
-  /** The handler to run, by its name in `HANDLER_ENTRIES` of `lambda/contract.ts`. */
-  readonly handler: HandlerName;
+  /** The handler to run: its name in `HANDLER_ENTRIES` of `lambda/contract.ts`, or its own entry (a consumer module's). */
+  readonly handler: HandlerName | FunctionEntry;
   /**
    * Name of the Secrets Manager secret the consumer reads (`ENV.consumerSecretId`). The secret is
    * made by the operator, not by the stack; the function may read that one secret only.

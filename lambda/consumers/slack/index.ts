@@ -18,7 +18,7 @@ export const slack: ConsumerModule<SlackSettings, SlackSettings | undefined, 'sl
   contextKey: 'slack',
   schema: slackSettings,
   instances: (settings) => (settings === undefined ? [] : [{ name: 'slack', settings }]),
-  handler: 'slackNotifier',
+  entry: 'lambda/consumers/slack/entry.ts',
   table: 'none',
   deploy: ({ settings }) => ({
     description: 'Posts connection events to Slack',
