@@ -79,6 +79,11 @@ const TABLE_ACTIONS: Record<Exclude<TableAccess, 'none'>, string[]> = {
 export interface LeadsieWebhooksStackProps extends StackProps {
   /** The validated configuration (see `loadConfig`). */
   readonly config: Config;
+  /**
+   * The consumer modules to deploy from (each only when configured).
+   * @default CONSUMER_MODULES of `lambda/consumers/registry.ts`
+   */
+  readonly consumerModules?: readonly AnyConsumerModule[];
 }
 
 /** Leadsie webhooks in, stored in DynamoDB and fanned out on SNS. Environment-agnostic. */
@@ -154,7 +159,7 @@ export class LeadsieWebhooksStack extends Stack {
     });
 
     const consumers: Subscriber[] = [];
-    for (const module of CONSUMER_MODULES as readonly AnyConsumerModule[]) {
+    for (const module of props.consumerModules ?? (CONSUMER_MODULES as readonly AnyConsumerModule[])) {
       for (const instance of module.instances(
         (config.consumers as Record<string, unknown>)[module.contextKey],
       )) {
