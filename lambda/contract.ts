@@ -7,9 +7,12 @@
  */
 
 /**
- * Lambda entry files, relative to the repository root; the stack bundles these (the consumer entries
- * only when a consumer that uses them is configured, the alarm notifier only with `alarmSlack`). Each is a
- * few lines that build `makeHandler(defaultDeps())` of its handler in `lambda/handlers/`.
+ * Lambda entry files, relative to the repository root; the stack bundles the ones that are not
+ * consumers (the alarm notifier only with `alarmSlack`). Each is a few lines that build
+ * `makeHandler(defaultDeps())` of its handler in `lambda/handlers/`. A consumer module declares its
+ * own entry (`entry` in `lambda/consumers/module.ts`) and the stack bundles from that: a new consumer
+ * needs no line here. The consumer names below remain only for the bench, which still names bundles
+ * by this list.
  */
 export const HANDLER_ENTRIES = {
   ingest: 'lambda/entries/ingest.ts',
@@ -84,11 +87,6 @@ export const ENV = {
   consumerSecretId: 'CONSUMER_SECRET_ID',
   /** Timeout of one outgoing HTTP call, in milliseconds. */
   httpTimeoutMs: 'HTTP_TIMEOUT_MS',
-  /**
-   * Seconds after a message was first sent to the consumer's queue (its `SentTimestamp`) during which
-   * a failing delivery is retried with backoff; past it the message is dead-lettered.
-   */
-  retryHorizonSeconds: 'RETRY_HORIZON_SECONDS',
   /** Which CRM target the crm-updater function drives: one of `CRM_TARGETS`. */
   crmTarget: 'CRM_TARGET',
   /** HubSpot object type to upsert: `contacts` or `companies`. */
@@ -161,8 +159,6 @@ export const DEFAULTS = {
   secretMaxAgeSeconds: 300,
   tokenRotationGraceHours: 24,
   httpTimeoutMs: 8_000,
-  /** A consumer's retry horizon: long enough to outlast a target's outage of a working day and a night. */
-  retryHorizonSeconds: 24 * 60 * 60,
   /** Records per consumer invocation (the SQS event source's batch size). */
   consumerBatchSize: 10,
   /** Seconds the SQS event source may wait to fill a batch before invoking a consumer. */

@@ -24,6 +24,7 @@ import type { EmailSettingsConfig } from '../lambda/consumers/email/settings.ts'
 import type { ForwarderSettings } from '../lambda/consumers/forward/settings.ts';
 import type { HubspotSettings } from '../lambda/consumers/hubspot/settings.ts';
 import { CONSUMER_MODULES, type ConsumersSettings } from '../lambda/consumers/registry.ts';
+import { maxReceiveCountOf, type QueueKnobs } from '../lambda/consumers/settings.ts';
 import type { SheetsSettings } from '../lambda/consumers/sheets/settings.ts';
 import type { SlackSettings } from '../lambda/consumers/slack/settings.ts';
 import { DEFAULT_STACK_NAME, DEFAULTS, MAX_KEPT_BODY_BYTES } from '../lambda/contract.ts';
@@ -110,20 +111,37 @@ export { DEFAULT_SHEET_NAME, SPREADSHEET_ID } from '../lambda/consumers/sheets/s
 
 export const consumersSchema = z.preprocess(
   jsonFromContext,
-  z.strictObject({
-    // Each consumer module's settings, under its key (`lambda/consumers/registry.ts`); not deployed when absent.
-    ...(Object.fromEntries(
-      CONSUMER_MODULES.map((module) => [
-        module.contextKey,
-        // A schema with a default (the forwarders' list) fills itself in; the others stay absent.
-        module.schema._zod.def.type === 'default' ? module.schema : z.optional(module.schema),
-      ]),
-    ) as {
-      [K in keyof ConsumersSettings]: undefined extends ConsumersSettings[K]
-        ? z.ZodOptional<z.ZodType<NonNullable<ConsumersSettings[K]>>>
-        : z.ZodType<ConsumersSettings[K]>;
+  z
+    .strictObject({
+      // Each consumer module's settings, under its key (`lambda/consumers/registry.ts`); not deployed when absent.
+      ...(Object.fromEntries(
+        CONSUMER_MODULES.map((module) => [
+          module.contextKey,
+          // A schema with a default (the forwarders' list) fills itself in; the others stay absent.
+          module.schema._zod.def.type === 'default' ? module.schema : z.optional(module.schema),
+        ]),
+      ) as {
+        [K in keyof ConsumersSettings]: undefined extends ConsumersSettings[K]
+          ? z.ZodOptional<z.ZodType<NonNullable<ConsumersSettings[K]>>>
+          : z.ZodType<ConsumersSettings[K]>;
+      }),
+    })
+    .superRefine((consumers, ctx) => {
+      // A cross-field rule every consumer shares (the shared fields cannot hold it): the backstop
+      // against the horizon, with the engine's schedule.
+      for (const [key, value] of Object.entries(consumers)) {
+        const entries: [PropertyKey[], unknown][] = Array.isArray(value)
+          ? value.map((item, index) => [[key, index], item])
+          : [[[key], value]];
+        for (const [path, settings] of entries) {
+          if (settings === null || typeof settings !== 'object' || !('retryHorizonHours' in settings))
+            continue;
+          const { problem } = maxReceiveCountOf(settings as QueueKnobs);
+          if (problem !== undefined)
+            ctx.addIssue({ code: 'custom', path: [...path, 'maxReceiveCount'], message: problem });
+        }
+      }
     }),
-  }),
 );
 
 /**
@@ -361,8 +379,8 @@ export type ForwarderConfig = ForwarderSettings;
 export type SheetsConfig = SheetsSettings;
 /** The email notifier's configuration (with the client template file's text, read at synth). */
 export type EmailConfig = EmailSettingsConfig;
-/** How a consumer's queue and function behave: what every consumer's configuration has. */
-export type QueueKnobs = Pick<ConsumerConfig, 'maxReceiveCount' | 'maxConcurrency' | 'batchSize'>;
+/** How a consumer's queue, function and retries behave: what every consumer's configuration has. */
+export type { QueueKnobs };
 
 /** The context keys this app reads. */
 export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof typeof configSchema.shape)[];

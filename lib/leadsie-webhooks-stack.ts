@@ -21,7 +21,7 @@ import { type ConsumerFilter, ENV, STACK_OUTPUTS } from '../lambda/contract.ts';
 import type { Config, QueueKnobs } from './config.ts';
 import { ConnectionEvents } from './constructs/connection-events.ts';
 import { ConnectionStore } from './constructs/connection-store.ts';
-import type { HandlerName } from './constructs/house-function.ts';
+import type { FunctionEntry } from './constructs/house-function.ts';
 import { IngestApi } from './constructs/ingest-api.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { Reconciler } from './constructs/reconciler.ts';
@@ -81,6 +81,11 @@ const TABLE_ACTIONS: Record<Exclude<TableAccess, 'none'>, string[]> = {
 export interface LeadsieWebhooksStackProps extends StackProps {
   /** The validated configuration (see `loadConfig`). */
   readonly config: Config;
+  /**
+   * The consumer modules to deploy from (each only when configured).
+   * @default CONSUMER_MODULES of `lambda/consumers/registry.ts`
+   */
+  readonly consumerModules?: readonly AnyConsumerModule[];
 }
 
 /** Leadsie webhooks in, stored in DynamoDB and fanned out on SNS. Environment-agnostic. */
@@ -156,7 +161,7 @@ export class LeadsieWebhooksStack extends Stack {
     });
 
     const consumers: Subscriber[] = [];
-    for (const module of CONSUMER_MODULES as readonly AnyConsumerModule[]) {
+    for (const module of props.consumerModules ?? (CONSUMER_MODULES as readonly AnyConsumerModule[])) {
       for (const instance of module.instances(
         (config.consumers as Record<string, unknown>)[module.contextKey],
       )) {
@@ -224,16 +229,22 @@ export class LeadsieWebhooksStack extends Stack {
    */
   private moduleSubscriber(module: AnyConsumerModule, instance: ConsumerInstance<QueueKnobs>): Subscriber {
     const deployment = module.deploy(instance);
-    const subscriber = this.subscriber(instance.name, module.handler, deployment.filter, instance.settings, {
-      description: deployment.description,
-      ...(deployment.secretName === undefined ? {} : { secretName: deployment.secretName }),
-      ...(deployment.timeoutSeconds === undefined
-        ? {}
-        : { timeout: Duration.seconds(deployment.timeoutSeconds) }),
-      ...(deployment.reservedConcurrency === undefined
-        ? {}
-        : { reservedConcurrency: deployment.reservedConcurrency }),
-    });
+    const subscriber = this.subscriber(
+      instance.name,
+      { name: module.contextKey, entry: module.entry },
+      deployment.filter,
+      instance.settings,
+      {
+        description: deployment.description,
+        ...(deployment.secretName === undefined ? {} : { secretName: deployment.secretName }),
+        ...(deployment.timeoutSeconds === undefined
+          ? {}
+          : { timeout: Duration.seconds(deployment.timeoutSeconds) }),
+        ...(deployment.reservedConcurrency === undefined
+          ? {}
+          : { reservedConcurrency: deployment.reservedConcurrency }),
+      },
+    );
     for (const [name, value] of deployment.environment) {
       const needs = (deployment.iam ?? []).filter((need) => need.env === name);
       subscriber.fn.addEnv(
@@ -273,7 +284,7 @@ export class LeadsieWebhooksStack extends Stack {
   /** A consumer of the topic, as configured: its filter, queue knobs and (when it has one) secret. */
   private subscriber(
     consumerName: string,
-    handler: HandlerName,
+    handler: FunctionEntry,
     filter: ConsumerFilter,
     knobs: QueueKnobs,
     options: {
@@ -288,7 +299,9 @@ export class LeadsieWebhooksStack extends Stack {
       consumerName,
       handler,
       filterPolicy: subscriptionFilterPolicy(filter),
-      maxReceiveCount: knobs.maxReceiveCount,
+      retryHorizonHours: knobs.retryHorizonHours,
+      ...(knobs.maxReceiveCount === undefined ? {} : { maxReceiveCount: knobs.maxReceiveCount }),
+      ...(knobs.secretKmsKeyArn === undefined ? {} : { secretKmsKeyArn: knobs.secretKmsKeyArn }),
       maxConcurrency: knobs.maxConcurrency,
       batchSize: knobs.batchSize,
       secretMaxAgeSeconds: this.config.secretMaxAgeSeconds,

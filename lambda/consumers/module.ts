@@ -10,7 +10,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import type { DynamoDbConnectionStore } from '../adapters/dynamodb-connection-store.ts';
 import type { DeadLetterSink, MessageDelayer } from '../adapters/sqs-queues.ts';
-import type { ConsumerFilter, EnvName, HANDLER_ENTRIES } from '../contract.ts';
+import type { ConsumerFilter, EnvName } from '../contract.ts';
 import type { Log } from '../use-cases/ports.ts';
 import type { QueueKnobs } from './settings.ts';
 
@@ -103,8 +103,11 @@ export interface ConsumerModule<S extends QueueKnobs = QueueKnobs, C = unknown, 
   schema: z.ZodMiniType<C>;
   /** The configured instances: none when the key is absent (`C` then includes `undefined`). */
   instances(configured: C): ConsumerInstance<S>[];
-  /** The Lambda entry, by its name in `HANDLER_ENTRIES`. */
-  handler: keyof typeof HANDLER_ENTRIES;
+  /**
+   * Its Lambda entry file, relative to the repository root (`lambda/consumers/slack/entry.ts`): the
+   * stack bundles it as is, so a new consumer needs no line in the contract.
+   */
+  entry: string;
   /** The table access its function needs. */
   table: TableAccess;
   /** What the stack builds for one instance. */

@@ -10,6 +10,8 @@
 import * as z from 'zod/mini';
 import { DEFAULTS, ENV, type EnvName } from '../contract.ts';
 import { ConfigurationError } from '../shared/env.ts';
+import { backstopMaxReceiveCount, minReceivesForHorizon, policyWithHorizon } from './runtime/schedule.ts';
+import { DEFAULT_RETRY_HORIZON_HOURS, retryHorizonHoursRule } from './runtime/settings.ts';
 
 /** Turns a string that is exactly a decimal number into that number; leaves anything else for zod to reject. */
 export const numberFromContext = (value: unknown): unknown =>
@@ -77,16 +79,42 @@ export const statusList = (whenEmpty: string) =>
       z.refine((list) => new Set(list).size === list.length, 'a status is listed twice'),
     );
 
+/** A KMS key ARN (not an alias nor a key id: IAM matches `kms:Decrypt` on the key's ARN). */
+export const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+
+/** The ARN of the customer-managed KMS key a consumer's secret is encrypted with. */
+export const kmsKeyArn = () =>
+  z
+    .string({ error: 'expected the ARN of a KMS key (a string)' })
+    .check(
+      z.regex(
+        KMS_KEY_ARN,
+        'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias or a key id',
+      ),
+    );
+
 /**
- * How a consumer's queue and function behave.
- * @param maxReceiveCountByDefault the consumer's default `maxReceiveCount`
+ * How a consumer's queue, its function and the delivery engine behave. `maxReceiveCount` has no
+ * default here: it depends on the horizon (`maxReceiveCountOf`).
  */
-export const queueFields = (maxReceiveCountByDefault = 5) => ({
+export const queueFields = () => ({
   /**
-   * Receives of a message before SQS moves it to the consumer's dead-letter queue.
-   * @default 5 (10 for Google Sheets, whose throttled receives count too)
+   * Hours a failing delivery is retried, with backoff, before it is dead-lettered (the delivery
+   * engine's horizon, `ENV.retryHorizonHours`). The engine's rule: at least 1, and short enough for
+   * the dead-letter age alarm to fire before SQS's 14 days delete a dead letter.
+   * @default 24
    */
-  maxReceiveCount: z._default(int(1, 1000), maxReceiveCountByDefault),
+  retryHorizonHours: z._default(
+    z.pipe(z.transform(numberFromContext), retryHorizonHoursRule),
+    DEFAULT_RETRY_HORIZON_HOURS,
+  ),
+  /**
+   * Receives of a message before SQS itself moves it to the dead-letter queue: only a backstop
+   * behind the engine's dead-lettering by age (throttled receives count too). At least the receives
+   * the schedule needs to reach the horizon (`minReceivesForHorizon`), at most 1000.
+   * @default the schedule's backstop for the horizon (`backstopMaxReceiveCount`: 100 for 24 h)
+   */
+  maxReceiveCount: z.optional(int(1, 1000)),
   /**
    * Most concurrent invocations of the consumer function (the SQS event source's maximum concurrency).
    * @default 2
@@ -102,8 +130,8 @@ export const queueFields = (maxReceiveCountByDefault = 5) => ({
 /** Deliver Leadsie's test events too; `false` filters them out at the subscription. */
 export const includeTestEvents = (fallback: boolean) => z._default(bool(), fallback);
 
-/** What every consumer may set: which events it receives, and how its queue and function behave. */
-export const consumerFields = (testEventsByDefault: boolean, maxReceiveCountByDefault = 5) => ({
+/** What every consumer with a secret may set: which events it receives, how its queue, function and retries behave. */
+export const consumerFields = (testEventsByDefault: boolean) => ({
   /**
    * Deliver only events with one of these statuses (Leadsie's are SUCCESS, PARTIAL_SUCCESS and FAILED).
    * @default - every status
@@ -114,15 +142,46 @@ export const consumerFields = (testEventsByDefault: boolean, maxReceiveCountByDe
    * @default the consumer's own: true for Slack and forwarders, false for HubSpot, Sheets and email
    */
   includeTestEvents: includeTestEvents(testEventsByDefault),
-  ...queueFields(maxReceiveCountByDefault),
+  /**
+   * ARN of the customer-managed KMS key the consumer's secret is encrypted with: its function may
+   * `kms:Decrypt` with that key, through Secrets Manager only.
+   * @default - the secret uses the AWS-managed key `aws/secretsmanager` (no grant needed)
+   */
+  secretKmsKeyArn: z.optional(kmsKeyArn()),
+  ...queueFields(),
 });
 
-/** How a consumer's queue and function behave: what every consumer's settings have. */
+/** How a consumer's queue, function and retries behave: what every consumer's settings have. */
 export interface QueueKnobs {
-  maxReceiveCount: number;
+  retryHorizonHours: number;
+  maxReceiveCount?: number | undefined;
   maxConcurrency: number;
   batchSize: number;
+  /** Only consumers with a secret have it. */
+  secretKmsKeyArn?: string | undefined;
 }
+
+/**
+ * The backstop `maxReceiveCount` of a consumer and the fewest receives its horizon needs, from the
+ * engine's schedule; `problem` says why a configured value is refused.
+ */
+export const maxReceiveCountOf = (
+  knobs: Pick<QueueKnobs, 'retryHorizonHours' | 'maxReceiveCount'>,
+): { value: number; minimum: number; problem?: string } => {
+  const policy = policyWithHorizon(knobs.retryHorizonHours);
+  const minimum = minReceivesForHorizon(policy);
+  const value = knobs.maxReceiveCount ?? backstopMaxReceiveCount(policy);
+  return value >= minimum
+    ? { value, minimum }
+    : {
+        value,
+        minimum,
+        problem:
+          `maxReceiveCount ${value} is below ${minimum}, the receives the retry schedule needs to reach its ` +
+          `horizon of ${knobs.retryHorizonHours} h even with every delay at its longest: SQS would dead-letter ` +
+          `failing deliveries early. Leave it out (default ${backstopMaxReceiveCount(policy)}) or raise it`,
+      };
+};
 
 /**
  * One fact that crosses from the stack to the function: its variable, and the rule that checks it

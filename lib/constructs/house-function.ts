@@ -36,9 +36,24 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 /** Name of a handler in `HANDLER_ENTRIES`. */
 export type HandlerName = keyof typeof HANDLER_ENTRIES;
 
+/**
+ * A function bundled from its own entry file rather than by a `HANDLER_ENTRIES` name: a consumer
+ * module declares its entry, so adding a consumer touches no list in the contract.
+ */
+export interface FunctionEntry {
+  /** Its name in the role description and the default service name (`slack`). */
+  readonly name: string;
+  /** Its entry file, relative to the repository root (`lambda/consumers/slack/entry.ts`). */
+  readonly entry: string;
+}
+
 /** Absolute path of a handler's entry file. */
-export const handlerEntryPath = (handler: HandlerName): string =>
-  path.join(REPO_ROOT, HANDLER_ENTRIES[handler]);
+export const handlerEntryPath = (handler: HandlerName | FunctionEntry): string =>
+  path.join(REPO_ROOT, typeof handler === 'string' ? HANDLER_ENTRIES[handler] : handler.entry);
+
+/** The name of a handler, for descriptions. */
+const handlerName = (handler: HandlerName | FunctionEntry): string =>
+  typeof handler === 'string' ? handler : handler.name;
 
 /**
  * ESM bundles have no `require`; a few CommonJS dependencies still call it for Node built-ins.
@@ -72,8 +87,8 @@ export const HOUSE_BUNDLING = {
 
 /** Properties of a {@link HouseFunction}. */
 export interface HouseFunctionProps {
-  /** The handler to bundle, by its name in `HANDLER_ENTRIES` of `lambda/contract.ts`. */
-  readonly handler: HandlerName;
+  /** The handler to bundle: its name in `HANDLER_ENTRIES` of `lambda/contract.ts`, or its own entry. */
+  readonly handler: HandlerName | FunctionEntry;
   /**
    * What the function does, shown in the Lambda console.
    * @default - no description
@@ -135,7 +150,7 @@ export class HouseFunction extends Construct implements IGrantable {
     // Not AWSLambdaBasicExecutionRole: that managed policy lets a function write to every log group.
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `Execution role of the ${props.handler} function`,
+      description: `Execution role of the ${handlerName(props.handler)} function`,
     });
     // logs:CreateLogStream and logs:PutLogEvents on this log group's ARN (`…:log-group:<name>:*`).
     this.logGroup.grantWrite(this.role);
@@ -157,7 +172,7 @@ export class HouseFunction extends Construct implements IGrantable {
       // max memory figures that memory sizing reads. The bench prices these lines.
       systemLogLevelV2: SystemLogLevel.INFO,
       environment: {
-        POWERTOOLS_SERVICE_NAME: props.serviceName ?? `leadsie-webhooks-${props.handler}`,
+        POWERTOOLS_SERVICE_NAME: props.serviceName ?? `leadsie-webhooks-${handlerName(props.handler)}`,
         [ENV.metricsNamespace]: METRICS_NAMESPACE,
         [ENV.metricsService]: metricsServiceOf(this),
         NODE_OPTIONS: '--enable-source-maps',

@@ -11,11 +11,14 @@
  *     │               after maxReceiveCount receives (a backstop), SQS ▶
  *
  * Retries: the function (the consumer runtime) hides a failed message with `ChangeMessageVisibility`,
- * with backoff, until the message is older than the retry horizon (`ENV.retryHorizonSeconds`, by its
+ * with backoff, until the message is older than the retry horizon (`ENV.retryHorizonHours`, by its
  * `SentTimestamp`), then dead-letters it with its reason. `maxReceiveCount` is only a backstop: Lambda's
- * poller also counts receives that were throttled before reaching the function. Synth refuses a source
- * queue that would expire a message before the horizon, and a horizon that leaves the dead-letter age
- * alarm no room (see {@link deadLetterAgeAlarmThreshold}).
+ * poller also counts receives that were throttled before reaching the function. Every number derived
+ * from the horizon (the backstop, the fewest receives the horizon needs, the shortest queue retention,
+ * the dead-letter age alarm's threshold) comes from the engine's schedule
+ * (`lambda/consumers/runtime/schedule.ts`), the same functions the engine runs by; the horizon's rule
+ * is the engine's settings schema. Synth refuses a source queue that would expire a message before
+ * the horizon, and a horizon that leaves the dead-letter age alarm no room, naming the consumer.
  *
  * All three queues use SQS-managed server-side encryption (SSE-SQS) and deny every request without
  * TLS. SSE-SQS, not the topic's KMS key: SNS delivers to an SSE-SQS queue with no key policy, and the
@@ -24,7 +27,7 @@
  *
  * The function gets the names it needs from `ENV` in `lambda/contract.ts`, each with its grant:
  * its queue URL (change visibility, for backoff and a target's Retry-After), its dead-letter queue URL
- * (send, for permanent failures and expired retries), the retry horizon, its secret's name (read the
+ * (send, for permanent failures and expired retries), the retry horizon (in hours), its secret's name (read the
  * value, and decrypt it with its customer-managed key when one is given; a consumer without a secret,
  * such as the email notifier, gets neither the name nor any secret permission), and the HTTP timeout.
  * Anything specific to one consumer (a CRM target, the table) is added by the caller with `fn.addEnv`.
@@ -40,74 +43,34 @@ import { type ITopic, type Subscription, SubscriptionFilter } from 'aws-cdk-lib/
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { type ConsumerFilter, consumerFilterPolicy, DEFAULTS, ENV } from '../../lambda/contract.ts';
-import { type HandlerName, HouseFunction } from './house-function.ts';
+import * as z from 'zod/mini';
+import {
+  deadLetterAgeAlarmSeconds,
+  MAX_QUEUE_RETENTION_SECONDS,
+  minimumQueueRetentionSeconds,
+  policyWithHorizon,
+  type RetryPolicy,
+} from '../../lambda/consumers/runtime/schedule.ts';
+import {
+  DEFAULT_RETRY_HORIZON_HOURS,
+  engineEnvironment,
+  retryHorizonHoursRule,
+} from '../../lambda/consumers/runtime/settings.ts';
+import { KMS_KEY_ARN, maxReceiveCountOf } from '../../lambda/consumers/settings.ts';
+import {
+  type ConsumerFilter,
+  consumerFilterPolicy,
+  DEFAULTS,
+  ENV,
+  type EnvName,
+} from '../../lambda/contract.ts';
+import { type FunctionEntry, type HandlerName, HouseFunction } from './house-function.ts';
 
 /** How long a dead letter is kept: SQS's maximum, so there is time to look at it and replay it. */
-export const DEAD_LETTER_RETENTION = Duration.days(14);
+export const DEAD_LETTER_RETENTION = Duration.seconds(MAX_QUEUE_RETENTION_SECONDS);
 
 /** The longest a source queue keeps a message: SQS's maximum, the default. */
-export const MAX_QUEUE_RETENTION = Duration.days(14);
-
-/** The longest one `ChangeMessageVisibility` can hide a message, counted from its receive (SQS's cap). */
-export const MAX_VISIBILITY_DELAY = Duration.hours(12);
-
-/**
- * How late after the horizon a message may still be received: the last delay before the horizon may
- * have been set just before it, for as long as SQS allows. The source queue must keep a message at
- * least this long past the horizon, and a dead letter may arrive this late.
- */
-export const HORIZON_LATENESS = MAX_VISIBILITY_DELAY;
-
-/**
- * Time the dead-letter age alarm leaves to act (list, fix, redrive) before SQS expires the oldest
- * dead letter.
- */
-export const DEAD_LETTER_EXPIRY_WARNING = Duration.days(2);
-
-/** The retry horizon unless a consumer sets its own: `DEFAULTS.retryHorizonSeconds` of the contract. */
-export const DEFAULT_RETRY_HORIZON = Duration.seconds(DEFAULTS.retryHorizonSeconds);
-
-/**
- * Receives of a message before SQS itself moves it to the dead-letter queue, unless a consumer sets
- * its own: generous, a backstop behind the runtime's dead-lettering by age, since throttled receives
- * count too.
- */
-export const DEFAULT_MAX_RECEIVE_COUNT = 100;
-
-/**
- * Threshold of the alarm on a dead-letter queue's `ApproximateAgeOfOldestMessage`. A message keeps
- * its original enqueue time when SQS or the runtime moves it there, and SQS expires it by that time,
- * yet the metric counts from the move: what is left of the 14 days is the retention minus the time
- * spent in the source queue (the horizon, and up to {@link HORIZON_LATENESS} more), minus
- * {@link DEAD_LETTER_EXPIRY_WARNING} to act. Throws, naming the consumer, when nothing positive is left.
- */
-export const deadLetterAgeAlarmThreshold = (consumerName: string, retryHorizon: Duration): Duration => {
-  const seconds =
-    DEAD_LETTER_RETENTION.toSeconds() -
-    retryHorizon.toSeconds() -
-    HORIZON_LATENESS.toSeconds() -
-    DEAD_LETTER_EXPIRY_WARNING.toSeconds();
-  if (seconds <= 0) {
-    throw new Error(
-      `Subscriber ${consumerName}: a retry horizon of ${retryHorizon.toHumanString()} leaves no room for the dead-letter age alarm: ` +
-        `dead letters expire ${DEAD_LETTER_RETENTION.toDays()} days after they were first sent, and the alarm needs ` +
-        `${HORIZON_LATENESS.toHours()} h of lateness and ${DEAD_LETTER_EXPIRY_WARNING.toDays()} days of warning on top of the horizon: ` +
-        `set a horizon shorter than ${Duration.seconds(DEAD_LETTER_RETENTION.toSeconds() - HORIZON_LATENESS.toSeconds() - DEAD_LETTER_EXPIRY_WARNING.toSeconds()).toHumanString()}`,
-    );
-  }
-  return Duration.seconds(seconds);
-};
-
-/**
- * The fewest receives that can reach the horizon: one per longest delay SQS allows, plus the receive
- * that dead-letters. A `maxReceiveCount` below it dead-letters every outage before the horizon.
- */
-export const minReceivesForHorizon = (retryHorizon: Duration): number =>
-  Math.ceil(retryHorizon.toSeconds() / MAX_VISIBILITY_DELAY.toSeconds()) + 1;
-
-/** A KMS key ARN (not an alias: IAM matches `kms:Decrypt` on the key's ARN). */
-const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+export const MAX_QUEUE_RETENTION = Duration.seconds(MAX_QUEUE_RETENTION_SECONDS);
 
 /** A queue's visibility timeout is this many times its function's timeout (AWS's advice for Lambda). */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
@@ -121,8 +84,8 @@ export interface SubscriberProps {
    * `forward-zapier`.
    */
   readonly consumerName: string;
-  /** The handler to run, by its name in `HANDLER_ENTRIES` of `lambda/contract.ts`. */
-  readonly handler: HandlerName;
+  /** The handler to run: its name in `HANDLER_ENTRIES` of `lambda/contract.ts`, or its own entry (a consumer module's). */
+  readonly handler: HandlerName | FunctionEntry;
   /**
    * Name of the Secrets Manager secret the consumer reads (`ENV.consumerSecretId`). The secret is
    * made by the operator, not by the stack; the function may read that one secret only.
@@ -156,13 +119,14 @@ export interface SubscriberProps {
    */
   readonly timeout?: Duration;
   /**
-   * How long after a message was first sent the function keeps retrying it (`ENV.retryHorizonSeconds`),
-   * with backoff; past it the message is dead-lettered. Whole seconds. The source queue's retention
-   * must exceed it by {@link HORIZON_LATENESS}, and the dead-letter age alarm needs room after it
-   * (see {@link deadLetterAgeAlarmThreshold}): synth fails otherwise.
-   * @default DEFAULT_RETRY_HORIZON (24 hours)
+   * Hours after a message was first sent during which the function keeps retrying it
+   * (`ENV.retryHorizonHours`), with backoff; past it the message is dead-lettered. The engine's rule
+   * (`retryHorizonHoursRule`): at least 1, and short enough for the dead-letter age alarm. The
+   * source queue's retention must be at least `minimumQueueRetentionSeconds` of the schedule: synth
+   * fails otherwise.
+   * @default DEFAULT_RETRY_HORIZON_HOURS (24)
    */
-  readonly retryHorizon?: Duration;
+  readonly retryHorizonHours?: number;
   /**
    * Retention of the source queue: a message older than this is deleted by SQS, retried or not.
    * @default MAX_QUEUE_RETENTION (14 days, SQS's maximum)
@@ -171,8 +135,8 @@ export interface SubscriberProps {
   /**
    * Receives of a message before SQS itself moves it to the dead-letter queue (1 to 1000): a backstop
    * behind the function's dead-lettering by age, since receives throttled before reaching the
-   * function count too. At least {@link minReceivesForHorizon} of the horizon.
-   * @default DEFAULT_MAX_RECEIVE_COUNT (100)
+   * function count too. At least the schedule's `minReceivesForHorizon` of the horizon.
+   * @default the schedule's `backstopMaxReceiveCount` of the horizon (100 for 24 h)
    */
   readonly maxReceiveCount?: number;
   /**
@@ -250,10 +214,17 @@ export class Subscriber extends Construct {
   public readonly consumerName: string;
   /** The topic the consumer subscribes to. */
   public readonly topic: ITopic;
-  /** How long after a message was first sent it is retried (`ENV.retryHorizonSeconds`). */
+  /** How long after a message was first sent it is retried (`ENV.retryHorizonHours`). */
   public readonly retryHorizon: Duration;
-  /** Threshold of the alarm on the age of the oldest dead letter (see {@link deadLetterAgeAlarmThreshold}). */
+  /** The engine's retry policy with this consumer's horizon: where the numbers below come from. */
+  public readonly retryPolicy: RetryPolicy;
+  /**
+   * Threshold of the alarm on the age of the oldest dead letter: the schedule's
+   * `deadLetterAgeAlarmSeconds` (14 days − the queue time the horizon allows − a margin to act).
+   */
   public readonly deadLetterAgeAlarmThreshold: Duration;
+  /** Receives before SQS moves a message to the dead-letter queue (a backstop). */
+  public readonly maxReceiveCount: number;
   /** The queue the topic delivers to and the function reads from. */
   public readonly queue: Queue;
   /**
@@ -296,36 +267,45 @@ export class Subscriber extends Construct {
       );
     }
     this.topic = props.topic;
-    this.retryHorizon = props.retryHorizon ?? DEFAULT_RETRY_HORIZON;
-    const horizonSeconds = this.retryHorizon.toSeconds({ integral: false });
-    if (!Number.isInteger(horizonSeconds) || horizonSeconds < 1) {
+    const horizonHours = props.retryHorizonHours ?? DEFAULT_RETRY_HORIZON_HOURS;
+    const horizonCheck = z.safeParse(retryHorizonHoursRule, horizonHours);
+    if (!horizonCheck.success) {
       throw new Error(
-        `Subscriber ${props.consumerName}: retryHorizon must be a whole number of seconds, at least 1, got ${horizonSeconds} s`,
+        `Subscriber ${props.consumerName}: ${horizonCheck.error.issues.map((issue) => issue.message).join('; ')}, got ${horizonHours}`,
       );
     }
+    this.retryPolicy = policyWithHorizon(horizonHours);
+    this.retryHorizon = Duration.seconds(this.retryPolicy.horizonSeconds);
     const retention = props.retentionPeriod ?? MAX_QUEUE_RETENTION;
     if (retention.toSeconds() > MAX_QUEUE_RETENTION.toSeconds()) {
       throw new Error(
         `Subscriber ${props.consumerName}: retentionPeriod can be at most ${MAX_QUEUE_RETENTION.toDays()} days (SQS's maximum), got ${retention.toHumanString()}`,
       );
     }
-    if (retention.toSeconds() <= horizonSeconds + HORIZON_LATENESS.toSeconds()) {
+    const minimumRetention = Duration.seconds(minimumQueueRetentionSeconds(this.retryPolicy));
+    if (retention.toSeconds() < minimumRetention.toSeconds()) {
       throw new Error(
-        `Subscriber ${props.consumerName}: the queue's retentionPeriod (${retention.toHumanString()}) must exceed the retry horizon ` +
-          `(${this.retryHorizon.toHumanString()}) by more than ${HORIZON_LATENESS.toHours()} h (one longest SQS delay), or SQS ` +
-          'deletes messages that are still being retried: raise retentionPeriod (up to 14 days) or shorten retryHorizon',
+        `Subscriber ${props.consumerName}: the queue's retentionPeriod (${retention.toHumanString()}) must be at least ` +
+          `${minimumRetention.toHumanString()}: the retry horizon (${this.retryHorizon.toHumanString()}) plus the longest ` +
+          'delay the schedule sets before it, or SQS deletes messages that are still being retried: raise ' +
+          'retentionPeriod (up to 14 days) or shorten retryHorizonHours',
       );
     }
-    this.deadLetterAgeAlarmThreshold = deadLetterAgeAlarmThreshold(props.consumerName, this.retryHorizon);
-    const maxReceiveCount = props.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT;
-    const minReceives = minReceivesForHorizon(this.retryHorizon);
-    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < minReceives || maxReceiveCount > 1000) {
+    // The horizon's rule already refused a horizon with no threshold.
+    this.deadLetterAgeAlarmThreshold = Duration.seconds(deadLetterAgeAlarmSeconds(this.retryPolicy));
+    const receives = maxReceiveCountOf({
+      retryHorizonHours: horizonHours,
+      maxReceiveCount: props.maxReceiveCount,
+    });
+    if (!Number.isInteger(receives.value) || receives.value > 1000 || receives.problem !== undefined) {
       throw new Error(
-        `Subscriber ${props.consumerName}: maxReceiveCount must be a whole number from ${minReceives} to 1000, got ` +
-          `${maxReceiveCount}: below ${minReceives}, SQS dead-letters a message before the retry horizon ` +
-          `(${this.retryHorizon.toHumanString()}) even at its longest delay of ${MAX_VISIBILITY_DELAY.toHours()} h per receive`,
+        `Subscriber ${props.consumerName}: ${
+          receives.problem ??
+          `maxReceiveCount must be a whole number from ${receives.minimum} to 1000, got ${receives.value}`
+        }`,
       );
     }
+    this.maxReceiveCount = receives.value;
     const maxBatchingWindow =
       props.maxBatchingWindow ?? Duration.seconds(DEFAULTS.consumerMaxBatchingWindowSeconds);
     if (props.secretKmsKeyArn !== undefined) {
@@ -355,7 +335,7 @@ export class Subscriber extends Construct {
       visibilityTimeout: Duration.seconds(
         timeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR + maxBatchingWindow.toSeconds(),
       ),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: this.maxReceiveCount },
     });
     this.subscriptionDeadLetterQueue = new Queue(this, 'SubscriptionDeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -409,8 +389,11 @@ export class Subscriber extends Construct {
           resourceArns: [this.deadLetterQueue.queueArn],
         }),
       )
-      .addEnv(ENV.retryHorizonSeconds, String(horizonSeconds))
       .addEnv(ENV.httpTimeoutMs, String(httpTimeoutMs));
+    // The engine's own settings builder writes the horizon, so the function reads it by the same rule.
+    for (const [name, value] of Object.entries(engineEnvironment({ retryHorizonHours: horizonHours }))) {
+      this.fn.addEnv(name as EnvName, value);
+    }
 
     if (props.secretName !== undefined) {
       const secret = Secret.fromSecretNameV2(this, 'Secret', props.secretName);

@@ -3,7 +3,7 @@
  * entry never reaches for the registry or another module (cold start), and each module's facts
  * read back, at cold start, exactly what its settings put in the environment (one rule per fact).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { settingsFromEnv } from '../../lambda/consumers/email/handler.ts';
 import { EMAIL_FACTS, emailEnvironment, emailSettings } from '../../lambda/consumers/email/settings.ts';
 import { CONSUMER_MODULES } from '../../lambda/consumers/registry.ts';
 import { readEnv } from '../../lambda/consumers/settings.ts';
-import { ENV, HANDLER_ENTRIES } from '../../lambda/contract.ts';
+import { ENV } from '../../lambda/contract.ts';
 import { REPO_ROOT } from '../../lib/constructs/house-function.ts';
 import { ALL_CONSUMERS } from '../infra/support.ts';
 import { silentLogger } from '../support/logger.ts';
@@ -21,22 +21,29 @@ const importsOf = (file: string): string[] =>
   [...readFileSync(path.join(REPO_ROOT, file), 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1] ?? '');
 
 describe('the registry', () => {
+  it('each module declares an entry file that exists: the stack bundles it as is', () => {
+    for (const module of CONSUMER_MODULES) {
+      expect(existsSync(path.join(REPO_ROOT, module.entry)), module.entry).toBe(true);
+    }
+  });
+
   it('lists each module once, under its own context key', () => {
     const keys = CONSUMER_MODULES.map((module) => module.contextKey);
     expect(new Set(keys).size).toBe(keys.length);
     expect(keys).toEqual(['slack', 'hubspot', 'forwarders', 'sheets', 'email', 'teams', 'discord']);
   });
 
-  it.each(Object.entries(HANDLER_ENTRIES).filter(([, entry]) => entry.startsWith('lambda/consumers/')))(
-    '%s: its entry imports its own handler, never the registry or a module index',
-    (_name, entry) => {
-      const imports = importsOf(entry);
-      expect(imports).toContain('./handler.ts');
-      expect(imports.filter((spec) => /registry|index\.ts$|consumers\/(?!settings)/.test(spec))).toEqual([]);
-      const handler = entry.replace(/entry\.ts$/, 'handler.ts');
-      expect(importsOf(handler).filter((spec) => /registry|index\.ts$/.test(spec))).toEqual([]);
-    },
-  );
+  it.each(
+    [...new Set(CONSUMER_MODULES.map((module) => module.entry))]
+      .filter((entry) => entry.startsWith('lambda/consumers/'))
+      .map((entry) => [entry.split('/')[2], entry] as const),
+  )('%s: its entry imports its own handler, never the registry or a module index', (_name, entry) => {
+    const imports = importsOf(entry);
+    expect(imports).toContain('./handler.ts');
+    expect(imports.filter((spec) => /registry|index\.ts$|consumers\/(?!settings)/.test(spec))).toEqual([]);
+    const handler = entry.replace(/entry\.ts$/, 'handler.ts');
+    expect(importsOf(handler).filter((spec) => /registry|index\.ts$/.test(spec))).toEqual([]);
+  });
 });
 
 describe('one rule per fact: what the stack sets is what the function reads', () => {
@@ -49,7 +56,7 @@ describe('one rule per fact: what the stack sets is what the function reads', ()
         configured.data,
       );
       expect(instances.length).toBeGreaterThan(0);
-      const entry = HANDLER_ENTRIES[module.handler];
+      const { entry } = module;
       const handlerFile = entry.startsWith('lambda/consumers/')
         ? entry.replace(/entry\.ts$/, 'handler.ts')
         : entry.replace('lambda/entries/', 'lambda/handlers/');

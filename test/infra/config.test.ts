@@ -259,7 +259,8 @@ describe('loadConfig: alarmSlack', () => {
 });
 
 describe('loadConfig: consumers', () => {
-  const knobs = { maxReceiveCount: 5, maxConcurrency: 2, batchSize: 10 };
+  // maxReceiveCount is absent: the Subscriber takes the schedule's backstop for the horizon.
+  const knobs = { retryHorizonHours: 24, maxConcurrency: 2, batchSize: 10 };
   const slack = { secretName: 'leadsie-webhooks/slack-webhook-url' };
   const hubspot = { secretName: 'leadsie-webhooks/hubspot-token' };
   const zapier = { name: 'zapier', secretName: 'leadsie-webhooks/forward-zapier' };
@@ -362,6 +363,37 @@ describe('loadConfig: consumers', () => {
       'maxReceiveCount 0',
       { slack: { ...slack, maxReceiveCount: 0 } },
       "'consumers.slack.maxReceiveCount' = 0",
+    ],
+    [
+      'a maxReceiveCount below the receives the horizon needs',
+      { forwarders: [{ ...zapier, retryHorizonHours: 72, maxReceiveCount: '20' }] },
+      '\'consumers.forwarders[0].maxReceiveCount\' = "20": maxReceiveCount 20 is below 27, the receives the retry schedule needs to reach its horizon of 72 h',
+    ],
+    [
+      'a retry horizon under an hour',
+      { slack: { ...slack, retryHorizonHours: 0.5 } },
+      "'consumers.slack.retryHorizonHours' = 0.5: retryHorizonHours must be at least 1",
+    ],
+    [
+      'a retry horizon that leaves a dead letter no time to be noticed',
+      { hubspot: { ...hubspot, retryHorizonHours: '312' } },
+      '\'consumers.hubspot.retryHorizonHours\' = "312": retryHorizonHours is too long',
+    ],
+    [
+      'a KMS alias instead of a key ARN',
+      {
+        sheets: {
+          secretName: 's',
+          spreadsheetId: '1AbC-dEf_123',
+          secretKmsKeyArn: 'alias/aws/secretsmanager',
+        },
+      },
+      '\'consumers.sheets.secretKmsKeyArn\' = "alias/aws/secretsmanager": a KMS key ARN',
+    ],
+    [
+      'a KMS key on the email consumer, which has no secret',
+      { email: { from: 'ops@agency.example', teamRecipients: ['t@agency.example'], secretKmsKeyArn: 'x' } },
+      "'consumers.email.secretKmsKeyArn'",
     ],
     [
       'maxConcurrency 1 (Lambda needs at least 2)',
@@ -507,12 +539,12 @@ describe('loadConfig: the Google Sheets and email consumers', () => {
     return file;
   };
 
-  it('fills in the documented defaults of the Sheets consumer (10 receives: throttles count)', () => {
+  it('fills in the documented defaults of the Sheets consumer', () => {
     expect(loadConfig({ consumers: { sheets } }).consumers.sheets).toEqual({
       ...sheets,
       sheetName: DEFAULT_SHEET_NAME,
       includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.sheets,
-      maxReceiveCount: 10,
+      retryHorizonHours: 24,
       maxConcurrency: 2,
       batchSize: 10,
     });
@@ -524,7 +556,7 @@ describe('loadConfig: the Google Sheets and email consumers', () => {
       teamStatuses: [...DEFAULTS.emailTeamStatuses],
       client: { enabled: false, template: undefined },
       includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.email,
-      maxReceiveCount: 5,
+      retryHorizonHours: 24,
       maxConcurrency: 2,
       batchSize: 10,
     });

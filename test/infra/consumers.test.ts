@@ -6,6 +6,7 @@
  * Google Sheets and email consumers have is in `sheets-and-email.test.ts`.
  */
 import { describe, expect, it } from 'vitest';
+import { minimumQueueRetentionSeconds, policyWithHorizon } from '../../lambda/consumers/runtime/schedule.ts';
 import {
   consumerFilterPolicy,
   DEFAULTS,
@@ -24,6 +25,7 @@ import {
   permissionsOfRole,
   ref,
   resourceById,
+  SECRETS_KEY_ARN,
   type Statement,
   statementsOfRole,
   synthStack,
@@ -68,6 +70,9 @@ const EXPECTED: readonly {
   handler: HandlerName;
   /** Its secret's name; undefined: it has none. */
   secretName: string | undefined;
+  /** The customer-managed key of its secret, when configured. */
+  secretKmsKeyArn?: string;
+  retryHorizonHours: number;
   maxReceiveCount: number;
   maxConcurrency: number;
   batchSize: number;
@@ -83,7 +88,8 @@ const EXPECTED: readonly {
     output: 'SlackDeadLetterQueueUrl',
     handler: 'slackNotifier',
     secretName: ALL_CONSUMERS.slack.secretName,
-    maxReceiveCount: 5,
+    retryHorizonHours: 24,
+    maxReceiveCount: 100,
     maxConcurrency: 2,
     batchSize: 10,
     timeout: 30,
@@ -95,7 +101,8 @@ const EXPECTED: readonly {
     output: 'HubspotDeadLetterQueueUrl',
     handler: 'crmUpdater',
     secretName: ALL_CONSUMERS.hubspot.secretName,
-    maxReceiveCount: 8,
+    retryHorizonHours: 48,
+    maxReceiveCount: 40,
     maxConcurrency: 2,
     batchSize: 10,
     timeout: 30,
@@ -107,7 +114,8 @@ const EXPECTED: readonly {
     output: 'ForwardZapierDeadLetterQueueUrl',
     handler: 'crmUpdater',
     secretName: ALL_CONSUMERS.forwarders[0].secretName,
-    maxReceiveCount: 5,
+    retryHorizonHours: 24,
+    maxReceiveCount: 100,
     maxConcurrency: 2,
     batchSize: 10,
     timeout: 30,
@@ -119,7 +127,8 @@ const EXPECTED: readonly {
     output: 'ForwardMakeEuDeadLetterQueueUrl',
     handler: 'crmUpdater',
     secretName: ALL_CONSUMERS.forwarders[1].secretName,
-    maxReceiveCount: 5,
+    retryHorizonHours: 24,
+    maxReceiveCount: 100,
     maxConcurrency: 5,
     batchSize: 5,
     timeout: 30,
@@ -131,7 +140,9 @@ const EXPECTED: readonly {
     output: 'SheetsDeadLetterQueueUrl',
     handler: 'sheetsAppender',
     secretName: ALL_CONSUMERS.sheets.secretName,
-    maxReceiveCount: 10,
+    secretKmsKeyArn: SECRETS_KEY_ARN,
+    retryHorizonHours: 24,
+    maxReceiveCount: 100,
     maxConcurrency: 2,
     batchSize: 10,
     timeout: 60,
@@ -143,7 +154,8 @@ const EXPECTED: readonly {
     output: 'EmailDeadLetterQueueUrl',
     handler: 'emailNotifier',
     secretName: undefined,
-    maxReceiveCount: 5,
+    retryHorizonHours: 24,
+    maxReceiveCount: 100,
     maxConcurrency: 2,
     batchSize: 10,
     timeout: 30,
@@ -156,11 +168,12 @@ const EXPECTED: readonly {
     output: 'TeamsDeadLetterQueueUrl',
     handler: 'teamsNotifier',
     secretName: ALL_CONSUMERS.teams.secretName,
-    maxReceiveCount: 5,
+    retryHorizonHours: 24,
+    maxReceiveCount: 100,
     maxConcurrency: 2,
     batchSize: 10,
     timeout: 30,
-    tableActions: [],
+    tableActions: ENGINE_TABLE_ACTIONS,
     sesIdentities: [],
   },
   {
@@ -168,11 +181,12 @@ const EXPECTED: readonly {
     output: 'DiscordDeadLetterQueueUrl',
     handler: 'discordNotifier',
     secretName: ALL_CONSUMERS.discord.secretName,
-    maxReceiveCount: 5,
+    retryHorizonHours: 24,
+    maxReceiveCount: 100,
     maxConcurrency: 2,
     batchSize: 10,
     timeout: 30,
-    tableActions: [],
+    tableActions: ENGINE_TABLE_ACTIONS,
     sesIdentities: [],
   },
 ];
@@ -314,10 +328,12 @@ describe.each(EXPECTED)('the $name consumer', (expected) => {
     );
   });
 
-  it(`retries for the default horizon of ${DEFAULTS.retryHorizonSeconds} s, and keeps messages 14 days, longer`, () => {
-    expect(envOf(expected.name)[ENV.retryHorizonSeconds]).toBe(String(DEFAULTS.retryHorizonSeconds));
+  it(`retries for ${expected.retryHorizonHours} h, and keeps messages 14 days, longer than the schedule's minimum`, () => {
+    expect(envOf(expected.name)[ENV.retryHorizonHours]).toBe(String(expected.retryHorizonHours));
     expect(queue.MessageRetentionPeriod).toBe(14 * 24 * 60 * 60);
-    expect(queue.MessageRetentionPeriod as number).toBeGreaterThan(DEFAULTS.retryHorizonSeconds);
+    expect(queue.MessageRetentionPeriod as number).toBeGreaterThan(
+      minimumQueueRetentionSeconds(policyWithHorizon(expected.retryHorizonHours)),
+    );
   });
 
   it('reserves no concurrency', () => {
@@ -420,6 +436,7 @@ describe.each(EXPECTED)('the $name consumer', (expected) => {
       ...(expected.secretName === undefined
         ? {}
         : { 'secretsmanager:GetSecretValue': [json(secretArnPattern(expected.secretName))] }),
+      ...(expected.secretKmsKeyArn === undefined ? {} : { 'kms:Decrypt': [json(expected.secretKmsKeyArn)] }),
       ...Object.fromEntries(expected.tableActions.map((action) => [action, [json(arnOf(tableId))]])),
       ...(expected.sesIdentities.length > 0
         ? { 'ses:SendEmail': expected.sesIdentities.map((i) => json(sesIdentityArn(i))).sort() }
@@ -568,7 +585,7 @@ describe('the slack function', () => {
         ENV.consumerName,
         ENV.queueUrl,
         ENV.deadLetterQueueUrl,
-        ENV.retryHorizonSeconds,
+        ENV.retryHorizonHours,
         ENV.consumerSecretId,
         ENV.httpTimeoutMs,
         ENV.secretMaxAgeSeconds,
@@ -593,7 +610,7 @@ const CONSUMER_ENV = [
   ENV.consumerName,
   ENV.queueUrl,
   ENV.deadLetterQueueUrl,
-  ENV.retryHorizonSeconds,
+  ENV.retryHorizonHours,
   ENV.consumerSecretId,
   ENV.httpTimeoutMs,
   ENV.secretMaxAgeSeconds,

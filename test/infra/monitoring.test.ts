@@ -6,6 +6,7 @@
  */
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
+import { deadLetterAgeAlarmSeconds } from '../../lambda/consumers/runtime/schedule.ts';
 import { DEFAULTS, METRIC_NAMES, METRICS_NAMESPACE } from '../../lambda/contract.ts';
 import {
   ALARM_PERIOD,
@@ -359,7 +360,7 @@ describe('the alarms', () => {
     const subscriptionDeadLetterQueueId = logicalId(stack, consumer.subscriptionDeadLetterQueue);
     const DAY = 24 * 60 * 60;
 
-    it(`${name}-dead-letter-age: its oldest dead letter has waited 14 days − the horizon − a margin (10.5 days for 24 h)`, () => {
+    it(`${name}-dead-letter-age: its oldest dead letter has waited 14 days − the horizon's queue time − a margin (the schedule's)`, () => {
       const alarm = alarmNamed(`${name}-dead-letter-age`);
       expect(alarm).toMatchObject({
         Namespace: 'AWS/SQS',
@@ -372,10 +373,13 @@ describe('the alarms', () => {
         EvaluationPeriods: 1,
         TreatMissingData: 'notBreaching',
       });
-      expect(consumer.retryHorizon.toSeconds()).toBe(DEFAULTS.retryHorizonSeconds);
-      expect(alarm.Threshold).toBe(10.5 * DAY);
-      // A dead letter expires 14 days after it was first sent, and the horizon is spent before it moves.
-      expect((alarm.Threshold as number) + DEFAULTS.retryHorizonSeconds).toBeLessThan(14 * DAY);
+      expect(consumer.retryHorizon.toSeconds()).toBe(consumer.retryPolicy.horizonSeconds);
+      expect(alarm.Threshold).toBe(deadLetterAgeAlarmSeconds(consumer.retryPolicy));
+      // A dead letter expires 14 days after it was first sent, and the horizon is spent before it
+      // moves: the alarm leaves at least a day before that.
+      expect((alarm.Threshold as number) + consumer.retryPolicy.horizonSeconds + DAY).toBeLessThanOrEqual(
+        14 * DAY,
+      );
       expect(monitoring.alarms.deadLetterAge[name]).toBeDefined();
     });
 

@@ -65,7 +65,7 @@ const SUBSCRIBER_ENV = [
   ENV.consumerName,
   ENV.queueUrl,
   ENV.deadLetterQueueUrl,
-  ENV.retryHorizonSeconds,
+  ENV.retryHorizonHours,
   ENV.httpTimeoutMs,
 ];
 

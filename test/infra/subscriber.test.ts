@@ -9,6 +9,14 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import {
+  backstopMaxReceiveCount,
+  DEFAULT_RETRY_POLICY,
+  deadLetterAgeAlarmSeconds,
+  minimumQueueRetentionSeconds,
+  minReceivesForHorizon,
+  policyWithHorizon,
+} from '../../lambda/consumers/runtime/schedule.ts';
+import {
   type ConsumerFilter,
   consumerFilterPolicy,
   DEFAULTS,
@@ -17,12 +25,7 @@ import {
 } from '../../lambda/contract.ts';
 import { handlerEntryPath } from '../../lib/constructs/house-function.ts';
 import {
-  DEAD_LETTER_EXPIRY_WARNING,
   DEAD_LETTER_RETENTION,
-  DEFAULT_MAX_RECEIVE_COUNT,
-  deadLetterAgeAlarmThreshold,
-  HORIZON_LATENESS,
-  minReceivesForHorizon,
   Subscriber,
   type SubscriberProps,
   subscriptionFilterPolicy,
@@ -50,9 +53,9 @@ const custom = new Subscriber(stack, 'Custom', {
   filterPolicy: subscriptionFilterPolicy({ statuses: ['FAILED'], includeTestEvents: false }),
   description: 'A custom consumer',
   timeout: Duration.seconds(45),
-  retryHorizon: Duration.hours(48),
+  retryHorizonHours: 48,
   retentionPeriod: Duration.days(4),
-  maxReceiveCount: 7,
+  maxReceiveCount: 30,
   batchSize: 4,
   maxBatchingWindow: Duration.seconds(5),
   secretKmsKeyArn: KEY_ARN,
@@ -102,29 +105,35 @@ describe('a Subscriber with every default', () => {
     expect(props(d.queue).VisibilityTimeout).toBe(182);
   });
 
-  it(`leaves dead-lettering to the function's horizon: SQS moves a message only after ${DEFAULT_MAX_RECEIVE_COUNT} receives (a backstop)`, () => {
-    expect(DEFAULT_MAX_RECEIVE_COUNT).toBe(100);
+  it("leaves dead-lettering to the function's horizon: SQS moves a message only after the schedule's backstop of receives", () => {
+    expect(backstopMaxReceiveCount(DEFAULT_RETRY_POLICY)).toBe(100);
+    expect(defaults.maxReceiveCount).toBe(100);
     expect(props(d.queue).RedrivePolicy).toEqual({
       deadLetterTargetArn: arnOf(d.deadLetterQueue),
       maxReceiveCount: 100,
     });
   });
 
-  it('retries for 24 hours (ENV.retryHorizonSeconds, the contract default)', () => {
-    expect(DEFAULTS.retryHorizonSeconds).toBe(DAY);
-    expect(envOf(d.fn)[ENV.retryHorizonSeconds]).toBe(String(DAY));
+  it("retries for 24 hours (ENV.retryHorizonHours, the engine's default), the only horizon variable", () => {
+    expect(DEFAULT_RETRY_POLICY.horizonSeconds).toBe(DAY);
+    expect(envOf(d.fn)[ENV.retryHorizonHours]).toBe('24');
+    expect(Object.keys(envOf(d.fn)).filter((name) => /HORIZON/.test(name))).toEqual([ENV.retryHorizonHours]);
     expect(defaults.retryHorizon.toSeconds()).toBe(DAY);
   });
 
-  it('keeps messages in its queue 14 days (the SQS maximum), longer than the horizon and one longest delay', () => {
+  it("keeps messages in its queue 14 days (the SQS maximum), longer than the schedule's minimum retention", () => {
     expect(props(d.queue).MessageRetentionPeriod).toBe(14 * DAY);
     expect(props(d.queue).MessageRetentionPeriod as number).toBeGreaterThan(
-      DAY + HORIZON_LATENESS.toSeconds(),
+      minimumQueueRetentionSeconds(DEFAULT_RETRY_POLICY),
     );
+    expect(minimumQueueRetentionSeconds(DEFAULT_RETRY_POLICY)).toBeGreaterThan(DAY);
   });
 
-  it('alarms on its oldest dead letter at 14 days − the horizon − 12 h of lateness − 2 days of warning', () => {
-    expect(defaults.deadLetterAgeAlarmThreshold.toSeconds()).toBe(14 * DAY - DAY - DAY / 2 - 2 * DAY);
+  it("alarms on its oldest dead letter at the schedule's threshold: 14 days − the horizon's queue time − a margin", () => {
+    expect(defaults.deadLetterAgeAlarmThreshold.toSeconds()).toBe(
+      deadLetterAgeAlarmSeconds(DEFAULT_RETRY_POLICY),
+    );
+    expect(defaults.deadLetterAgeAlarmThreshold.toSeconds()).toBeLessThanOrEqual(14 * DAY - DAY - DAY);
   });
 
   it('reads batches of 10 within a 2 s batching window, at most 2 at once, reporting batch item failures', () => {
@@ -282,9 +291,13 @@ describe('a Subscriber with every prop set', () => {
     expect(props(c.queue).VisibilityTimeout).toBe(275);
   });
 
-  it('retryHorizon → ENV.retryHorizonSeconds, and the dead-letter age alarm threshold', () => {
-    expect(envOf(c.fn)[ENV.retryHorizonSeconds]).toBe(String(2 * DAY));
-    expect(custom.deadLetterAgeAlarmThreshold.toSeconds()).toBe(14 * DAY - 2 * DAY - DAY / 2 - 2 * DAY);
+  it('retryHorizonHours → ENV.retryHorizonHours, and the dead-letter age alarm threshold', () => {
+    expect(envOf(c.fn)[ENV.retryHorizonHours]).toBe('48');
+    expect(custom.retryHorizon.toSeconds()).toBe(2 * DAY);
+    expect(custom.deadLetterAgeAlarmThreshold.toSeconds()).toBe(
+      deadLetterAgeAlarmSeconds(policyWithHorizon(48)),
+    );
+    expect(custom.deadLetterAgeAlarmThreshold.toSeconds()).toBeLessThanOrEqual(14 * DAY - 2 * DAY - DAY);
   });
 
   it('retentionPeriod → the queue message retention (the dead-letter queues keep 14 days)', () => {
@@ -295,7 +308,7 @@ describe('a Subscriber with every prop set', () => {
   it('maxReceiveCount → the redrive policy', () => {
     expect(props(c.queue).RedrivePolicy).toEqual({
       deadLetterTargetArn: arnOf(c.deadLetterQueue),
-      maxReceiveCount: 7,
+      maxReceiveCount: 30,
     });
   });
 
@@ -411,37 +424,27 @@ describe('a Subscriber with a reserved concurrency that is not a whole number of
   });
 });
 
-describe('the dead-letter age alarm threshold, against the retry horizon', () => {
+describe("the numbers of the horizon, from the engine's schedule", () => {
   it.each([1, 24, 72, 24 * 7, 24 * 11])(
-    'is positive and at most 14 days − a %s h horizon − 12 h − 2 days',
+    'a %s h horizon: a positive alarm threshold at most 14 days − the horizon − a day, a retention within 14 days',
     (hours) => {
-      const horizon = Duration.hours(hours);
-      const threshold = deadLetterAgeAlarmThreshold('any', horizon).toSeconds();
+      const policy = policyWithHorizon(hours);
+      const threshold = deadLetterAgeAlarmSeconds(policy);
       expect(threshold).toBeGreaterThan(0);
-      expect(threshold).toBe(
-        DEAD_LETTER_RETENTION.toSeconds() -
-          horizon.toSeconds() -
-          HORIZON_LATENESS.toSeconds() -
-          DEAD_LETTER_EXPIRY_WARNING.toSeconds(),
-      );
+      expect(threshold).toBeLessThanOrEqual(DEAD_LETTER_RETENTION.toSeconds() - hours * 3600 - DAY);
+      expect(minimumQueueRetentionSeconds(policy)).toBeGreaterThan(hours * 3600);
+      expect(minimumQueueRetentionSeconds(policy)).toBeLessThan(14 * DAY);
     },
   );
 
-  it('refuses, naming the consumer, a horizon that leaves no positive threshold', () => {
-    expect(() => deadLetterAgeAlarmThreshold('slow', Duration.hours(24 * 11 + 12))).toThrow(
-      /Subscriber slow: a retry horizon of .* leaves no room for the dead-letter age alarm/,
-    );
-  });
-});
-
-describe('minReceivesForHorizon', () => {
   it.each([
-    [12, 2],
-    [24, 3],
-    [25, 4],
-    [72, 7],
-  ])("a %s h horizon needs at least %s receives at SQS's longest delay of 12 h", (hours, receives) => {
-    expect(minReceivesForHorizon(Duration.hours(hours))).toBe(receives);
+    [1, 8],
+    [24, 15],
+    [48, 21],
+    [72, 27],
+  ])('a %s h horizon needs at least %s receives with every delay at its longest', (hours, receives) => {
+    expect(minReceivesForHorizon(policyWithHorizon(hours))).toBe(receives);
+    expect(backstopMaxReceiveCount(policyWithHorizon(hours))).toBeGreaterThanOrEqual(receives);
   });
 });
 
@@ -460,9 +463,9 @@ describe('a Subscriber refused at synth', () => {
 
   it.each<[string, Partial<SubscriberProps>, RegExp]>([
     [
-      'a queue retention not longer than the horizon plus 12 h',
-      { retryHorizon: Duration.hours(48), retentionPeriod: Duration.hours(60) },
-      /refused: the queue's retentionPeriod \(2 days 12 hours\) must exceed the retry horizon \(2 days\) by more than 12 h/,
+      "a queue retention shorter than the horizon plus the schedule's longest delay",
+      { retryHorizonHours: 48, retentionPeriod: Duration.hours(50) },
+      /refused: the queue's retentionPeriod \(2 days 2 hours\) must be at least 2 days 4 hours: the retry horizon \(2 days\)/,
     ],
     [
       "a queue retention beyond SQS's 14 days",
@@ -471,23 +474,23 @@ describe('a Subscriber refused at synth', () => {
     ],
     [
       'a horizon the dead-letter age alarm has no room after',
-      { retryHorizon: Duration.days(12) },
-      /refused: a retry horizon of 12 days leaves no room for the dead-letter age alarm/,
+      { retryHorizonHours: 13 * 24 },
+      /refused: retryHorizonHours is too long: a dead letter must stay in its queue/,
     ],
     [
-      'a horizon of a fraction of a second',
-      { retryHorizon: Duration.millis(1500) },
-      /refused: retryHorizon must be a whole number of seconds/,
+      'a horizon under an hour',
+      { retryHorizonHours: 0.5 },
+      /refused: retryHorizonHours must be at least 1, got 0.5/,
     ],
     [
       'a maxReceiveCount that dead-letters before the horizon even at the longest delays',
-      { retryHorizon: Duration.hours(72), maxReceiveCount: 6 },
-      /refused: maxReceiveCount must be a whole number from 7 to 1000, got 6/,
+      { retryHorizonHours: 72, maxReceiveCount: 26 },
+      /refused: maxReceiveCount 26 is below 27, the receives the retry schedule needs to reach its horizon of 72 h/,
     ],
     [
       "a maxReceiveCount beyond SQS's 1000",
       { maxReceiveCount: 1001 },
-      /refused: maxReceiveCount must be a whole number from 3 to 1000/,
+      /refused: maxReceiveCount must be a whole number from 15 to 1000, got 1001/,
     ],
     [
       'a KMS alias instead of a key ARN',

@@ -107,11 +107,15 @@ export const resourceById = (template: Template, id: string): Resource => {
 /** The client thank-you template fixture, relative to the repository root (as `templateFile` takes it). */
 export const CLIENT_TEMPLATE_FIXTURE = 'test/infra/fixtures/client-thank-you.txt';
 
+/** A customer-managed KMS key a consumer's secret is encrypted with. */
+export const SECRETS_KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
 /**
  * Every consumer on, each with a different filter policy and some non-default knobs: Slack with
  * statuses (default test events), HubSpot with a mapping and its default of no test events, one
  * forwarder with both filters, one with none; Google Sheets with its defaults; email with client
- * emails on (an address mapping and the template fixture) and the default sender identity.
+ * emails on (an address mapping and the template fixture) and the default sender identity. HubSpot
+ * retries for 48 h with its own backstop; Sheets' secret is under a customer-managed KMS key.
  */
 export const ALL_CONSUMERS = {
   slack: {
@@ -124,7 +128,8 @@ export const ALL_CONSUMERS = {
     idProperty: 'leadsie_company_user_id',
     propertyMapping: { status: 'leadsie_status', '<type>_id': 'leadsie_<type>_ids' },
     baseUrl: 'https://api.hubapi.com',
-    maxReceiveCount: 8,
+    retryHorizonHours: 48,
+    maxReceiveCount: 40,
   },
   forwarders: [
     {
@@ -144,6 +149,7 @@ export const ALL_CONSUMERS = {
   sheets: {
     secretName: 'leadsie-webhooks/google-sheets-key',
     spreadsheetId: '1AbC-dEf_123xyz',
+    secretKmsKeyArn: SECRETS_KEY_ARN,
   },
   email: {
     from: 'Agency Ops <ops@agency.example>',

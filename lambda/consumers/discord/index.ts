@@ -24,7 +24,7 @@ export const discord: ConsumerModule<DiscordSettings, DiscordSettings | undefine
   contextKey: 'discord',
   schema: discordSettings,
   instances: (settings) => (settings === undefined ? [] : [{ name: 'discord', settings }]),
-  handler: 'discordNotifier',
+  entry: 'lambda/consumers/discord/entry.ts',
   table: 'once-records',
   deploy: ({ settings }) => ({
     description: 'Posts connection events to Microsoft Discord',

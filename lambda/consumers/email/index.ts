@@ -44,7 +44,7 @@ export const email: ConsumerModule<EmailSettingsConfig, EmailSettingsConfig | un
   contextKey: 'email',
   schema: emailSettings,
   instances: (settings) => (settings === undefined ? [] : [{ name: 'email', settings }]),
-  handler: 'emailNotifier',
+  entry: 'lambda/consumers/email/entry.ts',
   table: 'once-records',
   deploy: ({ settings }) => ({
     description: 'Emails the team, and optionally the client, about connection events (Amazon SES)',

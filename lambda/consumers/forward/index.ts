@@ -28,7 +28,7 @@ export const forward: ConsumerModule<ForwarderSettings, ForwarderSettings[], 'fo
   schema: forwardersSettings,
   instances: (forwarders) =>
     (forwarders ?? []).map((settings) => ({ name: forwarderConsumerName(settings.name), settings })),
-  handler: 'crmUpdater',
+  entry: 'lambda/entries/crm-updater.ts',
   table: 'once-records',
   deploy: ({ settings }) => ({
     description: `Forwards connection events, signed, to the "${settings.name}" webhook`,

@@ -27,7 +27,7 @@ export const hubspot: ConsumerModule<HubspotSettings, HubspotSettings | undefine
   contextKey: 'hubspot',
   schema: hubspotSettings,
   instances: (settings) => (settings === undefined ? [] : [{ name: 'hubspot', settings }]),
-  handler: 'crmUpdater',
+  entry: 'lambda/entries/crm-updater.ts',
   table: 'once-records',
   deploy: ({ settings }) => ({
     description: 'Upserts connection events into HubSpot',

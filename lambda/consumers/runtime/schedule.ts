@@ -157,6 +157,13 @@ export const scheduleOf = (
   }
 };
 
+/**
+ * The fewest receives with which the schedule reaches the horizon: every delay at its longest (the
+ * backoff's ceiling), plus the receive that dead-letters. A queue's maxReceiveCount below it makes
+ * SQS dead-letter a message before the horizon however the jitter falls.
+ */
+export const minReceivesForHorizon = (policy: RetryPolicy): number => scheduleOf(policy, () => 1).length + 1;
+
 /** SQS's longest message retention: what every consumer queue and dead-letter queue is given. */
 export const MAX_QUEUE_RETENTION_SECONDS = 14 * 24 * 60 * 60;
 

@@ -16,25 +16,28 @@ import {
   type RetryPolicy,
 } from './schedule.ts';
 
-const DEFAULT_HORIZON_HOURS = DEFAULT_RETRY_POLICY.horizonSeconds / 3600;
+/** The retry horizon unless a consumer sets its own, in hours. */
+export const DEFAULT_RETRY_HORIZON_HOURS = DEFAULT_RETRY_POLICY.horizonSeconds / 3600;
+
+/**
+ * The rule of a consumer's `retryHorizonHours`: the only one, used by the consumer settings at
+ * synth (`consumerFields`), by the Subscriber, and here when the function reads its environment.
+ */
+export const retryHorizonHoursRule = z.number({ error: 'retryHorizonHours must be a number of hours' }).check(
+  z.gte(1, 'retryHorizonHours must be at least 1'),
+  z.refine((hours) => {
+    try {
+      deadLetterAgeAlarmSeconds(policyWithHorizon(hours));
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'retryHorizonHours is too long: a dead letter must stay in its queue (14 days at most) long enough to be noticed'),
+);
 
 /** What cdk.json (or local mode) may give; every field optional, with the defaults above. */
 export const engineSettingsSchema = z.object({
-  retryHorizonHours: z.optional(
-    z
-      .number()
-      .check(z.gte(1, 'retryHorizonHours must be at least 1'))
-      .check(
-        z.refine((hours) => {
-          try {
-            deadLetterAgeAlarmSeconds(policyWithHorizon(hours));
-            return true;
-          } catch {
-            return false;
-          }
-        }, 'retryHorizonHours is too long: a dead letter must stay in its queue (14 days at most) long enough to be noticed'),
-      ),
-  ),
+  retryHorizonHours: z.optional(retryHorizonHoursRule),
   outcomeRetentionDays: z.optional(z.number().check(z.gte(1, 'outcomeRetentionDays must be at least 1'))),
   timeScale: z.optional(z.number().check(z.positive('timeScale must be above 0'))),
 });
@@ -48,7 +51,7 @@ export interface EngineSettings {
 }
 
 export const resolveEngineSettings = (input: EngineSettingsInput = {}): EngineSettings => ({
-  policy: policyWithHorizon(input.retryHorizonHours ?? DEFAULT_HORIZON_HOURS),
+  policy: policyWithHorizon(input.retryHorizonHours ?? DEFAULT_RETRY_HORIZON_HOURS),
   retentionDays: input.outcomeRetentionDays ?? DEFAULT_OUTCOME_RETENTION_DAYS,
   timeScale: input.timeScale ?? 1,
 });

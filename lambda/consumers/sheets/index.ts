@@ -32,7 +32,7 @@ export const sheets: ConsumerModule<SheetsSettings, SheetsSettings | undefined, 
   contextKey: 'sheets',
   schema: sheetsSettings,
   instances: (settings) => (settings === undefined ? [] : [{ name: 'sheets', settings }]),
-  handler: 'sheetsAppender',
+  entry: 'lambda/consumers/sheets/entry.ts',
   table: 'once-records',
   deploy: ({ settings }) => ({
     description: 'Appends connection events to a Google Sheet',

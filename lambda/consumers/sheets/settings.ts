@@ -65,7 +65,7 @@ export const sheetsSettings = z.strictObject({
    * @default DEFAULT_SHEET_NAME ('Connections')
    */
   sheetName: z._default(sheetName, DEFAULT_SHEET_NAME),
-  ...consumerFields(SHEETS_INCLUDES_TEST_EVENTS, 10),
+  ...consumerFields(SHEETS_INCLUDES_TEST_EVENTS),
 });
 
 export type SheetsSettings = z.output<typeof sheetsSettings>;

@@ -19,7 +19,7 @@ export const slack: ConsumerModule<SlackSettings, SlackSettings | undefined, 'sl
   contextKey: 'slack',
   schema: slackSettings,
   instances: (settings) => (settings === undefined ? [] : [{ name: 'slack', settings }]),
-  handler: 'slackNotifier',
+  entry: 'lambda/consumers/slack/entry.ts',
   table: 'once-records',
   deploy: ({ settings }) => ({
     description: 'Posts connection events to Slack',

@@ -24,7 +24,7 @@ export const teams: ConsumerModule<TeamsSettings, TeamsSettings | undefined, 'te
   contextKey: 'teams',
   schema: teamsSettings,
   instances: (settings) => (settings === undefined ? [] : [{ name: 'teams', settings }]),
-  handler: 'teamsNotifier',
+  entry: 'lambda/consumers/teams/entry.ts',
   table: 'once-records',
   deploy: ({ settings }) => ({
     description: 'Posts connection events to Microsoft Teams',
