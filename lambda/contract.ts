@@ -66,6 +66,8 @@ export const ENV = {
   historyRetentionDays: 'HISTORY_RETENTION_DAYS',
   /** Failed publish attempts of the reconciler after which a pending delivery is quarantined. */
   reconcilerMaxAttempts: 'RECONCILER_MAX_ATTEMPTS',
+  /** Comma-separated names of the configured consumers, whose unresolved dead letters the reconciler counts. */
+  reconcilerConsumers: 'RECONCILER_CONSUMERS',
 
   // ── consumers (subscriber functions) ──
   /** Name of the consumer, as it appears in logs, metrics and dead letters (`slack`, `hubspot`, `forward-zapier`). */

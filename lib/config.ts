@@ -276,6 +276,12 @@ export const configSchema = z.object({
    */
   maxBodyBytes: int(1, MAX_BODY_BYTES_LIMIT).default(DEFAULTS.maxBodyBytes),
   /**
+   * Days a delivery (and its stored body) is kept in the history before DynamoDB's TTL removes it
+   * (`ENV.historyRetentionDays`). The latest state of each (user, request) never expires.
+   * @default unset: kept for ever
+   */
+  historyRetentionDays: int(1, 36_500).optional(),
+  /**
    * Seconds a function caches a token read from Secrets Manager before reading it again.
    * @default DEFAULTS.secretMaxAgeSeconds (300)
    */

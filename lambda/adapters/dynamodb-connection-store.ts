@@ -13,6 +13,7 @@
  * the index upgrade (docs/storage.md) the new index may not exist or still be backfilling: the store
  * then reads the previous one (`TABLE.indexes`, same key attributes), and back once that one is gone.
  */
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -209,7 +210,8 @@ export class DynamoDbConnectionStore
           Item: {
             ...keys.body(delivery.fingerprint),
             type: 'body',
-            rawBody: delivery.rawBody,
+            // Compressed: DynamoDB bills writes per KB, and JSON bodies shrink several times over.
+            [COMPRESSED.rawBody]: gzip(delivery.rawBody),
             [TABLE.ttlAttribute]: expiresAt,
           },
           ConditionExpression: 'attribute_not_exists(#pk)',
@@ -310,7 +312,14 @@ export class DynamoDbConnectionStore
 
   async advanceLatest(latest: LatestConnection): Promise<AdvanceResult> {
     const order = keys.order(latest.receivedAt, latest.eventId);
-    const fields: Record<string, unknown> = { ...latest, type: 'latest', latestOrder: order };
+    const { flat, ...rest } = latest;
+    // The flat record compressed: the item is rewritten on every delivery and billed per KB.
+    const fields: Record<string, unknown> = {
+      ...rest,
+      [COMPRESSED.flat]: gzip(JSON.stringify(flat)),
+      type: 'latest',
+      latestOrder: order,
+    };
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = { ':one': 1, ':order': order };
     const sets = Object.entries(fields).map(([name, value], index) => {
@@ -323,9 +332,15 @@ export class DynamoDbConnectionStore
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.latest(latest.user, latest.requestUrl),
-          UpdateExpression: `SET ${sets.join(', ')} ADD #version :one`,
+          // `flat` is removed: an item written before compression carried it uncompressed.
+          UpdateExpression: `SET ${sets.join(', ')} REMOVE #flat ADD #version :one`,
           ConditionExpression: 'attribute_not_exists(#latestOrder) OR #latestOrder < :order',
-          ExpressionAttributeNames: { ...names, '#version': 'version', '#latestOrder': 'latestOrder' },
+          ExpressionAttributeNames: {
+            ...names,
+            '#version': 'version',
+            '#latestOrder': 'latestOrder',
+            '#flat': 'flat',
+          },
           ExpressionAttributeValues: values,
           ReturnValues: 'UPDATED_NEW',
         }),
@@ -880,6 +895,20 @@ export class DynamoDbConnectionStore
   }
 }
 
+/** Attributes stored gzip-compressed (Binary), each read back in its uncompressed form too. */
+export const COMPRESSED = { rawBody: 'rawBodyGz', flat: 'flatGz' } as const;
+
+const gzip = (text: string): Uint8Array => gzipSync(Buffer.from(text, 'utf8'));
+const gunzip = (value: unknown): string | undefined =>
+  value instanceof Uint8Array ? gunzipSync(value).toString('utf8') : undefined;
+
+/** The raw body of an item: compressed, or (stored before compression) a plain string. */
+const rawBodyOf = (item: Record<string, unknown> | undefined): string | undefined =>
+  item === undefined ? undefined : (gunzip(item[COMPRESSED.rawBody]) ?? strOrUndefined(item.rawBody));
+
+const strOrUndefined = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value : undefined;
+
 const str = (value: unknown): string => (typeof value === 'string' ? value : String(value ?? ''));
 const strOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
@@ -895,13 +924,18 @@ const toDelivery = (item: Record<string, unknown>, body?: Record<string, unknown
   requestName: str(item.requestName),
   status: strOrNull(item.status),
   apiVersion: Number(item.apiVersion ?? 1),
-  rawBody: str(item.rawBody ?? body?.rawBody),
+  rawBody: rawBodyOf(item) ?? rawBodyOf(body) ?? '',
   leaseUntil: Number(item.leaseUntil ?? 0),
   version: item.version === undefined ? null : Number(item.version),
   publishedAt: strOrNull(item.publishedAt),
   publishAttempts: Number(item.publishAttempts ?? 0),
   quarantineId: strOrNull(item.quarantineId),
 });
+
+const flatOf = (item: Record<string, unknown>): StoredLatestConnection['flat'] => {
+  const text = gunzip(item[COMPRESSED.flat]);
+  return (text === undefined ? (item.flat ?? {}) : JSON.parse(text)) as StoredLatestConnection['flat'];
+};
 
 const toLatest = (item: Record<string, unknown>): StoredLatestConnection => ({
   user: strOrNull(item.user),
@@ -915,7 +949,7 @@ const toLatest = (item: Record<string, unknown>): StoredLatestConnection => ({
   eventId: str(item.eventId),
   fingerprint: str(item.fingerprint),
   receivedAt: str(item.receivedAt),
-  flat: (item.flat ?? {}) as StoredLatestConnection['flat'],
+  flat: flatOf(item),
   version: Number(item.version ?? 0),
 });
 

@@ -6,7 +6,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDbConnectionStore } from '../adapters/dynamodb-connection-store.ts';
 import { SnsEventPublisher } from '../adapters/sns-event-publisher.ts';
-import { DEFAULTS, ENV, RECONCILER_RUN_LOG_MESSAGE } from '../contract.ts';
+import { DynamoDbOutcomeLedger } from '../consumers/runtime/dynamodb-outcomes.ts';
+import { DEFAULTS, ENV, NEXT_TABLE_INDEXES, RECONCILER_RUN_LOG_MESSAGE } from '../contract.ts';
 import { dynamoDbClient, snsClient } from '../shared/clients.ts';
 import { positiveIntEnv, requireEnv } from '../shared/env.ts';
 import {
@@ -25,8 +26,16 @@ export const makeHandler = (deps: ReconcilerDeps) => async (): Promise<Reconcile
   return summary;
 };
 
+/** The consumer names of `ENV.reconcilerConsumers` (comma-separated; unset or empty: none). */
+export const consumerNamesOf = (env: NodeJS.ProcessEnv): string[] =>
+  (env[ENV.reconcilerConsumers] ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+
 export const defaultDeps = (logger: Logger, env: NodeJS.ProcessEnv = process.env): ReconcilerDeps => {
-  const store = new DynamoDbConnectionStore(dynamoDbClient(), requireEnv(ENV.tableName, env));
+  const tableName = requireEnv(ENV.tableName, env);
+  const store = new DynamoDbConnectionStore(dynamoDbClient(), tableName);
   return {
     store,
     pending: store,
@@ -35,6 +44,13 @@ export const defaultDeps = (logger: Logger, env: NodeJS.ProcessEnv = process.env
     log: logger,
     now: () => new Date(),
     leaseMs: DEFAULTS.leaseMs,
+    deadLetters: {
+      consumers: consumerNamesOf(env),
+      ledger: new DynamoDbOutcomeLedger(dynamoDbClient(), {
+        tableName,
+        deadLetterIndex: NEXT_TABLE_INDEXES.byState.name,
+      }),
+    },
     limit: positiveIntEnv(ENV.reconcilerBatchLimit, DEFAULTS.reconcilerBatchLimit, env),
     retry: {
       maxAttempts: positiveIntEnv(ENV.reconcilerMaxAttempts, DEFAULTS.reconcilerMaxAttempts, env),

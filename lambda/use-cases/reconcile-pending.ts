@@ -18,7 +18,9 @@
  * (`ReconcilerBacklog`: every pending delivery after the run, in backoff or not, one value per run,
  * 0 included: the backlog alarm reads its minimum), and the unresolved quarantine entries
  * (`QuarantinedRequests`, one value per run: the `quarantined` alarm fires while it is above 0, so a
- * refused request or an unpublishable delivery is not forgotten).
+ * refused request or an unpublishable delivery is not forgotten), and each configured consumer's
+ * unresolved dead letters (`DeadLettersUnresolved`, dimension `consumer`, 0 included: the outcome
+ * records, which unlike a dead-letter queue's depth do not drop when SQS expires a message).
  */
 
 import { METRIC_NAMES } from '../contract.ts';
@@ -36,6 +38,11 @@ export interface ReconcileDeps extends Omit<CompleteDeps, 'quarantine'> {
   leaseMs: number;
   /** Attempts and backoff of a delivery that fails to publish. */
   retry: RetryPolicy;
+  /** The configured consumers and the ledger of their outcome records; absent: not counted. */
+  deadLetters?: {
+    consumers: readonly string[];
+    ledger: { countDeadLetters(consumer: string): Promise<number> };
+  };
 }
 
 export interface ReconcileSummary {
@@ -52,6 +59,8 @@ export interface ReconcileSummary {
   backlog: number | null;
   /** Unresolved quarantine entries; null when they could not be counted. */
   quarantined: number | null;
+  /** Unresolved dead letters by consumer (when counted); a consumer whose count failed is left out. */
+  deadLetters?: Record<string, number>;
 }
 
 const summaryOf = (error: unknown): string =>
@@ -124,6 +133,16 @@ export const reconcilePending = async (deps: ReconcileDeps, limit: number): Prom
   } catch (error) {
     // The run's own work is done; a missing value leaves the alarm in its state until the next run.
     deps.log.error('reconciler could not count the quarantined requests', { error: summaryOf(error) });
+  }
+  if (deps.deadLetters) summary.deadLetters = {};
+  for (const consumer of deps.deadLetters?.consumers ?? []) {
+    try {
+      const count = await (deps.deadLetters?.ledger.countDeadLetters(consumer) ?? 0);
+      if (summary.deadLetters) summary.deadLetters[consumer] = count;
+      metrics.count(METRIC_NAMES.deadLettersUnresolved, count, { consumer });
+    } catch (error) {
+      deps.log.error('reconciler could not count the dead letters', { consumer, error: summaryOf(error) });
+    }
   }
   return summary;
 };

@@ -94,6 +94,11 @@ export interface IngestApiProps {
    */
   readonly maxBodyBytes?: number;
   /**
+   * Days a delivery is kept in the history before its TTL expires it (`ENV.historyRetentionDays`).
+   * @default undefined: kept for ever
+   */
+  readonly historyRetentionDays?: number;
+  /**
    * Seconds the functions cache a token read from Secrets Manager (`ENV.secretMaxAgeSeconds`).
    * @default DEFAULTS.secretMaxAgeSeconds
    */
@@ -205,6 +210,9 @@ export class IngestApi extends Construct {
       .addEnv(ENV.maxBodyBytes, String(props.maxBodyBytes ?? DEFAULTS.maxBodyBytes))
       .addEnv(ENV.secretMaxAgeSeconds, secretMaxAgeSeconds)
       .addEnv(ENV.tokenRotationGraceHours, graceHours);
+    if (props.historyRetentionDays !== undefined) {
+      this.ingestFunction.addEnv(ENV.historyRetentionDays, String(props.historyRetentionDays));
+    }
 
     this.connectionsFunction = new HouseFunction(this, 'ConnectionsFunction', {
       handler: 'connections',

@@ -64,6 +64,12 @@ export interface ReconcilerProps {
    */
   readonly maxAttempts?: number;
   /**
+   * Names of the configured consumers, whose unresolved dead letters each run counts
+   * (`ENV.reconcilerConsumers`).
+   * @default [] (none counted)
+   */
+  readonly consumerNames?: readonly string[];
+  /**
    * Memory of the function, in MB.
    * @default 512
    */
@@ -137,7 +143,8 @@ export class Reconciler extends Construct {
         key.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt'),
       ])
       .addEnv(ENV.reconcilerBatchLimit, String(props.batchLimit ?? DEFAULTS.reconcilerBatchLimit))
-      .addEnv(ENV.reconcilerMaxAttempts, String(maxAttempts));
+      .addEnv(ENV.reconcilerMaxAttempts, String(maxAttempts))
+      .addEnv(ENV.reconcilerConsumers, (props.consumerNames ?? []).join(','));
 
     this.fn.function.configureAsyncInvoke({
       // The next scheduled run is the retry.

@@ -11,6 +11,7 @@ const { stack, template } = synthStack({
   throttleRateLimit: '25',
   throttleBurstLimit: '50',
   maxBodyBytes: '100000',
+  historyRetentionDays: '90',
   secretMaxAgeSeconds: '60',
   tokenRotationGraceHours: '2',
   logRetentionDays: '30',
@@ -45,6 +46,16 @@ describe('a stack configured from the context', () => {
   it('passes maxBodyBytes and secretMaxAgeSeconds to the ingest function', () => {
     expect(ingestEnv.Variables[ENV.maxBodyBytes]).toBe('100000');
     expect(ingestEnv.Variables[ENV.secretMaxAgeSeconds]).toBe('60');
+  });
+
+  it('passes historyRetentionDays to the ingest function, the one writing deliveries', () => {
+    expect(ingestEnv.Variables[ENV.historyRetentionDays]).toBe('90');
+  });
+
+  it('names the configured consumers to the reconciler, which counts their dead letters', () => {
+    const env = resourceById(template, logicalId(stack, stack.reconciler.fn.function)).Properties
+      .Environment as { Variables: Record<string, unknown> };
+    expect(env.Variables[ENV.reconcilerConsumers]).toBe('slack');
   });
 
   it('passes tokenRotationGraceHours to both HTTP functions', () => {

@@ -84,6 +84,7 @@ describe('the reconciler function', () => {
         ENV.topicArn,
         ENV.reconcilerBatchLimit,
         ENV.reconcilerMaxAttempts,
+        ENV.reconcilerConsumers,
       ].sort(),
     );
   });
@@ -93,6 +94,8 @@ describe('the reconciler function', () => {
     [ENV.topicArn, () => ref(ids.topic)],
     [ENV.reconcilerBatchLimit, () => String(DEFAULTS.reconcilerBatchLimit)],
     [ENV.reconcilerMaxAttempts, () => String(DEFAULTS.reconcilerMaxAttempts)],
+    // No consumer configured in this stack: none counted.
+    [ENV.reconcilerConsumers, () => ''],
     ['POWERTOOLS_SERVICE_NAME', () => 'leadsie-webhooks-reconciler'],
   ])('sets %s to the right value', (name, expected) => {
     expect(env[name]).toEqual(expected());

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
 import { staticSecret } from '../../lambda/adapters/secrets.ts';
 import { SnsEventPublisher } from '../../lambda/adapters/sns-event-publisher.ts';
-import { METRIC_NAMES } from '../../lambda/contract.ts';
+import { DynamoDbOutcomeLedger } from '../../lambda/consumers/runtime/dynamodb-outcomes.ts';
+import { METRIC_NAMES, NEXT_TABLE_INDEXES } from '../../lambda/contract.ts';
 import { envelopeSchema } from '../../lambda/domain/envelope.ts';
 import { fingerprint } from '../../lambda/domain/fingerprint.ts';
 import { makeHandler as makeReconciler } from '../../lambda/handlers/reconciler.ts';
@@ -118,6 +119,39 @@ describe.skipIf(!motoAvailable())('reconciler against moto', () => {
     const again = await ingest(fixture('v1-failed'), topicArn);
     expect(JSON.parse(again.body ?? '{}')).toEqual({ eventId: '01RECONCILE00000001', duplicate: true });
     expect(await takeAll(sqs, queueUrl)).toEqual([]);
+  });
+
+  it("counts each configured consumer's unresolved dead letters from the outcome records, 0 included", async () => {
+    const ledger = new DynamoDbOutcomeLedger(dynamo, {
+      tableName: 'connections',
+      deadLetterIndex: NEXT_TABLE_INDEXES.byState.name,
+    });
+    const at = Date.parse('2026-11-26T09:00:00.000Z');
+    for (const eventId of ['01DL1', '01DL2', '01DL3']) {
+      await ledger.deadLettered({ consumer: 'slack', eventId, version: 1 }, at, 'target gone', 5);
+    }
+    expect(await ledger.resolve({ consumer: 'slack', eventId: '01DL3', version: 1 }, at, 'discarded')).toBe(
+      true,
+    );
+    const metrics = new InMemoryMetrics();
+    const summary = await makeReconciler({
+      store,
+      pending: store,
+      quarantine: store,
+      publisher: new SnsEventPublisher(sns, topicArn),
+      log,
+      now: () => new Date(),
+      leaseMs: 30_000,
+      limit: 100,
+      metrics,
+      retry: TEST_RETRY,
+      deadLetters: { consumers: ['slack', 'hubspot'], ledger },
+    })();
+    expect(summary.deadLetters).toEqual({ slack: 2, hubspot: 0 });
+    expect(metrics.total(METRIC_NAMES.deadLettersUnresolved, { consumer: 'slack' })).toBe(2);
+    expect(
+      metrics.counted.filter((c) => c.name === METRIC_NAMES.deadLettersUnresolved).map((c) => c.dimensions),
+    ).toEqual([{ consumer: 'slack' }, { consumer: 'hubspot' }]);
   });
 
   it('completes a delivery whose function died before it got a version', async () => {

@@ -5,11 +5,12 @@
  * and what may expire carries `expiresAt`.
  */
 
+import { gunzipSync } from 'node:zlib';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
+import { COMPRESSED, DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
 import { TABLE } from '../../lambda/contract.ts';
 import type { NewDelivery } from '../../lambda/use-cases/ports.ts';
 import { type MotoServer, motoAvailable } from '../support/moto.ts';
@@ -70,7 +71,13 @@ describe.skipIf(!motoAvailable())('storage layout on moto', () => {
       isTest: false,
       platforms: ['Google'],
     });
-    expect((await raw('DELIVERY#fp1', 'BODY'))?.rawBody).toBe(delivery('fp1', '').rawBody);
+    // The body item holds the body gzip-compressed, in a Binary attribute.
+    const body = await raw('DELIVERY#fp1', 'BODY');
+    expect(body?.rawBody).toBeUndefined();
+    expect(body?.[COMPRESSED.rawBody]).toBeInstanceOf(Uint8Array);
+    const stored = body?.[COMPRESSED.rawBody] as Uint8Array;
+    expect(stored.length).toBeLessThan(delivery('fp1', '').rawBody.length / 4);
+    expect(gunzipSync(stored).toString('utf8')).toBe(delivery('fp1', '').rawBody);
     expect(item?.[TABLE.ttlAttribute]).toBeUndefined();
 
     // Readers: by key, from the (keys-only) pending index, from the history and time indexes.
@@ -121,6 +128,52 @@ describe.skipIf(!motoAvailable())('storage layout on moto', () => {
     );
     expect((await store.getDelivery('old'))?.rawBody).toBe('{"inline":true}');
     expect((await store.pendingDeliveries()).map((d) => d.rawBody)).toEqual(['{"inline":true}']);
+  });
+
+  it('keeps the latest flat record compressed, and reads one stored before compression', async () => {
+    const latest = {
+      user: 'u1',
+      requestUrl: 'https://app.leadsie.com/request/r1',
+      requestName: 'R1',
+      clientName: null,
+      status: 'SUCCESS',
+      accessLevel: 'view',
+      apiVersion: 2,
+      isTest: false,
+      eventId: '01A',
+      fingerprint: 'fpA',
+      receivedAt: '2026-11-26T10:00:00.000Z',
+      flat: { user: 'u1', google_ads_account_id: '123-456', note: 'é'.repeat(300) },
+    };
+    const key = ['USER#u1', 'REQUEST#https://app.leadsie.com/request/r1'] as const;
+    // An item as written before compression: `flat` as a map.
+    await dynamo.send(
+      new PutItemCommand({
+        TableName: 'connections',
+        Item: marshall({
+          [TABLE.partitionKey]: key[0],
+          [TABLE.sortKey]: key[1],
+          ...latest,
+          eventId: '01OLD',
+          receivedAt: '2026-11-25T10:00:00.000Z',
+          latestOrder: '2026-11-25T10:00:00.000Z#01OLD',
+          type: 'latest',
+          version: 1,
+          flat: { user: 'u1', old: 'yes' },
+        }),
+      }),
+    );
+    expect((await store.latestForUser('u1'))[0]?.flat).toEqual({ user: 'u1', old: 'yes' });
+
+    expect(await store.advanceLatest(latest)).toEqual({ version: 2 });
+    const item = await raw(...key);
+    expect(item?.flat).toBeUndefined();
+    expect(item?.[COMPRESSED.flat]).toBeInstanceOf(Uint8Array);
+    const [read] = await store.latestForUser('u1');
+    expect(read).toMatchObject({ flat: latest.flat, version: 2, eventId: '01A' });
+    const all = [];
+    for await (const l of store.allLatest()) all.push(l.flat);
+    expect(all).toEqual([latest.flat]);
   });
 
   it('expires history after the configured retention, and resolved quarantine entries after theirs', async () => {
