@@ -27,5 +27,9 @@ const { tags } = selectStage(app.node.getAllContext(), CONTEXT_KEY_RULES);
 const stack = new LeadsieWebhooksStack(app, config.stackName, { config, tags });
 // The stack's tags are CloudFormation's to propagate; the template carries them on each resource too,
 // so they hold whatever deploys the template.
-for (const [key, value] of Object.entries(tags)) Tags.of(stack).add(key, value);
+// A dashboard takes no Tags in the CloudFormation schema cfn-lint checks, so it is left out.
+const UNTAGGABLE = ['AWS::CloudWatch::Dashboard'];
+for (const [key, value] of Object.entries(tags)) {
+  Tags.of(stack).add(key, value, { excludeResourceTypes: UNTAGGABLE });
+}
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
