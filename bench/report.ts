@@ -238,7 +238,7 @@ export const human = (
   const p = r.perEvent;
   out.push('');
   out.push(
-    `2. PER EVENT: µs per payload (v1, N assets), bundled domain code in a fresh node process, vs ${p.referenceScript} (${p.python ?? 'python3 missing'})`,
+    `2. PER EVENT: µs per payload (v1, N assets), bundled domain code in a fresh node process, vs the reference script, ${p.referenceScript.split('/').pop()} (${p.python ?? 'python3 missing'})`,
   );
   out.push(
     `   in the same run, ${p.repeats} repeats. Target: parse + validate + flatten >= ${p.target.speedup}x faster than the script at ${p.target.assets} assets.`,

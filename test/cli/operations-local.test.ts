@@ -57,11 +57,13 @@ describe('operator commands with --local', () => {
     const shown = await cli(['events', 'show', eventId, ...local]);
     expect(shown.err).toBe('');
     expect(shown.out).toContain(`event        ${eventId}\n`);
-    expect(shown.out).toMatch(/\n {2}email {2}dead-lettered: the address was refused \(3 tries, /);
-    expect(shown.out).toMatch(/\n {2}slack {2}done: posted 200 \(1 try, /);
+    expect(shown.out).toMatch(/\n {2}email +dead-lettered: the address was refused \(3 tries, /);
+    expect(shown.out).toMatch(/\n {2}slack +done: posted 200 \(1 try, /);
 
     const listed = lines((await cli(['deliveries', '--since', startedAt, ...local])).out);
-    expect(listed.map((line) => line.split('\t').slice(0, 5))).toEqual([
+    // Local mode's own consumers record their outcomes too; these two are the ones written here.
+    const written = listed.filter((line) => /\t(email|slack)\t/.test(line));
+    expect(written.map((line) => line.split('\t').slice(0, 5))).toEqual([
       [eventId, '1', 'email', 'dead-lettered', '3'],
       [eventId, '1', 'slack', 'done', '1'],
     ]);

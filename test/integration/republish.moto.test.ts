@@ -63,7 +63,15 @@ describe.skipIf(!motoAvailable())('republishing an envelope on moto sends nothin
         })),
       );
     }
-    expect(consumers.map((c) => c.name)).toEqual(['slack', 'hubspot', 'forward', 'sheets', 'email']);
+    expect(consumers.map((c) => c.name)).toEqual([
+      'slack',
+      'hubspot',
+      'forward',
+      'sheets',
+      'email',
+      'teams',
+      'discord',
+    ]);
 
     const queues = await Promise.all(
       consumers.map((consumer) =>

@@ -122,7 +122,12 @@ describe.skipIf(!motoAvailable())(
     const settings = (overrides: Partial<EmailSettings> = {}): EmailSettings => ({
       teamRecipients: TEAM,
       teamStatuses: [...DEFAULTS.emailTeamStatuses],
-      client: { addresses: {}, template: parseEmailTemplate(DEFAULT_CLIENT_TEMPLATE) },
+      // The user ids that are addresses at this domain may be emailed (the agency's allow-list).
+      client: {
+        addresses: {},
+        allowedDomains: ['kestrel.example'],
+        template: parseEmailTemplate(DEFAULT_CLIENT_TEMPLATE),
+      },
       ...overrides,
     });
 
