@@ -28,7 +28,6 @@ import { maxReceiveCountOf, type QueueKnobs } from '../lambda/consumers/settings
 import type { SheetsSettings } from '../lambda/consumers/sheets/settings.ts';
 import type { SlackSettings } from '../lambda/consumers/slack/settings.ts';
 import { DEFAULT_STACK_NAME, DEFAULTS, MAX_KEPT_BODY_BYTES } from '../lambda/contract.ts';
-import { REPO_ROOT } from './constructs/house-function.ts';
 import { DEFAULT_THROTTLE } from './constructs/ingest-api.ts';
 import { type ContextKeyRules, contextKeyProblems } from './context-keys.ts';
 import { STAGE_CONTEXT_KEYS, selectStage } from './stages.ts';
