@@ -4,92 +4,23 @@
  * a webhook through that URL, Ctrl-C, and the one-line errors for bad settings and a busy port.
  * Every child costs about a second, so the cases run at once.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, it, type TestContext } from 'vitest';
 import { paths } from '../../local/state.ts';
 import { freePort, holdPort, pollUntil, readJsonl } from '../support/local-harness.ts';
+// One way to start `npm start`'s entry for every suite that does (killed when the test ends).
+import { npmStart as start } from '../support/npm-start.ts';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURE = readFileSync(new URL('../fixtures/payloads/v2-success-google.json', import.meta.url), 'utf8');
 
 /** Settings `npm start` reads; the children get only the ones a case sets. */
-const SETTINGS = [
-  'HOST',
-  'PORT',
-  'LOCAL_DATA_DIR',
-  'LEADSIE_WEBHOOK_TOKEN',
-  'LEADSIE_READ_TOKEN',
-  'SLACK_WEBHOOK_URL',
-  'HUBSPOT_ACCESS_TOKEN',
-  'HUBSPOT_BASE_URL',
-  'FORWARD_WEBHOOK_URL',
-  'FORWARD_WEBHOOK_SECRET',
-  'LOG_LEVEL',
-  'NODE_OPTIONS',
-];
-
-interface Run {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  /** Exit code (null when killed by a signal), within `timeoutMs`. */
-  exit(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
 const tempDir = async (context: TestContext): Promise<string> => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'leadsie-local-main-'));
   context.onTestFinished(() => rm(dir, { recursive: true, force: true }));
   return dir;
-};
-
-/** Starts `npm start`'s entry with these settings; killed when the test ends if still running. */
-const start = (context: TestContext, env: Record<string, string>, args: string[] = []): Run => {
-  const base = { ...process.env };
-  for (const name of SETTINGS) delete base[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts', ...args], {
-    cwd: REPO,
-    env: { ...base, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('close', (code, signal) => resolve({ code, signal })),
-  );
-  context.onTestFinished(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  return {
-    child,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    exit: (timeoutMs = 20_000) => {
-      let timer: NodeJS.Timeout | undefined;
-      return Promise.race([
-        exited.finally(() => clearTimeout(timer)),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no exit within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`)),
-            timeoutMs,
-          );
-        }),
-      ]);
-    },
-  };
 };
 
 const linesOf = (text: string): string[] => text.split('\n').filter((line) => line !== '');
