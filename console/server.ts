@@ -173,7 +173,8 @@ export const startConsole = async (options: ConsoleServerOptions): Promise<Conso
       'content-type': 'text/html; charset=utf-8',
       'content-security-policy': CSP,
       'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
+      // Not no-referrer: with it Chromium sends `Origin: null` on the console's own form posts.
+      'referrer-policy': 'same-origin',
       'cache-control': 'no-store',
       ...headers,
     });
