@@ -34,9 +34,10 @@ const hmac = (key: Buffer | string, text: string): Buffer =>
 const encode = (value: string): string =>
   encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
-/** The headers of a signed POST (Signature Version 4), `host` included. */
+/** The headers of a signed request (Signature Version 4), `host` included; a POST unless `method` says otherwise. */
 export const signedHeaders = (input: {
   url: URL;
+  method?: 'GET' | 'POST';
   body: string;
   region: string;
   service: string;
@@ -55,10 +56,15 @@ export const signedHeaders = (input: {
     ...(input.credentials.sessionToken ? { 'x-amz-security-token': input.credentials.sessionToken } : {}),
   };
   const names = Object.keys(headers).sort();
+  // The query's parameters sorted by name, each already encoded as the URL carries it.
+  const query = [...input.url.searchParams]
+    .map(([k, v]) => `${encode(k)}=${encode(v)}`)
+    .sort()
+    .join('&');
   const canonical = [
-    'POST',
+    input.method ?? 'POST',
     input.url.pathname || '/',
-    '',
+    query,
     ...names.map((name) => `${name}:${String(headers[name]).trim()}`),
     '',
     names.join(';'),
