@@ -90,9 +90,9 @@ export class ConsoleData {
 
   constructor(
     readonly target: Target,
-    private readonly options: { alarms: AlarmReader | null; now?: () => Date },
+    private readonly options: { alarms: AlarmReader | null; now?: () => Date; label?: string },
   ) {
-    this.label = targetLabel(target);
+    this.label = options.label ?? targetLabel(target);
   }
 
   now(): Date {
