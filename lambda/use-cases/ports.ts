@@ -168,8 +168,17 @@ export interface CrmTarget {
   readonly name: string;
   /** True when the target identifies records by the event's user (events without one are skipped). */
   readonly requiresUser: boolean;
-  /** Writes the event; throws RetryableDeliveryError or PermanentDeliveryError on failure. */
-  upsert(event: ConnectionEvent): Promise<void>;
+  /**
+   * Writes the event; throws RetryableDeliveryError or PermanentDeliveryError on failure. A real
+   * send says what the target answered (for the outcome and the log line); a dry run says nothing.
+   */
+  upsert(event: ConnectionEvent): Promise<CrmReceipt | undefined>;
+}
+
+/** What a CRM or webhook target answered to a write it took: `upserted 200`, `posted 204`. */
+export interface CrmReceipt {
+  outcome: 'upserted' | 'posted';
+  status: number;
 }
 
 // ── Google Sheets and email consumers ──

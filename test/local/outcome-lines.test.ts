@@ -38,4 +38,35 @@ describe('local mode prints a line per real send and per skip', () => {
     // The dry-run forwarder's send is its outbox line, not a "posted" line.
     expect(lines.filter((line) => line.startsWith('[forward] '))).toEqual([]);
   });
+
+  it('every live consumer says what its target answered: [hubspot] upserted 200, [forward] posted 200', async () => {
+    const target = await startTargetServer({ status: 200, body: '{"status":"COMPLETE","results":[]}' });
+    cleanup.add(() => target.close());
+    const { server, lines } = await startTestLocal(cleanup, {
+      env: {
+        SLACK_WEBHOOK_URL: `${target.url}/slack`,
+        HUBSPOT_ACCESS_TOKEN: 'local-test-token',
+        HUBSPOT_BASE_URL: `${target.url}/hubspot`,
+        FORWARD_WEBHOOK_URL: `${target.url}/forward`,
+        FORWARD_WEBHOOK_SECRET: 'a-local-signing-secret',
+      },
+    });
+    const answer = await fetch(server.webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: fixture('v1-failed.json'),
+    });
+    expect(answer.status).toBe(200);
+    expect(await server.topic.drain(10_000)).toEqual([]);
+    for (const [consumer, said] of [
+      ['slack', 'posted 200'],
+      ['hubspot', 'upserted 200'],
+      ['forward', 'posted 200'],
+    ]) {
+      const line = await pollUntil(`the ${consumer} line`, () =>
+        lines.find((l) => l.startsWith(`[${consumer}] `)),
+      );
+      expect(line).toMatch(new RegExp(`^\\[${consumer}\\] ${said} in \\d+ ms$`));
+    }
+  });
 });
