@@ -112,6 +112,10 @@ describe('replay --consumer and dead-letters redrive with --local, Slack live on
     await drained();
     expect(slack.requests).toHaveLength(1);
     const before = await outboxes();
+    // What each consumer did: Slack names Slack's answer; a dry run's outcome says the word alone.
+    const outcomes = await cli(['deliveries', '--since', since, ...local]);
+    const details = Object.fromEntries(lines(outcomes.out).map((l) => [l.split('\t')[2], l.split('\t')[6]]));
+    expect(details).toMatchObject({ slack: 'posted 200', teams: 'accepted', discord: 'posted' });
 
     const replay = await cli(['replay', '--since', since, '--consumer', 'slack', ...local]);
     expect(replay.code, replay.err).toBe(0);
