@@ -161,5 +161,12 @@ describe('replay --consumer and dead-letters redrive with --local, Slack live on
     expect(lines(after.out)).toEqual([]);
     const shown = await cli(['events', 'show', second, ...local]);
     expect(shown.out).toMatch(/\n {2}slack +done: posted 200 /);
+
+    // Forced to every consumer: each queue whose filter policy takes the event, as SNS would fan out.
+    const all = await cli(['replay', '--since', since, '--force', ...local]);
+    expect(all.code, all.err).toBe(0);
+    await drained();
+    expect(slack.requests).toHaveLength(6);
+    expect((await outboxes()).teams).toBe(before.teams + 3);
   });
 });
