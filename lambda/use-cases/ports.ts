@@ -225,8 +225,11 @@ export interface SheetsWriter {
   writeHeader(header: string[]): Promise<void>;
   /** Every cell of one column (0-based), header included. */
   readColumn(index: number): Promise<string[]>;
-  /** Appends one row below the table that starts at A1; cells are stored as text, never as formulas. */
-  appendRow(cells: string[]): Promise<void>;
+  /**
+   * Appends one row below the table that starts at A1; cells are stored as text, never as formulas.
+   * A real append resolves to Google's HTTP status (for the log line); a dry run to nothing.
+   */
+  appendRow(cells: string[]): Promise<number | undefined>;
 }
 
 /** One email as SES sends it: plain addresses, both parts. */
