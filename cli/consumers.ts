@@ -7,16 +7,16 @@
  *             ─QueueArn─▶ its subscription on the topic (ListSubscriptionsByTopic)
  *             ─GetSubscriptionAttributes─▶ FilterPolicy
  *             (a dead-letter queue no queue of the topic feeds, the alarm notifier's, is no consumer)
- *   local:    the admin endpoint (Authorization: Bearer <read token>), which the local server is to
- *             serve; until it does, consumer names come from the outcome records in its table and
- *             the queue operations say which route is missing:
+ *   local:    the local server's admin endpoint (Authorization: Bearer <read token>; routes in
+ *             local/admin.ts):
  *               GET  /consumers                  200 [{ name, filterPolicy? }] (what its topic routes by)
  *               POST /consumers/<name>/messages  { body, attributes: { <name>: { DataType, StringValue } } }
  *                                                → 202 once queued for that consumer alone (force included)
  *               POST /consumers/<name>/redrive   { sentBeforeMs } → 200 { moved: [{ eventId, reason }] }:
  *                                                its dead letters sent before then, back on its queue
+ *             an error answers { error } naming the problem (404: no such consumer)
  */
-import { DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   GetSubscriptionAttributesCommand,
   ListSubscriptionsByTopicCommand,
@@ -282,7 +282,7 @@ export class ForcedTopicPublisher implements EventPublisher {
 
 // ── local mode ──
 
-/** What local mode's admin endpoint must answer at `GET /consumers`. */
+/** What local mode's admin endpoint answers at `GET /consumers`. */
 export interface LocalConsumerInfo {
   name: string;
   filterPolicy?: FilterPolicy;
@@ -313,62 +313,40 @@ const adminCall = async (
   }
 };
 
-const notServed = (what: string, route: string) =>
-  new CliError(
-    `local mode cannot ${what} yet: its admin endpoint does not serve ${route} (run a local server that has the consumer modules)`,
+/** The endpoint's `{ error }`, or its status alone when it gave none. */
+const adminFailure = async (response: Response, call: string): Promise<CliError> => {
+  const error = await response
+    .json()
+    .then((json: unknown) => (json as { error?: unknown }).error)
+    .then((error) => (typeof error === 'string' ? error : undefined))
+    .catch(() => undefined);
+  return new CliError(
+    `local admin endpoint answered ${response.status} to ${call}${error ? `: ${error}` : ''}`,
   );
+};
 
 const localConsumers = async (target: LocalTarget): Promise<ConsumerEndpoint[]> => {
   const answer = await adminCall(target, 'GET', '/consumers');
-  let infos: LocalConsumerInfo[];
-  let served = true;
-  if (answer.status === 200) {
-    infos = (await answer.json()) as LocalConsumerInfo[];
-  } else if (answer.status === 404) {
-    // An older local server: the consumers it ran are those with outcome records in its table.
-    served = false;
-    infos = (await outcomeConsumersOf(target)).map((name) => ({ name }));
-  } else {
-    throw new CliError(`local admin endpoint answered ${answer.status} to GET /consumers`);
-  }
+  if (answer.status !== 200) throw await adminFailure(answer, 'GET /consumers');
+  const infos = (await answer.json()) as LocalConsumerInfo[];
   return infos.map((info) => {
     const route = `/consumers/${encodeURIComponent(info.name)}`;
     return {
       name: info.name,
-      filterPolicy: served ? info.filterPolicy : null,
+      filterPolicy: info.filterPolicy,
       enqueue: async (body: string, attributes: MessageAttributes) => {
         const response = await adminCall(target, 'POST', `${route}/messages`, { body, attributes });
-        if (response.status === 404) throw notServed('send to one consumer', `POST ${route}/messages`);
-        if (response.status !== 202) throw new CliError(`local admin endpoint answered ${response.status}`);
+        if (response.status !== 202) throw await adminFailure(response, `POST ${route}/messages`);
       },
       redrive: async (onMoved: (message: RedrivenMessage) => void, sentBeforeMs: number) => {
         const response = await adminCall(target, 'POST', `${route}/redrive`, { sentBeforeMs });
-        if (response.status === 404) throw notServed('redrive', `POST ${route}/redrive`);
-        if (response.status !== 200) throw new CliError(`local admin endpoint answered ${response.status}`);
+        if (response.status !== 200) throw await adminFailure(response, `POST ${route}/redrive`);
         const { moved } = (await response.json()) as { moved: RedrivenMessage[] };
         for (const message of moved) onMoved(message);
         return moved.length;
       },
     };
   });
-};
-
-/** Consumer names of the outcome records in local mode's table (small: a scan is fine there). */
-const outcomeConsumersOf = async (target: LocalTarget): Promise<string[]> => {
-  const names = new Set<string>();
-  const pages = paginateScan(
-    { client: localDynamo(target) },
-    {
-      TableName: target.server.tableName,
-      FilterExpression: '#type = :outcome',
-      ExpressionAttributeNames: { '#type': 'type', '#consumer': 'consumer' },
-      ExpressionAttributeValues: { ':outcome': { S: 'outcome' } },
-      ProjectionExpression: '#consumer',
-    },
-  );
-  for await (const page of pages)
-    for (const item of page.Items ?? []) if (item.consumer?.S) names.add(item.consumer.S);
-  return [...names].sort();
 };
 
 /** The consumers `--consumer` names (every one when it names none); an unknown name is a usage error. */

@@ -1,7 +1,7 @@
 /**
  * Local mode's console lines of what the consumers really did: the delivery engine logs each real
  * send (`sent`) and each skip (`skipped`, with its reason); this log passes every line on to the app
- * log and prints those two as `[slack] posted in 180 ms` and `[hubspot] skipped: stale version`. A
+ * log and prints those two as `[slack] posted 200 in 180 ms` and `[hubspot] skipped: stale version`. A
  * dry-run consumer's send is not a real one (its outbox line says what it would have sent), so only
  * its skips are printed.
  */

@@ -33,14 +33,14 @@ import type { LocalConsumer } from '../lambda/consumers/module.ts';
 import { CONSUMER_MODULES } from '../lambda/consumers/registry.ts';
 import { DynamoDbOutcomeLedger } from '../lambda/consumers/runtime/dynamodb-outcomes.ts';
 import { consumerFilterPolicy, DEFAULTS, ROUTES } from '../lambda/contract.ts';
-import { envelopeSchema } from '../lambda/domain/envelope.ts';
-import { tokensMatch } from '../lambda/domain/tokens.ts';
 import { makeHandler as makeConnections } from '../lambda/handlers/connections.ts';
 import { makeHandler as makeIngest } from '../lambda/handlers/ingest.ts';
-import { bearerOf, type HttpEvent, type HttpResult } from '../lambda/shared/http.ts';
+import type { HttpEvent, HttpResult } from '../lambda/shared/http.ts';
 import { withHttpMiddleware } from '../lambda/shared/middleware.ts';
+import { makeAdminHandler } from './admin.ts';
 import { BodyTooLargeError, readBody, sendJson, sendResult, toApiEvent } from './api-gateway.ts';
 import { requestLine } from './console-line.ts';
+import { DeadLetterFile } from './dead-letter-file.ts';
 import { jsonlAppender } from './outbox.ts';
 import { outcomeLines } from './outcome-lines.ts';
 import {
@@ -53,7 +53,7 @@ import {
   writeTokens,
 } from './state.ts';
 import { assertLocalTableLayout, LocalTableLayoutError } from './table-layout.ts';
-import { fileDeadLetters, type LocalSubscription, LocalTopic } from './topic.ts';
+import { type LocalSubscription, LocalTopic } from './topic.ts';
 
 export interface LocalOptions {
   host: string;
@@ -218,7 +218,16 @@ export const startLocal = async (options: LocalOptions): Promise<LocalServer> =>
   const { say } = options;
   const timeoutMs = options.httpTimeoutMs ?? DEFAULTS.httpTimeoutMs;
   const file = paths(options.dataDir);
-  const deadLetters = (name: string) => fileDeadLetters(jsonlAppender(file.deadLettersOf(name)));
+  // One file per consumer, shared by its queue, its engine, the redrive and stop().
+  const deadLetterFiles = new Map<string, DeadLetterFile>();
+  const deadLetters = (name: string): DeadLetterFile => {
+    let sink = deadLetterFiles.get(name);
+    if (!sink) {
+      sink = new DeadLetterFile(file.deadLettersOf(name));
+      deadLetterFiles.set(name, sink);
+    }
+    return sink;
+  };
   const outbox = (name: string) => jsonlAppender(file.outboxOf(name));
 
   // The consumers run on the same delivery engine as in AWS, with their outcome records in the local
@@ -326,24 +335,20 @@ export const startLocal = async (options: LocalOptions): Promise<LocalServer> =>
     void work.finally(() => inFlight.delete(work));
   });
 
-  // Local-only control port (never part of the deployed API): replay publishes through it.
+  // Local-only control port (never part of the deployed API): the CLI's --local commands use it.
+  const serveAdmin = makeAdminHandler({
+    readToken: tokens.readToken,
+    topic,
+    deadLetters: (name) => deadLetterFiles.get(name),
+    say,
+  });
   const admin = createServer((req, res) => {
-    void (async () => {
-      const body = await readBody(req).catch(() => Buffer.alloc(0));
-      const given = bearerOf(req.headers.authorization);
-      if (!given || !tokensMatch(given, tokens.readToken))
-        return sendJson(res, 401, { error: 'The token is not valid' });
-      if (req.method !== 'POST' || req.url !== '/publish') return sendJson(res, 404, { error: 'Not Found' });
-      let json: unknown;
-      try {
-        json = JSON.parse(body.toString('utf8'));
-      } catch {
-        return sendJson(res, 400, { error: 'The body is not valid JSON' });
-      }
-      const parsed = envelopeSchema.safeParse(json);
-      if (!parsed.success) return sendJson(res, 400, { error: 'The body is not a connection event' });
-      sendJson(res, 202, { queued: topic.route(parsed.data) });
-    })();
+    const work = serveAdmin(req, res).catch((error: unknown) => {
+      say(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+      if (!res.headersSent) sendJson(res, 500, { error: 'Internal Server Error' });
+    });
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
   });
 
   let address: AddressInfo;

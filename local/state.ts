@@ -30,9 +30,10 @@ export interface LocalServerState {
   dynamodbEndpoint: string;
   tableName: string;
   /**
-   * Local-only control endpoint on its own loopback port (never part of the deployed API):
-   * `POST <adminUrl>/publish` with `Authorization: Bearer <readToken>` and an envelope as the body
-   * hands it to the in-process topic, as `replay` does on AWS with SNS.
+   * Local-only control endpoint on its own loopback port (never part of the deployed API), with
+   * `Authorization: Bearer <readToken>`: `POST <adminUrl>/publish` hands an envelope to the
+   * in-process topic, as `replay` does on AWS with SNS; `/consumers` lists the consumers, sends to
+   * one alone and redrives its dead letters (routes in `local/admin.ts`).
    */
   adminUrl: string;
   startedAt: string;

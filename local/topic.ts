@@ -8,9 +8,10 @@
  * dead-letter file.
  */
 import { randomUUID } from 'node:crypto';
+import type { MessageAttributeValue } from '@aws-sdk/client-sns';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { snsMessageAttributes } from '../lambda/adapters/sns-event-publisher.ts';
-import type { DeadLetter, DeadLetterSink, MessageDelayer } from '../lambda/adapters/sqs-queues.ts';
+import type { DeadLetterSink, MessageDelayer } from '../lambda/adapters/sqs-queues.ts';
 import type { ConnectionEvent } from '../lambda/domain/envelope.ts';
 import { type FilterPolicy, matchesFilterPolicy } from '../lambda/domain/filter-policy.ts';
 import type { EventPublisher } from '../lambda/use-cases/ports.ts';
@@ -62,7 +63,7 @@ class LocalQueue {
     this.handler = subscription.handler({ delayer: this.delayer, deadLetters: subscription.deadLetters });
   }
 
-  enqueue(body: string, attributes: ReturnType<typeof snsMessageAttributes>): void {
+  enqueue(body: string, attributes: Record<string, MessageAttributeValue>): void {
     const messageId = randomUUID();
     this.pending.push({
       record: {
@@ -183,6 +184,25 @@ export class LocalTopic implements EventPublisher {
     this.route(event);
   }
 
+  /** The consumers, in order, with what their subscriptions filter by. */
+  subscriptions(): { name: string; filterPolicy?: FilterPolicy }[] {
+    return this.queues.map(({ subscription: { name, filterPolicy } }) => ({
+      name,
+      ...(filterPolicy === undefined ? {} : { filterPolicy }),
+    }));
+  }
+
+  /**
+   * Queues a message for one consumer alone, as a send to its SQS queue does: no filter policy is
+   * applied (the sender judged it). False when no consumer has that name.
+   */
+  sendTo(consumer: string, body: string, attributes: Record<string, MessageAttributeValue>): boolean {
+    const queue = this.queues.find((q) => q.subscription.name === consumer);
+    if (!queue) return false;
+    queue.enqueue(body, attributes);
+    return true;
+  }
+
   /** Queues the envelope for each consumer whose filter policy matches; returns their names. */
   route(event: ConnectionEvent): string[] {
     const body = JSON.stringify(event);
@@ -219,21 +239,3 @@ export class LocalTopic implements EventPublisher {
     for (const queue of this.queues) queue.stop();
   }
 }
-
-/** Dead letters as JSON lines in a file (one file per consumer). */
-export const fileDeadLetters = (
-  append: (line: string) => Promise<void>,
-  now: () => Date = () => new Date(),
-): DeadLetterSink => ({
-  send: async (letter: DeadLetter) => {
-    await append(
-      JSON.stringify({
-        at: now().toISOString(),
-        consumer: letter.consumer,
-        reason: letter.reason,
-        messageId: letter.messageId,
-        body: letter.body,
-      }),
-    );
-  },
-});

@@ -25,7 +25,9 @@ import type { ConnectionEvent } from '../domain/envelope.ts';
 import { RetryableDeliveryError } from '../domain/errors.ts';
 import type { Log, SheetsWriter } from './ports.ts';
 
-export type SheetOutcome = 'appended' | 'already-in-sheet';
+export type SheetOutcome =
+  /** `status`: Google's answer to a real append (none in a dry run). */
+  { outcome: 'appended'; status?: number } | { outcome: 'already-in-sheet' };
 
 export interface AppendSheetRowDeps {
   sheet: SheetsWriter;
@@ -91,9 +93,9 @@ export const appendSheetRow = async (
       });
     } else if ((await sheet.readColumn(marker)).slice(1).includes(event.eventId)) {
       log.info('an earlier attempt appended the row; not appended again', { eventId: event.eventId });
-      return 'already-in-sheet';
+      return { outcome: 'already-in-sheet' };
     }
   }
-  await sheet.appendRow(rowCells(header, sheetRecord(event)));
-  return 'appended';
+  const status = await sheet.appendRow(rowCells(header, sheetRecord(event)));
+  return status === undefined ? { outcome: 'appended' } : { outcome: 'appended', status };
 };

@@ -168,8 +168,17 @@ export interface CrmTarget {
   readonly name: string;
   /** True when the target identifies records by the event's user (events without one are skipped). */
   readonly requiresUser: boolean;
-  /** Writes the event; throws RetryableDeliveryError or PermanentDeliveryError on failure. */
-  upsert(event: ConnectionEvent): Promise<void>;
+  /**
+   * Writes the event; throws RetryableDeliveryError or PermanentDeliveryError on failure. A real
+   * send says what the target answered (for the outcome and the log line); a dry run says nothing.
+   */
+  upsert(event: ConnectionEvent): Promise<CrmReceipt | undefined>;
+}
+
+/** What a CRM or webhook target answered to a write it took: `upserted 200`, `posted 204`. */
+export interface CrmReceipt {
+  outcome: 'upserted' | 'posted';
+  status: number;
 }
 
 // ── Google Sheets and email consumers ──
@@ -216,8 +225,11 @@ export interface SheetsWriter {
   writeHeader(header: string[]): Promise<void>;
   /** Every cell of one column (0-based), header included. */
   readColumn(index: number): Promise<string[]>;
-  /** Appends one row below the table that starts at A1; cells are stored as text, never as formulas. */
-  appendRow(cells: string[]): Promise<void>;
+  /**
+   * Appends one row below the table that starts at A1; cells are stored as text, never as formulas.
+   * A real append resolves to Google's HTTP status (for the log line); a dry run to nothing.
+   */
+  appendRow(cells: string[]): Promise<number | undefined>;
 }
 
 /** One email as SES sends it: plain addresses, both parts. */

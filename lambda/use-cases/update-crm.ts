@@ -7,9 +7,15 @@
  *   otherwise → upsert
  */
 import type { ConnectionEvent } from '../domain/envelope.ts';
-import type { ConnectionStore, CrmTarget, Log } from './ports.ts';
+import type { ConnectionStore, CrmReceipt, CrmTarget, Log } from './ports.ts';
 
 export type CrmOutcome = 'updated' | 'skipped-no-user' | 'skipped-stale';
+
+/** The outcome, with what the target answered when it was written to for real. */
+export interface CrmResult {
+  outcome: CrmOutcome;
+  receipt?: CrmReceipt;
+}
 
 export interface UpdateCrmDeps {
   target: CrmTarget;
@@ -17,11 +23,11 @@ export interface UpdateCrmDeps {
   log: Log;
 }
 
-export const updateCrm = async (deps: UpdateCrmDeps, event: ConnectionEvent): Promise<CrmOutcome> => {
+export const updateCrm = async (deps: UpdateCrmDeps, event: ConnectionEvent): Promise<CrmResult> => {
   const { target, log } = deps;
   if (target.requiresUser && event.user === null) {
     log.info('event has no user; not written to the CRM', { target: target.name, eventId: event.eventId });
-    return 'skipped-no-user';
+    return { outcome: 'skipped-no-user' };
   }
   const latest = await deps.versions.latestVersion(event.user, event.request.url);
   if (latest !== null && event.version < latest) {
@@ -31,9 +37,9 @@ export const updateCrm = async (deps: UpdateCrmDeps, event: ConnectionEvent): Pr
       version: event.version,
       latestVersion: latest,
     });
-    return 'skipped-stale';
+    return { outcome: 'skipped-stale' };
   }
-  await target.upsert(event);
+  const receipt = await target.upsert(event);
   log.info('CRM updated', { target: target.name, eventId: event.eventId, version: event.version });
-  return 'updated';
+  return receipt === undefined ? { outcome: 'updated' } : { outcome: 'updated', receipt };
 };

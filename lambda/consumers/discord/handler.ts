@@ -23,7 +23,8 @@ export interface DiscordNotifierDeps extends EngineDeps {
 export const makeHandler = (deps: DiscordNotifierDeps) =>
   makeDeliveryEngine(deps, async (event) => {
     const receipt = await deps.discord.send(buildDiscordMessage(event, { linkHosts: deps.linkHosts }), event);
-    return `${receipt.outcome} ${receipt.status}`;
+    // A dry run's receipt has no status (0): its detail is the word alone, as Slack's and HubSpot's.
+    return receipt.status === 0 ? receipt.outcome : `${receipt.outcome} ${receipt.status}`;
   });
 
 export const defaultDeps = (log: Log, env: NodeJS.ProcessEnv = process.env): DiscordNotifierDeps => {

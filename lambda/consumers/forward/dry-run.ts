@@ -15,7 +15,7 @@ export class OutboxForwarder implements CrmTarget {
     private readonly say: Say,
   ) {}
 
-  async upsert(event: ConnectionEvent): Promise<void> {
+  async upsert(event: ConnectionEvent): Promise<undefined> {
     const line: OutboxLine = {
       at: new Date().toISOString(),
       consumer: this.name,
@@ -33,5 +33,6 @@ export class OutboxForwarder implements CrmTarget {
     };
     await this.append(JSON.stringify(line));
     this.say(`[outbox] ${this.name}: ${describeEvent(event)}`);
+    return undefined;
   }
 }

@@ -14,7 +14,7 @@ import { SIGNATURE_HEADER } from '../../contract.ts';
 import type { ConnectionEvent } from '../../domain/envelope.ts';
 import { PermanentDeliveryError } from '../../domain/errors.ts';
 import { signatureHeader } from '../../domain/signature.ts';
-import type { CrmTarget } from '../../use-cases/ports.ts';
+import type { CrmReceipt, CrmTarget } from '../../use-cases/ports.ts';
 
 export type ForwardFormat = 'flat' | 'envelope';
 
@@ -64,10 +64,10 @@ export class WebhookForwarder implements CrmTarget {
     this.name = options.name;
   }
 
-  async upsert(event: ConnectionEvent): Promise<void> {
+  async upsert(event: ConnectionEvent): Promise<CrmReceipt> {
     const { url, signingSecret } = parseForwarderSecret(await this.options.secret.value());
     const body = JSON.stringify(this.options.format === 'flat' ? event.flat : event);
-    await withBackoff(async () => {
+    return withBackoff(async () => {
       const timestamp = Math.floor((this.options.nowSeconds ?? (() => Date.now() / 1000))());
       const response = await post({
         target: this.name,
@@ -81,6 +81,7 @@ export class WebhookForwarder implements CrmTarget {
         },
       });
       classifyResponse(this.name, response);
+      return { outcome: 'posted' as const, status: response.status };
     });
   }
 }

@@ -16,7 +16,7 @@ export class OutboxHubspot implements CrmTarget {
     private readonly say: Say,
   ) {}
 
-  async upsert(event: ConnectionEvent): Promise<void> {
+  async upsert(event: ConnectionEvent): Promise<undefined> {
     const line: OutboxLine = {
       at: new Date().toISOString(),
       consumer: this.name,
@@ -30,5 +30,6 @@ export class OutboxHubspot implements CrmTarget {
     };
     await this.append(JSON.stringify(line));
     this.say(`[outbox] ${this.name}: ${describeEvent(event)}`);
+    return undefined;
   }
 }

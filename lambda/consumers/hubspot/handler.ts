@@ -23,8 +23,9 @@ const SKIP_REASONS = { 'skipped-no-user': 'no user', 'skipped-stale': 'stale ver
 
 export const makeHandler = (deps: CrmUpdaterDeps) =>
   makeDeliveryEngine(deps, async (event) => {
-    const outcome = await updateCrm(deps, event);
-    return outcome === 'updated' ? outcome : skip(SKIP_REASONS[outcome]);
+    const { outcome, receipt } = await updateCrm(deps, event);
+    if (outcome !== 'updated') return skip(SKIP_REASONS[outcome]);
+    return receipt === undefined ? outcome : `${receipt.outcome} ${receipt.status}`;
   });
 
 /** The HubSpot target from the function's environment (the stack's defaults for what is unset). */

@@ -20,7 +20,7 @@ import {
 import type { SecretSource } from '../../adapters/secrets.ts';
 import type { ConnectionEvent } from '../../domain/envelope.ts';
 import { PermanentDeliveryError } from '../../domain/errors.ts';
-import type { CrmTarget } from '../../use-cases/ports.ts';
+import type { CrmReceipt, CrmTarget } from '../../use-cases/ports.ts';
 import { crmProperties, type PropertyMapping } from './message.ts';
 
 /** The date version of HubSpot's CRM API used unless configured. */
@@ -94,12 +94,12 @@ export class HubSpotTarget implements CrmTarget {
     };
   }
 
-  async upsert(event: ConnectionEvent): Promise<void> {
+  async upsert(event: ConnectionEvent): Promise<CrmReceipt> {
     const { baseUrl, timeoutMs } = this.options;
     const token = await this.options.token.value();
     const body = JSON.stringify(this.requestBody(event));
     const url = `${baseUrl.replace(/\/+$/, '')}${this.upsertPath()}`;
-    await withBackoff(async () => {
+    return withBackoff(async () => {
       const response = await post({
         target: 'HubSpot',
         url,
@@ -114,6 +114,7 @@ export class HubSpotTarget implements CrmTarget {
         );
       }
       classifyResponse('HubSpot', response, hubSpotMessage(response));
+      return { outcome: 'upserted' as const, status: response.status };
     });
   }
 }

@@ -32,7 +32,7 @@ export class OutboxSheet implements SheetsWriter {
     return [this.header[index] ?? '', ...this.rows.map((row) => row[index] ?? '')];
   }
 
-  async appendRow(cells: string[]): Promise<void> {
+  async appendRow(cells: string[]): Promise<undefined> {
     this.rows.push([...cells]);
     const eventIdColumn = this.header.indexOf('eventId');
     const line: OutboxLine = {
@@ -48,5 +48,6 @@ export class OutboxSheet implements SheetsWriter {
     };
     await this.append(JSON.stringify(line));
     this.say(`[outbox] ${this.consumer}: row ${this.rows.length + 1} appended`);
+    return undefined;
   }
 }

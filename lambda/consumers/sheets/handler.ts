@@ -56,8 +56,9 @@ export const makeHandler = (deps: SheetsAppenderDeps) => {
   const engine = makeDeliveryEngine(
     { ...deps, legacy: legacyRowKey(deps.sheet) },
     async (event, _record, context) => {
-      const outcome = await appendSheetRow(deps, event, context);
-      return outcome === 'appended' ? 'appended' : 'already in the sheet';
+      const result = await appendSheetRow(deps, event, context);
+      if (result.outcome === 'already-in-sheet') return 'already in the sheet';
+      return result.status === undefined ? 'appended' : `appended ${result.status}`;
     },
   );
   // The records of a batch go through the engine one at a time, in the queue's order.

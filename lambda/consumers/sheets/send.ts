@@ -248,13 +248,14 @@ export class GoogleSheetsWriter implements SheetsWriter {
     return cellsOf(body)[0] ?? [];
   }
 
-  async appendRow(cells: string[]): Promise<void> {
+  async appendRow(cells: string[]): Promise<number> {
     const range = sheetRanges.table(this.sheetName);
-    await this.call(
+    const { status } = await this.exchangeJson(
       'POST',
       this.valuesUrl(range, ':append', { valueInputOption: 'RAW', insertDataOption: 'INSERT_ROWS' }),
       { majorDimension: 'ROWS', values: [cells] },
     );
+    return status;
   }
 
   /** Widens the sheet to `count` columns when it is narrower (Sheets refuses writes past its grid). */
@@ -289,6 +290,15 @@ export class GoogleSheetsWriter implements SheetsWriter {
 
   /** One Sheets call: a token, backoff on 429/5xx, one fresh token on 401; the answer's JSON. */
   private async call(method: Method, url: string, payload?: unknown): Promise<unknown> {
+    return (await this.exchangeJson(method, url, payload)).json;
+  }
+
+  /** `call`, with the status of the answer it took. */
+  private async exchangeJson(
+    method: Method,
+    url: string,
+    payload?: unknown,
+  ): Promise<{ status: number; json: unknown }> {
     const body = payload === undefined ? '' : JSON.stringify(payload);
     const attempt = async (): Promise<HttpResponse> => {
       const token = await this.options.auth.accessToken();
@@ -312,7 +322,8 @@ export class GoogleSheetsWriter implements SheetsWriter {
       if (response.status === 401) await this.classify(response);
     }
     try {
-      return response.body === '' ? {} : (JSON.parse(response.body) as unknown);
+      const json = response.body === '' ? {} : (JSON.parse(response.body) as unknown);
+      return { status: response.status, json };
     } catch {
       throw new RetryableDeliveryError('Google Sheets answered with something other than JSON');
     }

@@ -12,7 +12,7 @@ export class OutboxSlack implements SlackSender {
     private readonly consumer = 'slack',
   ) {}
 
-  async send(message: SlackMessage, event?: ConnectionEvent): Promise<void> {
+  async send(message: SlackMessage, event?: ConnectionEvent): Promise<undefined> {
     const line: OutboxLine = {
       at: new Date().toISOString(),
       consumer: this.consumer,
@@ -22,5 +22,6 @@ export class OutboxSlack implements SlackSender {
     };
     await this.append(JSON.stringify(line));
     this.say(`[outbox] ${this.consumer}: ${message.text.split('\n')[0]}`);
+    return undefined;
   }
 }

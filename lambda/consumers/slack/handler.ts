@@ -19,8 +19,8 @@ export interface SlackNotifierDeps extends EngineDeps {
 
 export const makeHandler = (deps: SlackNotifierDeps) =>
   makeDeliveryEngine(deps, async (event) => {
-    await deps.slack.send(buildSlackMessage(event), event);
-    return 'posted';
+    const receipt = await deps.slack.send(buildSlackMessage(event), event);
+    return receipt ? `posted ${receipt.status}` : 'posted';
   });
 
 export const defaultDeps = (log: Log, env: NodeJS.ProcessEnv = process.env): SlackNotifierDeps => {

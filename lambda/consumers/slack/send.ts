@@ -12,9 +12,17 @@ import type { SecretSource } from '../../adapters/secrets.ts';
 import type { ConnectionEvent } from '../../domain/envelope.ts';
 import type { SlackMessage } from './message.ts';
 
+/** What Slack answered to a post it took. */
+export interface SlackReceipt {
+  status: number;
+}
+
 export interface SlackSender {
-  /** Posts the message; `event` is what it was built from (for senders that record it, like local mode's outbox). */
-  send(message: SlackMessage, event?: ConnectionEvent): Promise<void>;
+  /**
+   * Posts the message; `event` is what it was built from (for senders that record it, like local
+   * mode's outbox). A real post says what Slack answered (for the log line); a dry run says nothing.
+   */
+  send(message: SlackMessage, event?: ConnectionEvent): Promise<SlackReceipt | undefined>;
 }
 
 export class SlackWebhook implements SlackSender {
@@ -23,12 +31,13 @@ export class SlackWebhook implements SlackSender {
     private readonly timeoutMs: number,
   ) {}
 
-  async send(message: SlackMessage): Promise<void> {
+  async send(message: SlackMessage): Promise<SlackReceipt> {
     const url = await this.webhookUrl.value();
     const body = JSON.stringify(message);
-    await withBackoff(async () => {
+    return withBackoff(async () => {
       const response = await post({ target: 'Slack', url, body, timeoutMs: this.timeoutMs });
       classifyResponse('Slack', response);
+      return { status: response.status };
     });
   }
 }

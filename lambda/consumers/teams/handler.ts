@@ -24,7 +24,8 @@ export interface TeamsNotifierDeps extends EngineDeps {
 export const makeHandler = (deps: TeamsNotifierDeps) =>
   makeDeliveryEngine(deps, async (event) => {
     const receipt = await deps.teams.send(buildTeamsMessage(event, { linkHosts: deps.linkHosts }), event);
-    return `${receipt.outcome} ${receipt.status}`;
+    // A dry run's receipt has no status (0): its detail is the word alone, as Slack's and HubSpot's.
+    return receipt.status === 0 ? receipt.outcome : `${receipt.outcome} ${receipt.status}`;
   });
 
 export const defaultDeps = (log: Log, env: NodeJS.ProcessEnv = process.env): TeamsNotifierDeps => {

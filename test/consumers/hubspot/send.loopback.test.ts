@@ -118,7 +118,7 @@ describe('HubSpotTarget against a loopback HubSpot', () => {
   });
 
   it('sends the documented batch upsert for a contact and resolves on a 200 batch result', async () => {
-    await expect(hubspot().upsert(event)).resolves.toBeUndefined();
+    await expect(hubspot().upsert(event)).resolves.toStrictEqual({ outcome: 'upserted', status: 200 });
 
     expect(server.requests).toHaveLength(1);
     const [request] = server.requests;

@@ -361,7 +361,7 @@ describe('Google Sheets adapter against a loopback Google', () => {
 
     it('creates the header on an empty sheet (widened to 33 columns), then appends the row under it', async () => {
       const event = v2({ clientName: EVIL });
-      expect(await append(event)).toBe('appended');
+      expect(await append(event)).toEqual({ outcome: 'appended', status: 200 });
       const header = sheetColumns(event);
       expect(header).toHaveLength(33);
       expect(rows()[0]).toEqual(header);
@@ -437,11 +437,16 @@ describe('Google Sheets adapter against a loopback Google', () => {
         return original(cells);
       };
       await expect(append(event)).rejects.toBeInstanceOf(RetryableDeliveryError);
-      expect(await append(event, { force: false, attempt: 2, recovering: false })).toBe('already-in-sheet');
+      expect(await append(event, { force: false, attempt: 2, recovering: false })).toEqual({
+        outcome: 'already-in-sheet',
+      });
       expect(rows().filter((row) => row.includes('E-once'))).toHaveLength(1);
       expect(calls).toBe(1);
       // A forced send appends again without looking.
-      expect(await append(event, { force: true, attempt: 3, recovering: false })).toBe('appended');
+      expect(await append(event, { force: true, attempt: 3, recovering: false })).toEqual({
+        outcome: 'appended',
+        status: 200,
+      });
       expect(rows().filter((row) => row.includes('E-once'))).toHaveLength(2);
     });
 
@@ -451,7 +456,7 @@ describe('Google Sheets adapter against a loopback Google', () => {
       await expect(append(v2({}, 'E-lease'))).rejects.toBeInstanceOf(RetryableDeliveryError);
       expect(rows()).toEqual([]);
       await headerLease.release('another-container');
-      expect(await append(v2({}, 'E-lease'))).toBe('appended');
+      expect(await append(v2({}, 'E-lease'))).toEqual({ outcome: 'appended', status: 200 });
       expect(rows()[1]).toContain('E-lease');
     });
   });

@@ -59,7 +59,7 @@ describe('SlackWebhook against a loopback Slack', () => {
   });
 
   it('POSTs the Block Kit message as JSON to the webhook path, and resolves on 200 ok', async () => {
-    await expect(slack.send(message)).resolves.toBeUndefined();
+    await expect(slack.send(message)).resolves.toStrictEqual({ status: 200 });
 
     expect(server.requests).toHaveLength(1);
     const [request] = server.requests;
@@ -150,7 +150,7 @@ describe.concurrent('SlackWebhook retries with backoff (a loopback Slack each)',
       { status: 429, body: 'rate_limited', headers: { 'Retry-After': '1' } },
     );
 
-    await expect(slack.send(message)).resolves.toBeUndefined();
+    await expect(slack.send(message)).resolves.toStrictEqual({ status: 200 });
 
     expect(server.requests).toHaveLength(2);
     expect(server.requests[1]?.body).toBe(server.requests[0]?.body);
@@ -197,7 +197,7 @@ describe.concurrent('SlackWebhook retries with backoff (a loopback Slack each)',
       { status: 500, body: 'internal_error' },
     );
 
-    await expect(slack.send(message)).resolves.toBeUndefined();
+    await expect(slack.send(message)).resolves.toStrictEqual({ status: 200 });
 
     expect(server.requests).toHaveLength(2);
   });
