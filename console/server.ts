@@ -317,7 +317,12 @@ export const startConsole = async (options: ConsoleServerOptions): Promise<Conso
     if (redriveMatch) {
       if (method !== 'POST') allow('POST');
       await readForm(req);
-      const consumer = decodeURIComponent(redriveMatch[1] as string);
+      let consumer: string;
+      try {
+        consumer = decodeURIComponent(redriveMatch[1] as string);
+      } catch {
+        throw new HttpError(400, 'Bad Request', 'The consumer name in the address is not valid.');
+      }
       const { summary } = await data.redrive(consumer);
       const counts = summary.consumers[0];
       const text = counts
