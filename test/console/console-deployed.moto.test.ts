@@ -242,6 +242,58 @@ describe.skipIf(!motoAvailable())('console data access against a stack on moto',
     expect(second.next).toBeNull();
   });
 
+  it('pages across month buckets of the index, newest first, a filter applied in each', async () => {
+    const stored = [
+      ['2025-10-30T10:00:00.000Z', 'FAILED', true],
+      ['2025-11-02T10:00:00.000Z', 'SUCCESS', false],
+      ['2025-12-01T00:00:00.000Z', 'FAILED', false],
+      ['2025-12-20T10:00:00.000Z', 'FAILED', false],
+    ] as const;
+    for (const [at, status, isTest] of stored) {
+      await store.createDelivery({
+        fingerprint: `fp-${at}`,
+        eventId: `old-${at.slice(0, 10)}`,
+        receivedAt: at,
+        user: 'old-user',
+        requestUrl: `https://app.leadsie.com/request/old-${at.slice(0, 10)}`,
+        requestName: `Old ${at.slice(0, 10)}`,
+        status,
+        apiVersion: 1,
+        rawBody: '{}',
+        clientName: 'Old Client',
+        accessLevel: 'admin',
+        isTest,
+        platforms: ['Meta'],
+        assetTypes: ['Page'],
+        leaseUntil: 0,
+      });
+    }
+    const window = { since: '2025-10-01T00:00:00.000Z', until: '2025-12-31T00:00:00.000Z' };
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const result = await data.events({
+        ...window,
+        filter: { statuses: ['FAILED'] },
+        limit: 1,
+        ...(cursor ? { cursor } : {}),
+      });
+      pages.push(result.events.map((e) => e.eventId));
+      cursor = result.next ?? undefined;
+    } while (cursor !== undefined && pages.length < 10);
+    expect(pages.flat()).toEqual(['old-2025-12-20', 'old-2025-12-01', 'old-2025-10-30']);
+    const inRange = await data.events({
+      since: '2025-11-01T00:00:00.000Z',
+      until: '2025-12-01T00:00:00.000Z',
+      filter: { isTest: false },
+      limit: 50,
+    });
+    expect(inRange.events.map((e) => e.eventId)).toEqual(['old-2025-12-01', 'old-2025-11-02']);
+    await expect(data.events({ ...window, filter: {}, limit: 5, cursor: 'not-a-cursor' })).rejects.toThrow(
+      /cursor is not one this page gave out/,
+    );
+  });
+
   it('loads every page with the CLI credentials chain, alarms of this stack included', async () => {
     const events = await page('/events');
     expect(events.status).toBe(200);
