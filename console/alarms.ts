@@ -7,7 +7,13 @@
  * regional endpoint. Replacing it with @aws-sdk/client-cloudwatch changes this file only.
  */
 import { createHash, createHmac } from 'node:crypto';
-import type { AwsCredentialIdentity } from '@aws-sdk/types';
+
+/** The credentials a signature needs (what the SDK's credential providers resolve to). */
+export interface AwsCredentialIdentity {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
 
 export interface AlarmState {
   name: string;
