@@ -14,15 +14,13 @@
  * that delivery from the store and publishes it (resume-quarantined-delivery.ts) instead of posting
  * its body, which ingest would only answer as a duplicate.
  */
-import { DEFAULTS } from '../../lambda/contract.ts';
-import type { Log, QuarantineEntry } from '../../lambda/use-cases/ports.ts';
-import { resumeQuarantinedDelivery } from '../../lambda/use-cases/resume-quarantined-delivery.ts';
+import type { QuarantineEntry } from '../../lambda/use-cases/ports.ts';
 import type { Command, CommandIo } from '../command.ts';
 import { CliError, UsageError } from '../errors.ts';
+import { isTruncated, type QuarantineRetryResult, retryQuarantined } from '../quarantine-retry.ts';
 import {
   connectionStore,
   describeStoreError,
-  eventPublisher,
   TARGET_OPTIONS,
   TARGET_USAGE,
   type Target,
@@ -30,10 +28,6 @@ import {
   targetLabel,
   webhookUrl,
 } from '../target.ts';
-import { postWebhook } from '../webhook-post.ts';
-
-/** The use cases' log lines are not for the terminal: the command prints each outcome itself. */
-const quietLog: Log = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** The shortest id prefix `retry` accepts. */
 const MIN_ID_PREFIX = 8;
@@ -42,8 +36,6 @@ const SHORT_ID = 12;
 
 const field = (value: string | number | null): string =>
   value === null ? '-' : String(value).replace(/[\t\r\n]+/g, ' ');
-
-const isTruncated = (entry: QuarantineEntry): boolean => entry.body.length < entry.bodyBytes;
 
 /** The first problem (or the message), clipped: what the listing's last column says. */
 const why = (entry: QuarantineEntry): string => {
@@ -182,7 +174,6 @@ const retry = async (
   options: { dryRun: boolean; contentType: string | undefined },
   io: CommandIo,
 ): Promise<number> => {
-  const store = connectionStore(target);
   const url = await webhookUrl(target);
   const now = io.now ?? (() => new Date());
   let resolved = 0;
@@ -196,82 +187,58 @@ const retry = async (
   };
   for (const entry of chosen) {
     const short = entry.id.slice(0, SHORT_ID);
-    if (entry.fingerprint !== null) {
-      if (options.dryRun) {
+    if (options.dryRun) {
+      if (entry.fingerprint !== null) {
         io.stdout(`${short}\twould publish\tthe stored delivery ${entry.fingerprint}\n`);
-        continue;
-      }
-      const fingerprint = entry.fingerprint;
-      const outcome = await resumeQuarantinedDelivery(
-        {
-          store,
-          quarantine: store,
-          publisher: eventPublisher(target),
-          log: quietLog,
-          now,
-          leaseMs: DEFAULTS.leaseMs,
-        },
-        { id: entry.id, fingerprint },
-      ).catch((error: unknown) => {
-        summary();
-        throw new CliError(describeStoreError(target, error, `resuming the delivery of ${short}`));
-      });
-      if (outcome.outcome === 'published' || outcome.outcome === 'already-published') {
-        resolved++;
-        const already = outcome.outcome === 'already-published' ? ' (already published)' : ' (published)';
-        io.stdout(`${short}\tresolved\teventId ${outcome.eventId}${already}\n`);
-      } else {
+      } else if (isTruncated(entry)) {
         failed++;
         io.stdout(
-          outcome.outcome === 'still-refused'
-            ? `${short}\tstill refused\tthe topic refused the event ${outcome.eventId} again; see cli quarantine list\n`
-            : outcome.outcome === 'pending'
-              ? `${short}\tpending\tevent ${outcome.eventId} is pending again; the reconciler publishes it (${outcome.reason})\n`
-              : `${short}\tgone\tthe stored delivery ${fingerprint} no longer exists\n`,
+          `${short}\tnot retried\tonly ${entry.body.length} of its ${entry.bodyBytes} bytes were kept; ask Leadsie to send it again\n`,
+        );
+      } else {
+        const contentType = options.contentType ?? entry.contentType;
+        io.stdout(
+          `${short}\twould send\t${entry.bodyBytes} bytes as ${contentType ?? '(no content type)'}\n`,
         );
       }
       continue;
     }
-    if (isTruncated(entry)) {
-      failed++;
-      io.stdout(
-        `${short}\tnot retried\tonly ${entry.body.length} of its ${entry.bodyBytes} bytes were kept; ask Leadsie to send it again\n`,
-      );
-      continue;
-    }
-    const contentType = options.contentType ?? entry.contentType;
-    if (options.dryRun) {
-      io.stdout(`${short}\twould send\t${entry.bodyBytes} bytes as ${contentType ?? '(no content type)'}\n`);
-      continue;
-    }
-    // An unreachable webhook stops the run: every other entry would fail the same way.
-    const answer = await postWebhook(url, entry.body, contentType).catch((error: unknown) => {
+    // An unreachable webhook or store stops the run: every other entry would fail the same way.
+    const result = await retryQuarantined(target, entry, {
+      contentType: options.contentType,
+      now,
+      webhookUrl: url,
+    }).catch((error: unknown) => {
       summary();
       throw error;
     });
-    const body = (answer.json ?? {}) as { eventId?: unknown; duplicate?: unknown; error?: unknown };
-    if (answer.ok && typeof body.eventId === 'string') {
-      try {
-        await store.resolveQuarantined(entry.id, body.eventId, now().toISOString());
-      } catch (error) {
-        summary();
-        throw new CliError(
-          describeStoreError(target, error, `ingested as ${body.eventId}, but marking ${short} resolved`),
-        );
-      }
-      resolved++;
-      io.stdout(
-        `${short}\tresolved\teventId ${body.eventId}${body.duplicate === true ? ' (already stored)' : ''}\n`,
-      );
-      continue;
-    }
-    failed++;
-    const error = typeof body.error === 'string' ? body.error : answer.text.slice(0, 200);
-    const still = answer.status >= 400 && answer.status < 500 ? 'still refused' : 'failed';
-    io.stdout(`${short}\t${still}\tHTTP ${answer.status}: ${error}\n`);
+    if (result.kind === 'resolved') resolved++;
+    else failed++;
+    io.stdout(`${short}\t${retryLine(result)}\n`);
   }
   summary();
   return failed === 0 ? 0 : 1;
+};
+
+/** The outcome and detail columns of one retried entry. */
+const retryLine = (result: QuarantineRetryResult): string => {
+  switch (result.kind) {
+    case 'resolved': {
+      const note =
+        result.note === 'published' || result.note === 'already published'
+          ? ` (${result.note})`
+          : result.note === 'already stored'
+            ? ' (already stored)'
+            : '';
+      return `resolved\teventId ${result.eventId}${note}`;
+    }
+    case 'pending':
+      return `pending\tevent ${result.eventId} is pending again; the reconciler publishes it (${result.reason})`;
+    case 'gone':
+      return `gone\tthe stored delivery ${result.fingerprint} no longer exists`;
+    default:
+      return `${result.kind}\t${result.detail}`;
+  }
 };
 
 export const quarantineCommand: Command = {

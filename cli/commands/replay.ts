@@ -67,7 +67,7 @@ const listOption = (value: unknown, split: boolean): string[] => {
  * mode has no topic publish with attributes: a forced replay to every consumer goes to each
  * consumer's queue whose filter policy takes the event, as SNS would fan it out.
  */
-const replayPublisher = async (
+export const replayPublisher = async (
   target: Target,
   options: { consumer: string | undefined; force: boolean },
 ): Promise<{ publisher: EventPublisher; accepts?: (event: ConnectionEvent) => boolean }> => {

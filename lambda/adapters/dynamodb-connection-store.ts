@@ -26,6 +26,12 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { DEFAULTS, NEXT_TABLE_INDEXES, STATE_PARTITIONS, TABLE } from '../contract.ts';
 import type {
+  DeliveryIndexReader,
+  DeliverySummary,
+  EventFilter,
+  EventSummariesPage,
+} from '../use-cases/list-events.ts';
+import type {
   AdvanceResult,
   ConnectionStore,
   CreateDeliveryResult,
@@ -114,7 +120,7 @@ const isConditionFailure = (error: unknown): boolean =>
   (error instanceof Error && error.name === 'ConditionalCheckFailedException');
 
 export class DynamoDbConnectionStore
-  implements ConnectionStore, QuarantineStore, PendingDeliveries, RecentConnectionsReader
+  implements ConnectionStore, QuarantineStore, PendingDeliveries, RecentConnectionsReader, DeliveryIndexReader
 {
   private readonly doc: DynamoDBDocumentClient;
   /** The indexes read: the new ones, unless one was missing (a stack part-way through its upgrade). */
@@ -558,6 +564,84 @@ export class DynamoDbConnectionStore
     return { deliveries, next: `${previousMonth(month)}\uffff` };
   }
 
+  /**
+   * One Query of the month bucket `before` falls in, newest first, `filter` applied to the attributes
+   * the index projects (`NEXT_TABLE_INDEXES.byTime`), for the console's events page. Paged like
+   * `deliveriesBefore`; `next` continues after the last item read, matched or not.
+   */
+  async deliverySummaries(
+    before: string,
+    since: string,
+    limit: number,
+    filter: EventFilter,
+  ): Promise<EventSummariesPage> {
+    const month = before.slice(0, 7);
+    const names: Record<string, string> = {
+      '#timePk': indexes.byTime.partitionKey,
+      '#timeSk': indexes.byTime.sortKey,
+    };
+    const values: Record<string, unknown> = {
+      ':month': `DELIVERIES#${month}`,
+      ':before': before,
+      ':since': since,
+    };
+    const conditions: string[] = [];
+    const statuses = filter.statuses ?? [];
+    if (statuses.length > 0) {
+      names['#status'] = 'status';
+      statuses.forEach((status, index) => {
+        values[`:status${index}`] = status;
+      });
+      conditions.push(`#status IN (${statuses.map((_, index) => `:status${index}`).join(', ')})`);
+    }
+    if (filter.user !== undefined) {
+      names['#user'] = 'user';
+      values[':user'] = filter.user;
+      conditions.push('#user = :user');
+    }
+    if (filter.platform !== undefined) {
+      names['#platforms'] = 'platforms';
+      values[':platform'] = filter.platform;
+      conditions.push('contains(#platforms, :platform)');
+    }
+    if (filter.assetType !== undefined) {
+      names['#assetTypes'] = 'assetTypes';
+      values[':assetType'] = filter.assetType;
+      conditions.push('contains(#assetTypes, :assetType)');
+    }
+    if (filter.isTest !== undefined) {
+      names['#isTest'] = 'isTest';
+      values[':isTest'] = filter.isTest;
+      // A delivery stored before `isTest` was kept is not a test payload as far as anyone knows.
+      conditions.push(
+        filter.isTest ? '#isTest = :isTest' : '(attribute_not_exists(#isTest) OR #isTest = :isTest)',
+      );
+    }
+    if (filter.text !== undefined && filter.text !== '') {
+      names['#clientName'] = 'clientName';
+      names['#requestName'] = 'requestName';
+      values[':text'] = filter.text;
+      conditions.push('(contains(#clientName, :text) OR contains(#requestName, :text))');
+    }
+    const page = await this.queryIndex('byTime', {
+      TableName: this.tableName,
+      KeyConditionExpression: '#timePk = :month AND #timeSk BETWEEN :since AND :before',
+      ...(conditions.length > 0 ? { FilterExpression: conditions.join(' AND ') } : {}),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ScanIndexForward: false,
+      Limit: limit,
+    });
+    const deliveries = (page.Items ?? [])
+      .filter((item) => str(item[indexes.byTime.sortKey]) < before)
+      .map(toDeliverySummary);
+    const lastRead = page.LastEvaluatedKey?.[indexes.byTime.sortKey];
+    if (lastRead !== undefined) return { deliveries, next: str(lastRead) };
+    // This month is read to its start (or to `since`): the previous one, if the range reaches into it.
+    if (since.slice(0, 7) >= month) return { deliveries, next: null };
+    return { deliveries, next: `${previousMonth(month)}\uffff` };
+  }
+
   /** The latest items of the pairs, by BatchGetItem (each pair once). */
   async latestOf(pairs: { user: string | null; requestUrl: string }[]): Promise<StoredLatestConnection[]> {
     const unique = new Map<string, Record<string, string>>();
@@ -936,6 +1020,25 @@ const flatOf = (item: Record<string, unknown>): StoredLatestConnection['flat'] =
   const text = gunzip(item[COMPRESSED.flat]);
   return (text === undefined ? (item.flat ?? {}) : JSON.parse(text)) as StoredLatestConnection['flat'];
 };
+
+const strings = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+
+const toDeliverySummary = (item: Record<string, unknown>): DeliverySummary => ({
+  eventId: str(item.eventId),
+  fingerprint: str(item.fingerprint),
+  receivedAt: str(item.receivedAt),
+  user: strOrNull(item.user),
+  requestUrl: str(item.requestUrl),
+  requestName: str(item.requestName),
+  clientName: strOrNull(item.clientName),
+  status: strOrNull(item.status),
+  accessLevel: strOrNull(item.accessLevel),
+  isTest: typeof item.isTest === 'boolean' ? item.isTest : null,
+  platforms: strings(item.platforms),
+  assetTypes: strings(item.assetTypes),
+  position: str(item[indexes.byTime.sortKey]),
+});
 
 const toLatest = (item: Record<string, unknown>): StoredLatestConnection => ({
   user: strOrNull(item.user),
