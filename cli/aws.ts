@@ -7,6 +7,7 @@
  * to point every client at moto.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -19,6 +20,8 @@ export type StackOutputName = (typeof STACK_OUTPUTS)[keyof typeof STACK_OUTPUTS]
 
 export interface AwsClients {
   cloudFormation: CloudFormationClient;
+  /** Alarm states, for the console's Health page. */
+  cloudWatch: CloudWatchClient;
   secrets: SecretsManagerClient;
   dynamodb: DynamoDBClient;
   sns: SNSClient;
@@ -32,6 +35,10 @@ export const awsClients = (region?: string): AwsClients => {
     get cloudFormation() {
       cache.cloudFormation ??= new CloudFormationClient(config);
       return cache.cloudFormation;
+    },
+    get cloudWatch() {
+      cache.cloudWatch ??= new CloudWatchClient(config);
+      return cache.cloudWatch;
     },
     get secrets() {
       cache.secrets ??= new SecretsManagerClient(config);

@@ -60,13 +60,7 @@ const main = async (): Promise<number> => {
       throw new UsageError(`--port "${portText}" is not a port number (0-65535)`);
     }
     const target = await connectTarget(targetChoice(values, process.env));
-    const alarms =
-      target.kind === 'deployed'
-        ? new CloudWatchAlarms({
-            region: () => target.clients.sns.config.region(),
-            credentials: () => target.clients.sns.config.credentials(),
-          })
-        : null;
+    const alarms = target.kind === 'deployed' ? new CloudWatchAlarms(target.clients.cloudWatch) : null;
     const data = new ConsoleData(target, { alarms });
     const server = await startConsole({
       data,

@@ -6,12 +6,14 @@
  * console server on top of it, and its actions (replay to one consumer, redrive, quarantine retry)
  * are posted as the browser posts them.
  */
+
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTarget } from '../../cli/target.ts';
-import { CloudWatchAlarms, signedHeaders } from '../../console/alarms.ts';
+import { CloudWatchAlarms } from '../../console/alarms.ts';
 import { ConsoleData } from '../../console/data.ts';
 import { type ConsoleServer, startConsole } from '../../console/server.ts';
 import type { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
@@ -71,21 +73,6 @@ describe.skipIf(!motoAvailable())('console data access against a stack on moto',
       const body = JSON.parse(r.body) as { consumer: string; eventId: string };
       return body.consumer === consumer && body.eventId === eventId;
     }).length;
-  /** A CloudWatch query call on moto, signed as the console signs DescribeAlarms. */
-  const cloudWatch = async (params: Record<string, string>) => {
-    const url = new URL(`${moto.endpoint}/`);
-    const body = new URLSearchParams({ Version: '2010-08-01', ...params }).toString();
-    const { host: _host, ...headers } = signedHeaders({
-      url,
-      body,
-      region: 'us-east-1',
-      service: 'monitoring',
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-      now: new Date(),
-    });
-    const response = await fetch(url, { method: 'POST', headers, body });
-    expect(response.status).toBe(200);
-  };
   const page = async (path: string) => {
     const response = await fetch(`${server.origin}${path}`, { headers: { cookie } });
     return { status: response.status, text: await response.text() };
@@ -167,34 +154,34 @@ describe.skipIf(!motoAvailable())('console data access against a stack on moto',
     await createFakeStack(new CloudFormationClient(aws.config), STACK, outputs);
 
     // One alarm of the stack in ALARM, one of another stack that the page must not show.
+    const cloudWatch = new CloudWatchClient(aws.config);
     for (const name of [`${STACK}-quarantined`, 'SomeOtherStack-backlog']) {
-      await cloudWatch({
-        Action: 'PutMetricAlarm',
-        AlarmName: name,
-        MetricName: 'QuarantinedRequests',
-        Namespace: 'LeadsieWebhooks',
-        Statistic: 'Maximum',
-        Period: '300',
-        EvaluationPeriods: '1',
-        Threshold: '1',
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      });
+      await cloudWatch.send(
+        new PutMetricAlarmCommand({
+          AlarmName: name,
+          MetricName: 'QuarantinedRequests',
+          Namespace: 'LeadsieWebhooks',
+          Statistic: 'Maximum',
+          Period: 300,
+          EvaluationPeriods: 1,
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        }),
+      );
     }
-    await cloudWatch({
-      Action: 'SetAlarmState',
-      AlarmName: `${STACK}-quarantined`,
-      StateValue: 'ALARM',
-      StateReason: 'Threshold crossed: 1 datapoint [2.0] >= 1.0',
-    });
+    await cloudWatch.send(
+      new SetAlarmStateCommand({
+        AlarmName: `${STACK}-quarantined`,
+        StateValue: 'ALARM',
+        StateReason: 'Threshold crossed: 1 datapoint [2.0] >= 1.0',
+      }),
+    );
 
     // The target as `npm run console -- --stack ConsoleOnMoto` builds it.
     const deployed = await connectTarget({ kind: 'deployed', stackName: STACK, region: undefined });
     if (deployed.kind !== 'deployed') throw new Error('expected a deployed target');
     data = new ConsoleData(deployed, {
-      alarms: new CloudWatchAlarms({
-        region: () => deployed.clients.sns.config.region(),
-        credentials: () => deployed.clients.sns.config.credentials(),
-      }),
+      alarms: new CloudWatchAlarms(deployed.clients.cloudWatch),
     });
     server = await startConsole({ data, port: 0 });
     const first = await fetch(server.url, { redirect: 'manual' });

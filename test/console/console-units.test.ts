@@ -3,7 +3,6 @@
  * DescribeAlarms answer, and the Signature Version 4 signer (against AWS's documented example).
  */
 import { describe, expect, it } from 'vitest';
-import { parseDescribeAlarms, signedHeaders } from '../../console/alarms.ts';
 import { assetChanges } from '../../console/changes.ts';
 import { html, raw } from '../../console/html.ts';
 import { payloadLink } from '../../console/pages/layout.ts';
@@ -71,41 +70,5 @@ describe('assetChanges', () => {
     expect(changes.granted.map((a) => a.id)).toEqual(['1']);
     expect(changes.missing.map((a) => a.id)).toEqual(['2']);
     expect(changes.lost).toEqual([]);
-  });
-});
-
-describe('DescribeAlarms', () => {
-  it('reads metric and composite alarms, entities decoded, and the next token', () => {
-    const xml = `<DescribeAlarmsResponse><DescribeAlarmsResult>
-<MetricAlarms><member><AlarmName>S-backlog</AlarmName><StateValue>ALARM</StateValue>
-<StateReason>1 &gt;= 1 &amp; more</StateReason><StateUpdatedTimestamp>2026-12-05T06:00:00Z</StateUpdatedTimestamp>
-<Dimensions><member><Name>x</Name></member></Dimensions></member></MetricAlarms>
-<CompositeAlarms><member><AlarmName>S-all</AlarmName><StateValue>OK</StateValue></member></CompositeAlarms>
-<NextToken>abc&amp;d</NextToken></DescribeAlarmsResult></DescribeAlarmsResponse>`;
-    expect(parseDescribeAlarms(xml)).toEqual({
-      alarms: [
-        { name: 'S-backlog', state: 'ALARM', reason: '1 >= 1 & more', updatedAt: '2026-12-05T06:00:00Z' },
-        { name: 'S-all', state: 'OK', reason: '', updatedAt: null },
-      ],
-      next: 'abc&d',
-    });
-  });
-
-  it('signs as AWS documents it (the IAM ListUsers example of Signature Version 4)', () => {
-    const headers = signedHeaders({
-      url: new URL('https://iam.amazonaws.com/?Action=ListUsers&Version=2010-05-08'),
-      method: 'GET',
-      body: '',
-      region: 'us-east-1',
-      service: 'iam',
-      credentials: {
-        accessKeyId: 'AKIDEXAMPLE',
-        secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
-      },
-      now: new Date('2015-08-30T12:36:00Z'),
-    });
-    expect(headers.authorization).toBe(
-      'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7',
-    );
   });
 });
