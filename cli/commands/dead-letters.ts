@@ -82,7 +82,8 @@ redrive  moves every message of each consumer's dead-letter queue back to its wo
 AWS permissions: cloudformation:DescribeStacks; dynamodb:Query, GetItem, BatchGetItem and UpdateItem
 on the table and its indexes; sns:ListSubscriptionsByTopic and sns:GetSubscriptionAttributes;
 sqs:ListDeadLetterSourceQueues, GetQueueAttributes, ReceiveMessage, SendMessage and DeleteMessage on
-the consumers' queues and dead-letter queues (and kms on their keys).
+the consumers' queues and dead-letter queues (and kms on their keys). The consumers are found from
+the stack's <Name>DeadLetterQueueUrl outputs.
 
 ${TARGET_USAGE}
 

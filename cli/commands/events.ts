@@ -90,7 +90,7 @@ whose subscription filter policy kept the event out says "filtered out"; one wit
 
 AWS permissions: cloudformation:DescribeStacks; dynamodb:Query, GetItem and BatchGetItem on the
 table and its indexes; sns:ListSubscriptionsByTopic and sns:GetSubscriptionAttributes (the
-consumers and their filter policies).
+consumers, found from the stack's <Name>DeadLetterQueueUrl outputs, and their filter policies).
 
 ${TARGET_USAGE}
 
