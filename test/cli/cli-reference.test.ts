@@ -20,3 +20,13 @@ describe('docs/cli.md', () => {
     }
   });
 });
+
+describe('every command help', () => {
+  it.each(COMMANDS.map((c) => [c.name, c] as const))(
+    '%s: usage first, exit status last',
+    (_name, command) => {
+      expect(command.usage).toMatch(/^Usage:\n {2}cli /);
+      expect(command.usage).toMatch(/Exit status: 0 .*, 1 .*2 on a usage error\.$/s);
+    },
+  );
+});

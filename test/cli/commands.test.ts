@@ -45,17 +45,7 @@ const cli = (args: string[], env: NodeJS.ProcessEnv = bareEnv({ AWS_REGION: 'us-
     child.stdin.end();
   });
 
-const NAMES = [
-  'url',
-  'send-test-event',
-  'replay',
-  'export',
-  'quarantine',
-  'rotate-token',
-  'events',
-  'deliveries',
-  'dead-letters',
-] as const;
+const NAMES = ['url', 'send-test-event', 'replay', 'export', 'events', 'deliveries', 'dead-letters'] as const;
 
 /** [args, the one line on standard error] of each usage error. */
 const USAGE_ERRORS: [string[], string][] = [
