@@ -79,6 +79,12 @@ redrive  moves every message of each consumer's dead-letter queue back to its wo
 
   --consumer NAME  only this consumer (repeatable, or comma-separated; default: every consumer)
 
+AWS permissions: cloudformation:DescribeStacks; dynamodb:Query, GetItem, BatchGetItem and UpdateItem
+on the table and its indexes; sns:ListSubscriptionsByTopic and sns:GetSubscriptionAttributes;
+sqs:ListDeadLetterSourceQueues, GetQueueAttributes, ReceiveMessage, SendMessage and DeleteMessage on
+the consumers' queues and dead-letter queues (and kms on their keys). The consumers are found from
+the stack's <Name>DeadLetterQueueUrl outputs.
+
 ${TARGET_USAGE}
 
 Exit status: 0 when it ran and every dead letter could be put back, 1 when the target cannot be

@@ -45,6 +45,9 @@ tab-separated lines without a header otherwise.
   --since TIME     from this time (default: a day ago); TIME: ${TIME_FORMAT_HELP}
   --until TIME     to this time (default: now)
 
+AWS permissions: cloudformation:DescribeStacks; dynamodb:Query and BatchGetItem on the table and
+its indexes.
+
 ${TARGET_USAGE}
 
 Exit status: 0 when it ran, 1 when the target cannot be read, 2 on a usage error.`,

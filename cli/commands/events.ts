@@ -88,6 +88,10 @@ whose subscription filter policy kept the event out says "filtered out"; one wit
 
   --json   the whole report as one JSON object (delivery, event, flat, consumers)
 
+AWS permissions: cloudformation:DescribeStacks; dynamodb:Query, GetItem and BatchGetItem on the
+table and its indexes; sns:ListSubscriptionsByTopic and sns:GetSubscriptionAttributes (the
+consumers, found from the stack's <Name>DeadLetterQueueUrl outputs, and their filter policies).
+
 ${TARGET_USAGE}
 
 Exit status: 0 when the event is found, 1 when it is not (or the target cannot be read), 2 on a usage error.`,

@@ -76,6 +76,9 @@ as "flat"; values are not altered.
 
 Progress goes to standard error (a running count on a terminal), then a final count line.
 
+AWS permissions: cloudformation:DescribeStacks; dynamodb:Scan on the table (it reads the whole
+table: fine for an operator's export, not for a hot path).
+
 ${TARGET_USAGE}
 
 Exit status: 0 on success, 1 when the store cannot be read or the file written, 2 on a usage error.`,

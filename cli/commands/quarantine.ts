@@ -282,10 +282,17 @@ discard marks entries resolved without ingesting them: junk sent with a leaked t
 
 Standard output: one line per entry, tab-separated: id, outcome (resolved, still refused, failed,
 not retried, would send; discarded, would discard), detail. An entry kept cut short (a body larger
-than what is kept) is not retried. Exit status: 0 when every entry was resolved (list, discard and
---dry-run: when they ran), 1 otherwise, 2 on a usage error.
+than what is kept) is not retried: ask Leadsie to send it again. An entry refused again keeps the
+content type Leadsie sent (not --content-type) and takes the new reason.
 
-${TARGET_USAGE}`,
+AWS permissions: cloudformation:DescribeStacks; dynamodb:Query on the table's state index and
+dynamodb:BatchGetItem on the table; retry and discard also dynamodb:UpdateItem on the table, and
+retry secretsmanager:GetSecretValue on the webhook token secret.
+
+${TARGET_USAGE}
+
+Exit status: 0 when every entry was resolved (list, discard and --dry-run: when
+they ran), 1 otherwise, 2 on a usage error.`,
   options: {
     json: { type: 'boolean' },
     all: { type: 'boolean' },

@@ -124,6 +124,11 @@ Skipped: not matching --user/--status, or stored but never given a version (its 
 complete and publish it). A delivery that cannot be rebuilt or published is reported on standard
 error and counted as failed; the others still go.
 
+AWS permissions: cloudformation:DescribeStacks; dynamodb:Query on the table's time index and
+dynamodb:BatchGetItem on the table; sns:Publish on the topic and kms:GenerateDataKey and kms:Decrypt
+on its key; with --consumer, also sns:ListSubscriptionsByTopic, sns:GetSubscriptionAttributes and
+sqs:SendMessage on that consumer's queue (and kms on the queue's key).
+
 ${TARGET_USAGE}
 
 Exit status: 0 when nothing failed, 1 when any delivery failed (or the store could not be read),

@@ -52,6 +52,9 @@ A sample's requestName gets the suffix " (cli test <time> <8 hex>)", so every ru
 (a new fingerprint), stored and published, not recognised as a redelivery of the previous run. The
 same (user, requestUrl) is kept, so each run advances its version like a real re-connection.
 
+AWS permissions: cloudformation:DescribeStacks; secretsmanager:GetSecretValue on the webhook token
+secret.
+
 ${TARGET_USAGE}
 
 Exit status: 0 when the webhook answered 2xx, 1 otherwise (or when it could not be reached),

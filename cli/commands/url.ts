@@ -18,6 +18,9 @@ captured: URL=$(npm run --silent cli -- url). The token is read from the Webhook
 secret (secretsmanager:GetSecretValue). With --local: <local base URL>/leadsie/webhook?token=<token>.
 Treat the URL as a secret: anyone who has it can post deliveries.
 
+AWS permissions: cloudformation:DescribeStacks; secretsmanager:GetSecretValue on the webhook token
+secret.
+
 ${TARGET_USAGE}
 
 Exit status: 0 on success, 1 when the stack, one of its outputs, the credentials or the local

@@ -241,6 +241,8 @@ export interface OutgoingEmail {
   /** Which email this is and for which event (tags, logs, dry-run outbox). */
   kind: 'team' | 'client';
   eventId: string;
+  /** The event's per-(user, request) version, so the dry-run outbox line carries it as Slack's does. */
+  version: number;
 }
 
 /** Sends emails (SES; local mode can plug in a dry-run one). Throws the typed delivery errors. */

@@ -43,7 +43,13 @@ export const sendEmails = async (
   const skipped = [...plan.skipped];
   for (const email of plan.emails) {
     const messageId = await step(email.kind, () =>
-      sender.send({ ...email.content, to: email.to, kind: email.kind, eventId: event.eventId }),
+      sender.send({
+        ...email.content,
+        to: email.to,
+        kind: email.kind,
+        eventId: event.eventId,
+        version: event.version,
+      }),
     );
     if (messageId === undefined) {
       skipped.push(`${email.kind}-already-sent`);

@@ -50,7 +50,8 @@ describe('the README quick start', () => {
     expect(commands).toContain('npm start');
     const cliCommands = commands.filter((c) => c !== 'npm ci' && c !== 'npm start');
     expect(cliCommands.length).toBeGreaterThan(0);
-    const section = readme.slice(readme.indexOf('\n## Try it locally'), readme.indexOf('\n## Contents'));
+    const start = readme.indexOf('\n## Try it locally');
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
     const promised = [...section.matchAll(/`(?:\.local\/outbox\/)?(\w+)\.jsonl`/g)].map((m) => m[1]);
     expect(promised.length).toBeGreaterThan(0);
 

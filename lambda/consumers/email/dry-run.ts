@@ -19,7 +19,7 @@ export class OutboxEmail implements EmailSender {
       at: new Date().toISOString(),
       consumer: this.consumer,
       eventId: email.eventId,
-      version: null,
+      version: email.version,
       request: {
         method: 'POST',
         target: `SES SendEmail (${email.kind})`,

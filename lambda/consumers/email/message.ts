@@ -215,8 +215,10 @@ export const buildTeamEmail = (event: ConnectionEvent, options: LinkOptions = {}
 
   const subject = clip(`${test}Leadsie: ${status.label}: ${who} (${request}), ${counts}`, MAX_SUBJECT_CHARS);
 
+  const clientName = plain(event.client?.name);
   const facts: { label: string; value: string; href?: string | null }[] = [
-    { label: 'Client', value: who },
+    // v1 payloads name no client: a Client row would only repeat the user.
+    ...(clientName === '' ? [] : [{ label: 'Client', value: clientName }]),
     { label: 'User', value: plain(event.user) || '(none)' },
     { label: 'Request', value: request },
     {

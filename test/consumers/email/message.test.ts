@@ -127,6 +127,17 @@ describe('buildTeamEmail', () => {
     expect(email.text).toContain('    What went wrong: Business Manager rejected the partner request');
     expect(email.text).not.toContain('Client summary');
     expect(email.html).not.toContain('Open the client summary');
+    // No Client row repeating the user (issue 14, item 10): v1 carries no client name.
+    expect(email.text).toContain('User:         lead-7731\n');
+    expect(email.text).not.toMatch(/^Client:/m);
+    expect(email.html).not.toContain('>Client<');
+  });
+
+  it('shows the client and the user as two rows for v2', () => {
+    const email = buildTeamEmail(v2Partial());
+    expect(email.text).toMatch(/^Client: +\S/m);
+    expect(email.text).toMatch(/^User: +\S/m);
+    expect(email.html).toContain('>Client<');
   });
 
   it('marks Leadsie test payloads', () => {
