@@ -10,7 +10,7 @@ import { MUTATIONS, type MutationName } from './mutations.ts';
 import { formatTrace, type RunResult, runSeed, traceOf } from './run.ts';
 
 /** The seeds CI runs (test/simulation/simulation.test.ts): every mutation must be caught among them. */
-export const CI_SEEDS = { first: 1, runs: 300 } as const;
+export const CI_SEEDS = { first: 1, runs: 500 } as const;
 
 export interface CampaignOptions {
   first: number;

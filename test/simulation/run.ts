@@ -115,6 +115,6 @@ export const traceOf = (result: RunResult, failure: InvariantFailure): TraceEntr
 
 export const formatTrace = (entries: readonly TraceEntry[]): string[] =>
   entries.map((entry) => {
-    const t = ((entry.at - START_MS) / 1000).toFixed(3).padStart(10);
-    return `  +${t}s  ${entry.actor.padEnd(18)} ${entry.what}${entry.fault ? `  ⚡ ${entry.fault}` : ''}`;
+    const t = `+${((entry.at - START_MS) / 1000).toFixed(3)}s`.padStart(13);
+    return `  ${t}  ${entry.actor.padEnd(18)} ${entry.what}${entry.fault ? `  ⚡ ${entry.fault}` : ''}`;
   });

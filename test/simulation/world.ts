@@ -317,6 +317,12 @@ export class SimTopic implements EventPublisher {
       throw namedError('InternalErrorException', 'SNS is unavailable (injected outage)');
     }
     if (event.request.name.includes(UNPUBLISHABLE_MARKER)) {
+      this.kernel.record(
+        'topic',
+        'publish refused for good',
+        [event.eventId, event.fingerprint],
+        'permanent-publish-refusal',
+      );
       throw namedError('InvalidParameter', 'Invalid parameter: Message (injected permanent refusal)');
     }
     const attributes = snsMessageAttributes(event);
@@ -380,6 +386,12 @@ export class SimTarget implements SlackSender, CrmTarget {
 
   private apply(event: ConnectionEvent): void {
     if (event.request.name.includes(refusedBy(this.consumer))) {
+      this.kernel.record(
+        `target:${this.consumer}`,
+        'refused for good',
+        [event.eventId, event.fingerprint],
+        'permanent-target-refusal',
+      );
       throw new PermanentDeliveryError(`${this.consumer} refused the event for good (injected)`);
     }
     this.receipts.push({
