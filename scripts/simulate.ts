@@ -123,7 +123,7 @@ if (values.mutations) {
     if (start < 0 || end < start) fail('docs/simulation.md has no generated part to rewrite');
     writeFileSync(
       path,
-      `${doc.slice(0, start)}${renderGenerated(catches, baseline)}${doc.slice(end + GENERATED_END.length)}`,
+      `${doc.slice(0, start)}${await renderGenerated(catches, baseline)}${doc.slice(end + GENERATED_END.length)}`,
     );
     console.log('docs/simulation.md: generated part rewritten');
   }

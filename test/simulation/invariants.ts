@@ -39,6 +39,9 @@ import {
 /** What an applied-once failure says when an event reached a consumer under two versions. */
 export const VERSION_CHANGED = 'the event was published again with another version';
 
+/** What a version-order failure adds when the older send passed its version check before the newer one was sent. */
+export const CHECKED_BEFORE = 'a concurrent invocation checked the version before the newer one was sent';
+
 export type InvariantName =
   | 'stored-once'
   | 'published'
@@ -131,20 +134,32 @@ export const checkInvariants = async (
 
     // version-order; and the changes an upsert target made, per event
     const changes = new Map<string, number>();
+    const racedPairs = new Set<string>();
     if (spec.versioned) {
-      const highest = new Map<string, { version: number; eventId: string }>();
-      const current = new Map<string, string>();
+      const highest = new Map<string, Receipt>();
       for (const r of receipts) {
         const top = highest.get(r.pair);
         if (top !== undefined && r.version < top.version) {
+          // Its invocation passed the version check before the newer one was sent.
+          const checkedBefore = world.versionReads.some(
+            (read) =>
+              read.invocation === r.invocation &&
+              read.pair === r.pair &&
+              read.seq < top.seq &&
+              (read.value ?? 0) <= r.version,
+          );
+          if (checkedBefore) racedPairs.add(r.pair);
           fail(
             'version-order',
-            `${spec.name} applied v${r.version} (${r.eventId}) after v${top.version} (${top.eventId}) of ${r.pair}`,
-            [r.eventId, top.eventId],
+            `${spec.name} applied v${r.version} (${r.eventId}) after v${top.version} (${top.eventId}) of ${r.pair}${checkedBefore ? ` (${CHECKED_BEFORE})` : ''}`,
+            // The request URL too: the trace then shows the version reads of that (user, request).
+            [r.eventId, top.eventId, String((JSON.parse(r.pair) as unknown[])[1])],
           );
         }
-        if (top === undefined || r.version > top.version)
-          highest.set(r.pair, { version: r.version, eventId: r.eventId });
+        if (top === undefined || r.version > top.version) highest.set(r.pair, r);
+      }
+      const current = new Map<string, string>();
+      for (const r of receipts) {
         const key = `${r.eventId}#${r.version}`;
         if (current.get(r.pair) !== key) changes.set(r.eventId, (changes.get(r.eventId) ?? 0) + 1);
         current.set(r.pair, key);
@@ -243,7 +258,12 @@ export const checkInvariants = async (
       }
       if (spec.idempotentTarget) {
         if ((changes.get(delivery.eventId) ?? 0) > 1) {
-          fail('applied-once', `${what} changed the target ${changes.get(delivery.eventId)} times`, subjects);
+          const raced = racedPairs.has(JSON.stringify([delivery.user, delivery.requestUrl]));
+          fail(
+            'applied-once',
+            `${what} changed the target ${changes.get(delivery.eventId)} times${raced ? ` (${CHECKED_BEFORE})` : ''}`,
+            subjects,
+          );
         }
       } else {
         const confirmedAt = world.confirmed.get(outcomeKey(spec.name, delivery.eventId, version));

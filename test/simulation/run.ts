@@ -13,8 +13,6 @@
  *
  * then the invariants (invariants.ts). The same seed gives the same run, fault for fault.
  */
-export { FAULTY_PHASE_MS };
-
 import { FaultInjector } from './faults.ts';
 import { checkInvariants, type InvariantFailure } from './invariants.ts';
 import { type FaultKind, Kernel, type TraceEntry } from './kernel.ts';

@@ -51,14 +51,7 @@ import { reconcilePending } from '../../lambda/use-cases/reconcile-pending.ts';
 import { apiEvent } from '../support/api-event.ts';
 import { InMemoryConnectionStore } from '../support/fakes.ts';
 import { InMemoryMetrics } from '../support/metrics.ts';
-import {
-  awsErrors,
-  type FaultInjector,
-  type FaultRates,
-  namedError,
-  type PortErrors,
-  wrapPort,
-} from './faults.ts';
+import { awsErrors, type FaultInjector, namedError, type PortErrors, wrapPort } from './faults.ts';
 import type { Actor, Kernel } from './kernel.ts';
 import { asTransientPublishError, type MutationName } from './mutations.ts';
 import type { Rng } from './prng.ts';
@@ -463,6 +456,8 @@ export class World {
   readonly requests: LeadsieRequest[] = [];
   /** Seq of the first successful `done` write per outcome key (`consumer|eventId|version`). */
   readonly confirmed = new Map<string, number>();
+  /** Every version read of the version check: who read, for which (user, request), when, what. */
+  readonly versionReads: { invocation: string; pair: string; seq: number; value: number | null }[] = [];
   /** The metrics of the last reconciler run. */
   lastReconcilerMetrics: InMemoryMetrics | undefined;
   reconcilerRuns = 0;
@@ -749,7 +744,14 @@ export class World {
     const versions =
       this.options.mutation === 'no-version-check'
         ? { latestVersion: async () => null }
-        : { latestVersion: (user: string | null, url: string) => store.latestVersion(user, url) };
+        : {
+            latestVersion: async (user: string | null, url: string) => {
+              const value = await store.latestVersion(user, url);
+              const pair = JSON.stringify([user, url]);
+              this.versionReads.push({ invocation: actor.name, pair, seq: this.kernel.trace.length, value });
+              return value;
+            },
+          };
     return makeCrmHandler({ ...common, target, versions, once: spec.once });
   }
 
@@ -805,5 +807,3 @@ const withInvocation = (target: SimTarget, actor: Actor, world: World): SimTarge
       };
     },
   });
-
-export type { FaultRates };
