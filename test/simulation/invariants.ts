@@ -2,7 +2,8 @@
  * The invariants checked at the end of every run, once every fault is healed and the clock has
  * passed every retry horizon (run.ts):
  *
- *   stored-once        every webhook answered 2xx is stored once, and every 2xx for it gave its eventId
+ *   stored-once        every webhook answered 2xx is stored once, and every 2xx for it gave its eventId;
+ *                      a request is refused only when its body is wrong (or 422: the topic refuses it)
  *   published          every stored delivery (but one the topic refuses for good) was published, each
  *                      time with its one version
  *   applied-once       every consumer whose filter matches applied it exactly once: no loss, no double
@@ -73,7 +74,27 @@ export const checkInvariants = async (
     if (plan.kind !== 'invalid') planOfFingerprint.set(fingerprintOfJson(plan.body), plan);
   }
 
-  // stored-once
+  // stored-once; and a webhook is refused only when its body is wrong (or the topic refuses it for good)
+  for (const request of world.requests) {
+    const plan = webhooks[request.webhook];
+    const status = request.answer?.status;
+    if (plan === undefined || typeof status !== 'number') continue;
+    const refused = status >= 400 && status < 500 && status !== 409;
+    // 5xx and 409 are always allowed (Leadsie sends again); what a body earns otherwise is fixed.
+    const wrong =
+      plan.kind === 'valid'
+        ? refused
+        : plan.kind === 'invalid'
+          ? status < 300
+          : status < 300 || (refused && status !== 422);
+    if (wrong) {
+      fail(
+        'stored-once',
+        `webhook#${plan.index} (${plan.kind}) try ${request.attempt} was answered ${status}`,
+        [`webhook#${plan.index}`],
+      );
+    }
+  }
   for (const plan of webhooks) {
     const answers = world.requests.filter((r) => r.webhook === plan.index && r.answer?.status === 200);
     if (answers.length === 0) continue;
