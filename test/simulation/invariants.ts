@@ -205,6 +205,17 @@ export const checkInvariants = async (
       }
       const version = delivery.version ?? 0;
       const outcome = await world.ledger.get({ consumer: spec.name, eventId: delivery.eventId, version });
+      if (spec.requiresUser && delivery.user === null) {
+        if (got.length > 0) fail('applied-once', `${what} has no user but was applied`, subjects);
+        if (outcome?.state !== 'skipped' || outcome.reason !== 'no user') {
+          fail(
+            'outcomes-agree',
+            `${what} has no user; its outcome is ${outcome?.state ?? 'missing'}, not skipped`,
+            subjects,
+          );
+        }
+        continue;
+      }
       const refused = delivery.rawBody.includes(refusedBy(spec.name));
       const latest = await world.store.latestVersion(delivery.user, delivery.requestUrl);
       const stale = spec.versioned && (version === 0 || (latest !== null && version < latest));

@@ -27,7 +27,8 @@ export interface Scenario {
   leadsieRetries: number;
 }
 
-const USERS = ['ana', 'ben', 'test-user-7'];
+/** null: a webhook without a user (HubSpot skips it, the others send it). */
+const USERS = ['ana', 'ben', 'test-user-7', null];
 const REQUESTS = ['alpha', 'bravo'];
 const STATUSES = ['SUCCESS', 'PARTIAL_SUCCESS', 'FAILED'];
 /** When the webhooks arrive: within the first minutes of the faulty phase. */
@@ -50,7 +51,7 @@ export const scenarioOf = (rng: Rng): Scenario => {
     ].join(' ');
     const status = rng.pick(STATUSES);
     const payload = {
-      user,
+      ...(user === null ? {} : { user }),
       requestUrl: `https://app.leadsie.com/request/${request}`,
       requestName: name,
       accessLevel: 'admin',
@@ -69,7 +70,7 @@ export const scenarioOf = (rng: Rng): Scenario => {
       kind === 'invalid'
         ? rng.chance(0.5)
           ? JSON.stringify({ user, requestName: `broken ${index}`, status })
-          : `{"user": "${user}", "requestName": "cut short ${index}"`
+          : `{"user": "${user ?? 'nobody'}", "requestName": "cut short ${index}"`
         : JSON.stringify(payload);
     webhooks.push({ index, at, body, kind, refusedBy: refused });
   }

@@ -124,6 +124,8 @@ export interface ConsumerSpec {
   once: 'claim' | 'on-failure';
   /** The target applies an upsert keyed by (user, request): the same event twice changes nothing. */
   idempotentTarget: boolean;
+  /** Events without a user are skipped (`no user`). */
+  requiresUser: boolean;
 }
 
 export const CONSUMERS: readonly ConsumerSpec[] = [
@@ -133,6 +135,7 @@ export const CONSUMERS: readonly ConsumerSpec[] = [
     versioned: false,
     once: 'claim',
     idempotentTarget: false,
+    requiresUser: false,
   },
   {
     name: 'forward-zapier',
@@ -140,6 +143,7 @@ export const CONSUMERS: readonly ConsumerSpec[] = [
     versioned: true,
     once: 'claim',
     idempotentTarget: false,
+    requiresUser: false,
   },
   {
     name: 'hubspot',
@@ -147,6 +151,7 @@ export const CONSUMERS: readonly ConsumerSpec[] = [
     versioned: true,
     once: 'on-failure',
     idempotentTarget: true,
+    requiresUser: true,
   },
 ];
 
@@ -478,7 +483,7 @@ export class World {
       this.queues.set(spec.name, queue);
       this.targets.set(
         spec.name,
-        new SimTarget(this.kernel, spec.name, spec.name === 'hubspot', () => this.currentInvocation),
+        new SimTarget(this.kernel, spec.name, spec.requiresUser, () => this.currentInvocation),
       );
       this.deadLetters.set(spec.name, []);
       this.busy.set(spec.name, 0);
