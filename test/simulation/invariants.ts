@@ -44,6 +44,8 @@ export const VERSION_CHANGED = 'the event was published again with another versi
 export const CHECKED_BEFORE = 'a concurrent invocation checked the version before the newer one was sent';
 
 export type InvariantName =
+  /** The run reached its end (no endless loop, no work that never starts). */
+  | 'settles'
   | 'stored-once'
   | 'published'
   | 'applied-once'

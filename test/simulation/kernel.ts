@@ -140,6 +140,8 @@ export class Kernel {
    * `nextWake` says when such work is next possible. The clock ends at `endMs` at least.
    */
   async runUntil(endMs: number, poll: () => void, nextWake: () => number | undefined): Promise<void> {
+    // Rounds in a row in which the clock could not move and nothing ran: a `nextWake` that lies.
+    let stuck = 0;
     for (;;) {
       while (this.timers.length > 0 && (this.timers[0]?.at ?? Infinity) <= this.now) {
         this.timers.shift()?.fn();
@@ -148,6 +150,7 @@ export class Kernel {
       await drain();
       this.gates = this.gates.filter((gate) => !gate.actor.dead);
       if (this.gates.length > 0) {
+        stuck = 0;
         if (++this.steps > this.maxSteps) throw new Error(`no end after ${this.maxSteps} steps`);
         const [gate] = this.gates.splice(this.rng.int(0, this.gates.length - 1), 1);
         // Each call takes a little time; now and then a long one, so leases can run out mid-flight.
@@ -163,6 +166,9 @@ export class Kernel {
         this.now = Math.max(this.now, endMs);
         return;
       }
+      if (next <= this.now && ++stuck > 1_000)
+        throw new Error('the simulation is stuck: work is due but none starts');
+      if (next > this.now) stuck = 0;
       this.now = Math.max(this.now, next);
     }
   }

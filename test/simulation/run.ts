@@ -74,18 +74,25 @@ export const runSeed = async ({ seed, mutation }: RunOptions): Promise<RunResult
   const poll = () => world.poll();
   const wake = () => world.nextWake();
 
-  await kernel.runUntil(START_MS + FAULTY_PHASE_MS, poll, wake);
-  injector.heal();
-  kernel.record('sim', 'faults healed', []);
-  await kernel.runUntil(kernel.now + HEALED_PHASE_MS, poll, wake);
-  kernel.record('sim', 'one reconciler run', []);
-  world.reconcile();
-  await kernel.runUntil(kernel.now + DRAIN_PHASE_MS, poll, wake);
-  kernel.record('sim', 'counting reconciler run', []);
-  world.reconcile();
-  await kernel.runUntil(kernel.now + HOUR, poll, wake);
-
-  const failures = await checkInvariants(world, scenario.webhooks);
+  let failures: InvariantFailure[];
+  try {
+    await kernel.runUntil(START_MS + FAULTY_PHASE_MS, poll, wake);
+    injector.heal();
+    kernel.record('sim', 'faults healed', []);
+    await kernel.runUntil(kernel.now + HEALED_PHASE_MS, poll, wake);
+    kernel.record('sim', 'one reconciler run', []);
+    world.reconcile();
+    await kernel.runUntil(kernel.now + DRAIN_PHASE_MS, poll, wake);
+    kernel.record('sim', 'counting reconciler run', []);
+    world.reconcile();
+    await kernel.runUntil(kernel.now + HOUR, poll, wake);
+    failures = await checkInvariants(world, scenario.webhooks);
+  } catch (error) {
+    // A run that never settles (an endless loop, work that never starts) is a failure of its own.
+    failures = [
+      { invariant: 'settles', detail: error instanceof Error ? error.message : String(error), subjects: [] },
+    ];
+  }
   return {
     seed,
     mutation,
