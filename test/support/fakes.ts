@@ -62,6 +62,12 @@ export class InMemoryConnectionStore
   private readonly quarantineItems = new Map<string, QuarantineEntry>();
   private readonly failures = new Map<StoreMethod, Error>();
 
+  /**
+   * `pageSize`: how many pending deliveries one page of `duePending` holds (DynamoDB pages by size;
+   * a small page makes a test with a few deliveries read several pages). Default: one page.
+   */
+  constructor(private readonly options: { pageSize?: number } = {}) {}
+
   /** Makes every later call of `method` reject with `error` (until `heal`). */
   failOn(method: StoreMethod, error: Error = new Error(`${method} failed`)): this {
     this.failures.set(method, error);
@@ -183,13 +189,26 @@ export class InMemoryConnectionStore
     return delivery ? copy(delivery) : null;
   }
 
+  /**
+   * Each page is read when the caller asks for it, after the last key of the page before (as a
+   * DynamoDB Query continues from `LastEvaluatedKey`), so what the caller changed in between shows.
+   */
   async *duePending(now: Date): AsyncGenerator<StoredDelivery[]> {
     this.enter('duePending');
-    const due = [...this.dueAt.entries()]
-      .filter(([, at]) => at <= now.toISOString())
-      .sort(([fa, a], [fb, b]) => (a === b ? (fa < fb ? -1 : 1) : a < b ? -1 : 1))
-      .map(([fingerprint]) => copy(this.mustGet(fingerprint)));
-    yield due;
+    const dueBy = now.toISOString();
+    const pageSize = this.options.pageSize ?? Number.POSITIVE_INFINITY;
+    const sortKey = ([fingerprint, at]: [string, string]): string => `${at}#${fingerprint}`;
+    let after = '';
+    for (;;) {
+      const due = [...this.dueAt.entries()]
+        .filter(([fingerprint, at]) => at <= dueBy && sortKey([fingerprint, at]) > after)
+        .sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
+      const page = due.slice(0, pageSize);
+      if (page.length > 0) yield page.map(([fingerprint]) => copy(this.mustGet(fingerprint)));
+      const last = page.at(-1);
+      if (last === undefined || due.length <= pageSize) return;
+      after = sortKey(last);
+    }
   }
 
   async countPending(): Promise<number> {

@@ -1,0 +1,196 @@
+/**
+ * Many seeded runs: the summary `npm run simulate` prints, the search for the seed that catches a
+ * mutation, and the Markdown of docs/simulation.md's generated part.
+ */
+
+import type { InvariantFailure } from './invariants.ts';
+import type { FaultKind } from './kernel.ts';
+import { KNOWN_ISSUES, type KnownIssue, knownIssueOf } from './known-issues.ts';
+import { MUTATIONS, type MutationName } from './mutations.ts';
+import { formatTrace, type RunResult, runSeed, traceOf } from './run.ts';
+
+/** The seeds CI runs (test/simulation/simulation.test.ts): every mutation must be caught among them. */
+export const CI_SEEDS = { first: 1, runs: 500 } as const;
+
+export interface CampaignOptions {
+  first: number;
+  runs: number;
+  mutation?: MutationName | undefined;
+  /** Count failures a known issue explains, too. */
+  strict?: boolean;
+  /** Stop at the first failing run. */
+  stopAtFirst?: boolean;
+  onProgress?: (done: number, failingRuns: number) => void;
+}
+
+export interface FailingRun {
+  result: RunResult;
+  failures: InvariantFailure[];
+}
+
+export interface CampaignSummary {
+  first: number;
+  runs: number;
+  mutation: MutationName | undefined;
+  faults: Partial<Record<FaultKind, number>>;
+  failing: FailingRun[];
+  /** Runs a known issue showed in, by issue id, with the first such run. */
+  known: Map<string, { issue: KnownIssue; runs: number; first: FailingRun }>;
+  steps: number;
+}
+
+export const runCampaign = async (options: CampaignOptions): Promise<CampaignSummary> => {
+  const summary: CampaignSummary = {
+    first: options.first,
+    runs: 0,
+    mutation: options.mutation,
+    faults: {},
+    failing: [],
+    known: new Map(),
+    steps: 0,
+  };
+  for (let seed = options.first; seed < options.first + options.runs; seed++) {
+    const result = await runSeed({ seed, mutation: options.mutation });
+    summary.runs++;
+    summary.steps += result.steps;
+    for (const [kind, count] of Object.entries(result.faults) as [FaultKind, number][]) {
+      summary.faults[kind] = (summary.faults[kind] ?? 0) + count;
+    }
+    const counted: InvariantFailure[] = [];
+    const seen = new Set<string>();
+    for (const failure of result.failures) {
+      const issue = knownIssueOf(failure);
+      if (issue === undefined || options.strict) counted.push(failure);
+      if (issue !== undefined && !seen.has(issue.id)) {
+        seen.add(issue.id);
+        const entry = summary.known.get(issue.id);
+        const mine = { result, failures: result.failures.filter((f) => issue.matches(f)) };
+        summary.known.set(issue.id, { issue, runs: (entry?.runs ?? 0) + 1, first: entry?.first ?? mine });
+      }
+    }
+    if (counted.length > 0) summary.failing.push({ result, failures: counted });
+    options.onProgress?.(summary.runs, summary.failing.length);
+    if (options.stopAtFirst && summary.failing.length > 0) break;
+  }
+  return summary;
+};
+
+export const formatFaults = (faults: Partial<Record<FaultKind, number>>): string =>
+  Object.entries(faults)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([kind, count]) => `${kind} ${count}`)
+    .join(', ');
+
+/** The failures of one run and the trace of the first: what replays it, in words. */
+export const describeFailingRun = (run: FailingRun, limit = 5): string[] => {
+  const { result, failures } = run;
+  const [first] = failures;
+  const lines = [
+    `seed ${result.seed}${result.mutation ? ` (mutation ${result.mutation})` : ''}: ${failures.length} invariant failure(s)`,
+    ...failures.slice(0, limit).map((f) => `  ✗ ${f.invariant}: ${f.detail}`),
+    ...(failures.length > limit ? [`  … and ${failures.length - limit} more`] : []),
+  ];
+  if (first !== undefined) {
+    lines.push(
+      `  trace of the first (steps and faults that touched it):`,
+      ...formatTrace(traceOf(result, first)),
+    );
+  }
+  lines.push(
+    `  replay: npm run simulate -- --seed ${result.seed} --runs 1${result.mutation ? ` --mutate ${result.mutation}` : ''}`,
+  );
+  return lines;
+};
+
+export interface MutationCatch {
+  mutation: MutationName;
+  /** The seed that caught it, or null when none of the seeds did. */
+  seed: number | null;
+  /** Runs it took (seeds tried, the catching one included). */
+  runs: number;
+  run: FailingRun | undefined;
+}
+
+/** Runs the seeds from `first` with the mutation until one fails an invariant. */
+export const findCatch = async (
+  mutation: MutationName,
+  first: number,
+  runs: number,
+): Promise<MutationCatch> => {
+  const summary = await runCampaign({ first, runs, mutation, stopAtFirst: true });
+  const [run] = summary.failing;
+  return { mutation, seed: run?.result.seed ?? null, runs: summary.runs, run };
+};
+
+export const catchAll = async (first: number, runs: number): Promise<MutationCatch[]> => {
+  const catches: MutationCatch[] = [];
+  for (const mutation of Object.keys(MUTATIONS) as MutationName[])
+    catches.push(await findCatch(mutation, first, runs));
+  return catches;
+};
+
+export const GENERATED_START = '<!-- generated by `npm run simulate -- --mutations --write-docs`: start -->';
+export const GENERATED_END = '<!-- generated: end -->';
+
+/** The generated part of docs/simulation.md: each mutation's catch, each known issue's first seed. */
+export const renderGenerated = async (
+  catches: readonly MutationCatch[],
+  baseline: CampaignSummary,
+): Promise<string> => {
+  const lines: string[] = [GENERATED_START, '', '### Known-bad mutations', ''];
+  lines.push(
+    `Seeds ${CI_SEEDS.first} to ${CI_SEEDS.first + CI_SEEDS.runs - 1} (the CI set), each mutation on its own, stopping at the first failing run.`,
+    '',
+    '| mutation | what it breaks | caught by seed | runs it took | first invariant failed |',
+    '|---|---|---|---|---|',
+  );
+  for (const c of catches) {
+    const failure = c.run?.failures[0];
+    lines.push(
+      `| \`${c.mutation}\` | ${MUTATIONS[c.mutation]} | ${c.seed ?? 'not caught'} | ${c.runs} | ${failure ? `${failure.invariant}` : '-'} |`,
+    );
+  }
+  for (const c of catches) {
+    if (!c.run) continue;
+    lines.push(
+      '',
+      `#### \`${c.mutation}\`: seed ${c.seed}`,
+      '',
+      '```',
+      ...describeFailingRun(c.run, 3),
+      '```',
+    );
+  }
+  lines.push('', '### Known issues', '');
+  lines.push(
+    `Found by the simulation in production code and not fixed yet (\`test/simulation/known-issues.ts\`); the summary reports them apart, \`--strict\` counts them. Over the CI seeds:`,
+    '',
+  );
+  if (baseline.known.size === 0) lines.push('None showed.');
+  for (const { issue, runs, first } of baseline.known.values()) {
+    lines.push(
+      `#### \`${issue.id}\`: ${runs} of ${baseline.runs} runs, first seed ${first.result.seed}`,
+      '',
+      issue.summary,
+      '',
+      '```',
+      ...describeFailingRun(first, 3),
+      '```',
+      '',
+    );
+  }
+  for (const issue of KNOWN_ISSUES) {
+    if (issue.example === undefined || baseline.known.has(issue.id)) continue;
+    const result = await runSeed({ seed: issue.example });
+    const failures = result.failures.filter((f) => issue.matches(f));
+    lines.push(`#### \`${issue.id}\`: not in the CI seeds; seed ${issue.example}`, '', issue.summary, '');
+    lines.push(
+      '```',
+      ...(failures.length > 0 ? describeFailingRun({ result, failures }, 3) : ['(no longer shows)']),
+      '```',
+      '',
+    );
+  }
+  lines.push('', GENERATED_END);
+  return lines.join('\n');
+};
