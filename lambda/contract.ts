@@ -248,7 +248,7 @@ export const TABLE = {
  *   `QUARANTINED`, and `DEADLETTERED#<consumer>` (unresolved dead-lettered outcome records).
  *
  * Outcome records of the consumers need no index: `OUTCOME#<consumer>#<yyyy-mm-dd of the eventId>` /
- * `<eventId>#<version>`, so listing a day is a Query and one event's outcome a GetItem.
+ * `<eventId>`, so listing a day is a Query and one event's outcome a GetItem.
  */
 export const NEXT_TABLE_INDEXES = {
   history: {

@@ -1,6 +1,6 @@
 /**
  * Republishing is harmless for every consumer: the same envelope published twice on moto's real
- * SNS → SQS (what the reconciler or `replay` does) is sent once. A loop over the registry: each
+ * SNS → SQS (what the reconciler or `replay` does), and once more under version 0, is sent once. A loop over the registry: each
  * module's consumers as local mode builds them (dry runs into a recording outbox), with the delivery
  * engine's outcome records in the moto table, each on its own queue behind its own filter policy.
  */
@@ -88,12 +88,14 @@ describe.skipIf(!motoAvailable())('republishing an envelope on moto sends nothin
       version: 1,
     });
     expect(envelope).toMatchObject({ isTest: false, status: 'PARTIAL_SUCCESS' });
-    for (let copy = 0; copy < 2; copy++) {
+    // Twice as the reconciler or `replay` republishes it, then once more as version 0: what ingest
+    // publishes when it resumes a delivery whose "published" mark was lost after a newer one arrived.
+    for (const copy of [envelope, envelope, { ...envelope, version: 0 }]) {
       await sns.send(
         new PublishCommand({
           TopicArn: topicArn,
-          Message: JSON.stringify(envelope),
-          MessageAttributes: snsMessageAttributes(envelope),
+          Message: JSON.stringify(copy),
+          MessageAttributes: snsMessageAttributes(copy),
         }),
       );
     }
@@ -106,8 +108,8 @@ describe.skipIf(!motoAvailable())('republishing an envelope on moto sends nothin
         deadLetters: new SqsDeadLetterQueue(sqs, queue.dlqUrl),
       });
       const result = await drainQueue(sqs, queue.queueUrl, handler);
-      // Both copies arrived (SNS delivered each publish) and neither failed.
-      expect(result, consumer.name).toMatchObject({ records: 2, failures: 0 });
+      // Every copy arrived (SNS delivered each publish) and none failed.
+      expect(result, consumer.name).toMatchObject({ records: 3, failures: 0 });
       expect(await takeAll(sqs, queue.dlqUrl), consumer.name).toEqual([]);
       const lines = sent.get(consumer.name) ?? [];
       if (consumer.name === 'hubspot') {

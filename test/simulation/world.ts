@@ -769,8 +769,8 @@ export class World {
       generators: ['since', 'deadLetters'],
       onEffect: (method, args) => {
         if (method !== 'done') return;
-        const ref = args[0] as { consumer: string; eventId: string; version: number };
-        const key = outcomeKey(ref.consumer, ref.eventId, ref.version);
+        const ref = args[0] as { consumer: string; eventId: string };
+        const key = outcomeKey(ref.consumer, ref.eventId);
         if (!this.confirmed.has(key)) this.confirmed.set(key, this.kernel.trace.length);
       },
     });
@@ -789,8 +789,8 @@ export class World {
   }
 }
 
-export const outcomeKey = (consumer: string, eventId: string, version: number): string =>
-  `${consumer}|${eventId}|${version}`;
+/** As the ledger keys a record: one per consumer and event, whatever its version. */
+export const outcomeKey = (consumer: string, eventId: string): string => `${consumer}|${eventId}`;
 
 const eventIdOf = (body: string): string => {
   try {

@@ -24,7 +24,8 @@ const SKIP_REASONS = { 'skipped-no-user': 'no user', 'skipped-stale': 'stale ver
 export const makeHandler = (deps: CrmUpdaterDeps) =>
   makeDeliveryEngine(deps, async (event) => {
     const { outcome, receipt } = await updateCrm(deps, event);
-    if (outcome !== 'updated') return skip(SKIP_REASONS[outcome]);
+    if (outcome !== 'updated')
+      return skip(SKIP_REASONS[outcome], { mayFollowASend: outcome === 'skipped-stale' });
     return receipt === undefined ? outcome : `${receipt.outcome} ${receipt.status}`;
   });
 

@@ -39,8 +39,16 @@ const AMBIGUOUS_ERROR_NAMES = new Set(['AmbiguousDeliveryError', 'TargetTimeoutE
 /** A skip the consumer decided (test payload, stale version, no user): recorded with its reason. */
 export interface Skip {
   skipped: string;
+  /**
+   * The decision depends on what arrived since (a stale version), so an earlier copy of this event
+   * may have been sent: without a claim (`once: 'on-failure'`) that send left no record.
+   */
+  mayFollowASend?: boolean;
 }
-export const skip = (reason: string): Skip => ({ skipped: reason });
+export const skip = (reason: string, options: { mayFollowASend?: boolean } = {}): Skip => ({
+  skipped: reason,
+  ...options,
+});
 
 /** What a send returns: a word for the log (`posted 200`, `updated`), nothing, or a skip. */
 export type DeliveryResult = string | undefined | Skip;
@@ -97,6 +105,12 @@ export const DEFAULT_LEASE_MS = 15 * 60 * 1000;
 /** The message of the log line of each real send and each skip (local mode prints them). */
 export const SENT_LOG_MESSAGE = 'sent';
 export const SKIPPED_LOG_MESSAGE = 'skipped';
+
+/**
+ * Added to the reason of a skip decided on a retry whose earlier try went unconfirmed (its answer,
+ * its `done` write or its function lost): the target may hold the event although this try skips it.
+ */
+export const MAYBE_SENT_NOTE = 'an earlier try may have reached the target';
 
 /** `[slack] posted 200 in 180 ms`, `[hubspot] skipped: test payload`: the console line of local mode. */
 export const outcomeLine = (fields: {
@@ -192,7 +206,7 @@ export const makeDeliveryEngine = (deps: EngineDeps, deliver: EngineDeliver) => 
     // Copies of one event in one batch go one after the other: the later ones find it done, instead
     // of finding it claimed and waiting out the lease. When the earlier copy was just tried and
     // failed, a later one waits as long without a try of its own.
-    const key = `${event.eventId}#${event.version}`;
+    const key = event.eventId;
     const earlier = inBatch.get(key) ?? Promise.resolve();
     const mine = earlier.then(
       () => handleEvent(record, receivedAtMs, event, ref),
@@ -217,6 +231,8 @@ export const makeDeliveryEngine = (deps: EngineDeps, deliver: EngineDeliver) => 
 
     let attempts = receiveCount;
     let recovering = false;
+    // Without a claim the earlier tries are unknown: any of them may have reached the target.
+    let unconfirmedEarlierTry = mode !== 'claim' && receiveCount > 1;
     let previousDelaySeconds: number | null = null;
     const steps: Record<string, string> = {};
     const recorded = mode === 'claim';
@@ -240,6 +256,13 @@ export const makeDeliveryEngine = (deps: EngineDeps, deliver: EngineDeliver) => 
       }
       attempts = claim.attempts;
       recovering = claim.recovering;
+      const before = claim.outcomeBefore;
+      unconfirmedEarlierTry =
+        recovering ||
+        claim.previous === 'ambiguous' ||
+        claim.previous === 'retrying' ||
+        claim.previous === 'dead-lettered' ||
+        (claim.previous === 'skipped' && (before?.reason ?? '').includes(MAYBE_SENT_NOTE));
       previousDelaySeconds = claim.outcomeBefore?.lastDelaySeconds ?? null;
       // A forced send starts over: every part is sent again.
       if (!force) Object.assign(steps, claim.outcomeBefore?.steps ?? {});
@@ -323,8 +346,10 @@ export const makeDeliveryEngine = (deps: EngineDeps, deliver: EngineDeliver) => 
 
     const durationMs = now() - startedMs;
     if (isSkip(result)) {
-      await outcomes.skipped(ref, now(), result.skipped, attempts);
-      log.info(SKIPPED_LOG_MESSAGE, { consumer: name, eventId: event.eventId, reason: result.skipped });
+      const maybeSent = (unconfirmedEarlierTry || (!recorded && result.mayFollowASend === true)) && !force;
+      const reason = maybeSent ? `${result.skipped}; ${MAYBE_SENT_NOTE}` : result.skipped;
+      await outcomes.skipped(ref, now(), reason, attempts);
+      log.info(SKIPPED_LOG_MESSAGE, { consumer: name, eventId: event.eventId, reason });
       return 'delivered';
     }
     // Without a claim, a first try that worked leaves no record (it costs nothing); later tries

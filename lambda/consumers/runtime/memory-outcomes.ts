@@ -39,8 +39,9 @@ export class InMemoryOutcomeLedger implements OutcomeLedger {
     if (before?.state === 'done' && !options.force) return { outcome: 'done', outcomeBefore: copy(before) };
     const attempts = (before?.attempts ?? 0) + 1;
     this.items.set(keyOf(ref), {
-      ...ref,
       ...(before ?? blank()),
+      // Every write names the version it was made for, as the DynamoDB ledger's SET does.
+      ...ref,
       state: 'claimed',
       attempts,
       leaseUntil: options.leaseUntil,
@@ -61,8 +62,9 @@ export class InMemoryOutcomeLedger implements OutcomeLedger {
   async done(ref: OutcomeRef, nowMs: number, detail: string | null, attempts: number): Promise<void> {
     const before = this.items.get(keyOf(ref));
     this.items.set(keyOf(ref), {
-      ...ref,
       ...(before ?? blank()),
+      // Every write names the version it was made for, as the DynamoDB ledger's SET does.
+      ...ref,
       state: 'done',
       attempts,
       detail,
@@ -184,8 +186,9 @@ export class InMemoryOutcomeLedger implements OutcomeLedger {
     const before = this.items.get(keyOf(ref));
     if (before?.state === 'done') return;
     this.items.set(keyOf(ref), {
-      ...ref,
       ...(before ?? blank()),
+      // Every write names the version it was made for, as the DynamoDB ledger's SET does.
+      ...ref,
       deadLetteredAt: null,
       updatedAt: iso(nowMs),
       expiresAt: expiryOf(nowMs, this.retentionDays),

@@ -1,9 +1,14 @@
 /**
- * Outcome records: what one consumer did with one event version. The same item is the once-only
+ * Outcome records: what one consumer did with one event. The same item is the once-only
  * claim (a conditional write before the send) and the answer to "what happened to this event?"
  * (`events show`, `deliveries`, `dead-letters list`).
  *
- *   pk = OUTCOME#<consumer>#<yyyy-mm-dd of the eventId's time>   sk = <eventId>#<version>
+ *   pk = OUTCOME#<consumer>#<yyyy-mm-dd of the eventId's time>   sk = <eventId>
+ *
+ * The key holds no version: an event keeps its version for good except in one case, a delivery
+ * resumed after its "published" mark was lost while a newer one became the latest, which is
+ * published again as version 0 (superseded). Keyed by eventId alone, that second copy still finds
+ * the first one's record, so nothing is sent twice; the item's `version` says which one was sent.
  *
  * eventIds are ULIDs, so the day comes from the id itself: a reader that knows the eventId finds the
  * item with one GetItem, and a day of one consumer is one Query, without any index. Unresolved dead
@@ -23,7 +28,7 @@ import type { OnceKey } from '../../use-cases/ports.ts';
 
 export type OutcomeState = 'claimed' | 'done' | 'skipped' | 'retrying' | 'ambiguous' | 'dead-lettered';
 
-/** One consumer's outcome of one version of one event. */
+/** One consumer's outcome of one event; `version` is the one it was last tried with. */
 export interface OutcomeRef {
   consumer: string;
   eventId: string;
@@ -107,7 +112,7 @@ export interface OutcomeLedger {
   deadLettered(ref: OutcomeRef, nowMs: number, reason: string, attempts: number): Promise<void>;
   /** Resolves a dead letter without delivering it (discarded by the operator): it leaves the list and may expire. */
   resolve(ref: OutcomeRef, nowMs: number, note: string): Promise<boolean>;
-  /** One outcome; null when the consumer has none for this event version. */
+  /** One outcome; null when the consumer has none for this event (the ref's version is not part of the key). */
   get(ref: OutcomeRef): Promise<Outcome | null>;
   /** Every outcome of one consumer for events whose id time is in [sinceMs, untilMs], oldest first. */
   since(consumer: string, sinceMs: number, untilMs: number): AsyncGenerator<Outcome>;
@@ -135,7 +140,7 @@ export const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0,
 export const outcomeKeys = {
   partition: (consumer: string, day: string) => `OUTCOME#${consumer}#${day}`,
   pk: (ref: OutcomeRef) => outcomeKeys.partition(ref.consumer, dayOf(eventIdTime(ref.eventId, 0))),
-  sk: (ref: OutcomeRef) => `${ref.eventId}#${ref.version}`,
+  sk: (ref: Pick<OutcomeRef, 'eventId'>) => ref.eventId,
   deadLetterPartition: (consumer: string) => STATE_PARTITIONS.deadLettered(consumer),
   deadLetterSort: (deadLetteredAt: string, ref: OutcomeRef) =>
     `${deadLetteredAt}#${ref.eventId}#${ref.version}`,

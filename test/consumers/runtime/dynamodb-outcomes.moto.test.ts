@@ -49,7 +49,7 @@ describe.skipIf(!motoAvailable())('DynamoDB outcome ledger on moto', () => {
     { atomicConcurrentWrites: false },
   );
 
-  it('stores an outcome under OUTCOME#<consumer>#<day of the eventId>, <eventId>#<version>', async () => {
+  it('stores an outcome under OUTCOME#<consumer>#<day of the eventId>, <eventId>, its version an attribute', async () => {
     const eventId = ulid(Date.parse('2026-11-02T23:59:59.000Z'));
     const ref = { consumer: 'slack', eventId, version: 7 };
     const nowMs = Date.parse('2026-11-03T08:00:00.000Z');
@@ -59,11 +59,12 @@ describe.skipIf(!motoAvailable())('DynamoDB outcome ledger on moto', () => {
         TableName: TABLE_NAME,
         Key: {
           [TABLE.partitionKey]: { S: 'OUTCOME#slack#2026-11-02' },
-          [TABLE.sortKey]: { S: `${eventId}#7` },
+          [TABLE.sortKey]: { S: eventId },
         },
       }),
     );
     expect(raw.Item?.state?.S).toBe('dead-lettered');
+    expect(raw.Item?.version?.N).toBe('7');
     expect(raw.Item?.[TABLE.indexes.byState.partitionKey]?.S).toBe('DEADLETTERED#slack');
     expect(raw.Item?.[TABLE.indexes.byState.sortKey]?.S).toBe(`2026-11-03T08:00:00.000Z#${eventId}#7`);
     expect(raw.Item?.[TABLE.ttlAttribute]).toBeUndefined();
@@ -73,7 +74,7 @@ describe.skipIf(!motoAvailable())('DynamoDB outcome ledger on moto', () => {
         TableName: TABLE_NAME,
         Key: {
           [TABLE.partitionKey]: { S: 'OUTCOME#slack#2026-11-02' },
-          [TABLE.sortKey]: { S: `${eventId}#7` },
+          [TABLE.sortKey]: { S: eventId },
         },
       }),
     );

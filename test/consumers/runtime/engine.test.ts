@@ -8,6 +8,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   type DeliveryResult,
   type EngineDeps,
+  MAYBE_SENT_NOTE,
   makeDeliveryEngine,
   outcomeLine,
   poisonEventId,
@@ -185,13 +186,14 @@ describe('the delivery engine on a fake clock', () => {
     ).toBe(1);
   });
 
-  it('counts a version of the same event as a separate outcome', async () => {
+  it('sends an event once although it comes back under another version (published again as superseded)', async () => {
     const first = envelope(T0, 3);
     const engine = makeDeliveryEngine(deps(), target.deliver);
     queue.send(JSON.stringify(first));
-    queue.send(JSON.stringify({ ...first, version: 4 }));
     await queue.run(engine);
-    expect(target.sent).toHaveLength(2);
+    queue.send(JSON.stringify({ ...first, version: 0 }));
+    await queue.run(engine);
+    expect(target.sent).toHaveLength(1);
   });
 
   it('dead-letters a permanent refusal at once with its reason, lists it, and delivers it on redrive', async () => {
@@ -289,6 +291,36 @@ describe('the delivery engine on a fake clock', () => {
       lastError: 'no answer',
       attempts: 1,
     });
+  });
+
+  it('says a target may hold the event when a retry skips it after a try whose answer was lost', async () => {
+    const event = envelope();
+    const timeout = new RetryableDeliveryError('no answer');
+    timeout.name = 'TargetTimeoutError';
+    let calls = 0;
+    const deliver = async () => {
+      calls++;
+      if (calls === 1) throw timeout;
+      return skip('stale version');
+    };
+    queue.send(JSON.stringify(event));
+    await queue.run(makeDeliveryEngine(deps(), deliver));
+    expect(
+      await outcomes.get({ consumer: CONSUMER, eventId: event.eventId, version: event.version }),
+    ).toMatchObject({ state: 'skipped', reason: `stale version; ${MAYBE_SENT_NOTE}` });
+  });
+
+  it('says so too without a claim, when a stale skip may follow a send that left no record', async () => {
+    const event = envelope();
+    queue.send(JSON.stringify(event));
+    await queue.run(
+      makeDeliveryEngine(deps({ once: 'on-failure' }), async () =>
+        skip('stale version', { mayFollowASend: true }),
+      ),
+    );
+    expect(
+      await outcomes.get({ consumer: CONSUMER, eventId: event.eventId, version: event.version }),
+    ).toMatchObject({ state: 'skipped', reason: `stale version; ${MAYBE_SENT_NOTE}` });
   });
 
   it('records a skip the consumer decided with its reason, and logs it', async () => {

@@ -231,16 +231,23 @@ export const describeOutcomeLedgerContract = (
       expect(oneDay.map((o) => o.eventId)).toEqual([refs[3], refs[4], refs[5]].map((r) => r?.eventId));
     });
 
-    it('finds one event of two versions by GetItem, and nothing for an unknown one', async () => {
+    it('keeps one record per event whatever its version, found by GetItem; nothing for an unknown one', async () => {
       const { ledger } = setup();
       const name = consumer();
-      const v1 = refAt(name, T0, 1);
-      const v2 = { ...v1, version: 2 };
-      await ledger.done(v1, T0, 'v1', 1);
-      await ledger.skipped(v2, T0, 'stale version', 1);
-      expect(await ledger.get(v1)).toMatchObject({ state: 'done', detail: 'v1' });
-      expect(await ledger.get(v2)).toMatchObject({ state: 'skipped', reason: 'stale version' });
-      expect(await ledger.get({ ...v1, version: 3 })).toBeNull();
+      const v2 = refAt(name, T0, 2);
+      await ledger.done(v2, T0, 'posted 200', 1);
+      // The same event published again as version 0 (superseded on resume) finds the done record.
+      const again = await ledger.claim(
+        { ...v2, version: 0 },
+        { nowMs: T0 + MIN, leaseUntil: T0 + 2 * MIN, force: false },
+      );
+      expect(again.outcome).toBe('done');
+      expect(await ledger.get({ ...v2, version: 0 })).toMatchObject({
+        state: 'done',
+        version: 2,
+        detail: 'posted 200',
+      });
+      expect(await ledger.get(refAt(name, T0 + MIN, 2))).toBeNull();
     });
 
     it('reads the once-only records of before the cut-over', async () => {
