@@ -242,9 +242,6 @@ export class LeadsieWebhooksStack extends Stack {
         ...(deployment.timeoutSeconds === undefined
           ? {}
           : { timeout: Duration.seconds(deployment.timeoutSeconds) }),
-        ...(deployment.reservedConcurrency === undefined
-          ? {}
-          : { reservedConcurrency: deployment.reservedConcurrency }),
       },
     );
     for (const [name, value] of deployment.environment) {
@@ -293,7 +290,6 @@ export class LeadsieWebhooksStack extends Stack {
       description: string;
       secretName?: string;
       timeout?: Duration;
-      reservedConcurrency?: number;
     },
   ): Subscriber {
     return new Subscriber(this, `${pascalCase(consumerName)}Consumer`, {

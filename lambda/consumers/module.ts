@@ -51,8 +51,6 @@ export interface Deployment {
   iam?: IamNeed[];
   /** Timeout of one invocation, in seconds. @default the Subscriber's (30) */
   timeoutSeconds?: number;
-  /** Reserved concurrency. @default - none */
-  reservedConcurrency?: number;
 }
 
 export type ConsumerHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;

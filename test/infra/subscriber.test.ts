@@ -65,7 +65,6 @@ const custom = new Subscriber(stack, 'Custom', {
   memorySize: 256,
   logRetention: RetentionDays.ONE_WEEK,
   logRemovalPolicy: RemovalPolicy.DESTROY,
-  reservedConcurrency: 1,
 });
 const noSecret = new Subscriber(stack, 'NoSecret', {
   topic,
@@ -367,10 +366,6 @@ describe('a Subscriber with every prop set', () => {
   it('logRemovalPolicy → the log group deletion policy', () => {
     expect(resourceById(template, c.logs).DeletionPolicy).toBe('Delete');
   });
-
-  it('reservedConcurrency → the function reserved concurrent executions', () => {
-    expect(props(c.fn).ReservedConcurrentExecutions).toBe(1);
-  });
 });
 
 describe('subscriptionFilterPolicy', () => {
@@ -406,21 +401,6 @@ describe('a Subscriber whose function could not finish one HTTP call', () => {
           timeout: Duration.seconds(5),
         }),
     ).toThrow(/too-short.*timeout \(5 s\).*8000 ms/);
-  });
-});
-
-describe('a Subscriber with a reserved concurrency that is not a whole number of at least 1', () => {
-  it.each([0, 1.5, -1])('is refused at synth (%s)', (reservedConcurrency) => {
-    const scope = new Stack(new App({ context: NO_BUNDLING }), 'Refused');
-    expect(
-      () =>
-        new Subscriber(scope, 'Reserved', {
-          topic: new Topic(scope, 'Topic'),
-          consumerName: 'reserved',
-          handler: 'sheetsAppender',
-          reservedConcurrency,
-        }),
-    ).toThrow(/reserved: reservedConcurrency must be a whole number of at least 1/);
   });
 });
 
