@@ -119,7 +119,7 @@ export const consumersSchema = z.preprocess(
           // A schema with a default (the forwarders' list) fills itself in; the others stay absent.
           module.schema._zod.def.type === 'default' ? module.schema : z.optional(module.schema),
         ]),
-      ) as {
+      ) as unknown as {
         [K in keyof ConsumersSettings]: undefined extends ConsumersSettings[K]
           ? z.ZodOptional<z.ZodType<NonNullable<ConsumersSettings[K]>>>
           : z.ZodType<ConsumersSettings[K]>;
