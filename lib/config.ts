@@ -21,8 +21,6 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Node } from 'constructs';
 import { z } from 'zod';
 import type { EmailSettingsConfig } from '../lambda/consumers/email/settings.ts';
-import type { ForwarderSettings } from '../lambda/consumers/forward/settings.ts';
-import type { HubspotSettings } from '../lambda/consumers/hubspot/settings.ts';
 import { CONSUMER_MODULES, type ConsumersSettings } from '../lambda/consumers/registry.ts';
 import { maxReceiveCountOf, type QueueKnobs } from '../lambda/consumers/settings.ts';
 import type { SheetsSettings } from '../lambda/consumers/sheets/settings.ts';
@@ -104,8 +102,6 @@ export {
   MAX_EMAIL_RECIPIENTS,
   sesIdentities,
 } from '../lambda/consumers/email/settings.ts';
-export { FORWARDER_NAME } from '../lambda/consumers/forward/settings.ts';
-export { MAX_PROPERTY_MAPPING_CHARS } from '../lambda/consumers/hubspot/settings.ts';
 export { DEFAULT_SHEET_NAME, SPREADSHEET_ID } from '../lambda/consumers/sheets/settings.ts';
 
 export const consumersSchema = z.preprocess(
@@ -376,10 +372,6 @@ export type Config = z.output<typeof configSchema>;
 
 /** What every consumer's configuration has (the Slack notifier's has exactly this). */
 export type ConsumerConfig = SlackSettings;
-/** The HubSpot updater's configuration. */
-export type HubspotConfig = HubspotSettings;
-/** One webhook forwarder's configuration. */
-export type ForwarderConfig = ForwarderSettings;
 /** The Google Sheets appender's configuration. */
 export type SheetsConfig = SheetsSettings;
 /** The email notifier's configuration (with the client template file's text, read at synth). */

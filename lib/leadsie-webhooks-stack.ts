@@ -54,9 +54,6 @@ export const pascalCase = (name: string): string =>
     .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
     .join('');
 
-/** The consumer name of a forwarder. */
-export { forwarderConsumerName } from '../lambda/consumers/forward/settings.ts';
-
 /**
  * Logical id of the output holding a consumer's dead-letter queue URL: `SlackDeadLetterQueueUrl`,
  * `HubspotDeadLetterQueueUrl`, `ForwardZapierDeadLetterQueueUrl`, `SheetsDeadLetterQueueUrl`,
