@@ -21,6 +21,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Node } from 'constructs';
 import { z } from 'zod';
 import type { EmailSettingsConfig } from '../lambda/consumers/email/settings.ts';
+import type { AnyConsumerModule } from '../lambda/consumers/module.ts';
 import { CONSUMER_MODULES, type ConsumersSettings } from '../lambda/consumers/registry.ts';
 import { maxReceiveCountOf, type QueueKnobs } from '../lambda/consumers/settings.ts';
 import type { SheetsSettings } from '../lambda/consumers/sheets/settings.ts';
@@ -110,7 +111,7 @@ export const consumersSchema = z.preprocess(
     .strictObject({
       // Each consumer module's settings, under its key (`lambda/consumers/registry.ts`); not deployed when absent.
       ...(Object.fromEntries(
-        CONSUMER_MODULES.map((module) => [
+        (CONSUMER_MODULES as readonly AnyConsumerModule[]).map((module) => [
           module.contextKey,
           // A schema with a default (the forwarders' list) fills itself in; the others stay absent.
           module.schema._zod.def.type === 'default' ? module.schema : z.optional(module.schema),
@@ -332,12 +333,13 @@ export const configSchema = z.object({
    */
   backgroundMemoryMb: int(128, 10_240).default(256),
   /**
-   * The consumers of the connection events topic: `slack`, `hubspot`, `forwarders`, `sheets` and
-   * `email`, each deployed only when configured (one subscription, queue, dead-letter queue and
-   * function each). May be given as a JSON string (`-c consumers='{"slack":{"secretName":"…"}}'`).
-   * @default {} (no consumers)
+   * The consumers of the connection events topic, each consumer module's settings under its key
+   * (`lambda/consumers/registry.ts`), each deployed only when configured (one subscription, queue,
+   * dead-letter queue and function each). May be given as a JSON string
+   * (`-c consumers='{"slack":{"secretName":"…"}}'`).
+   * @default {} (no consumers; a module whose settings have a default fills it in)
    */
-  consumers: consumersSchema.default({ forwarders: [] }),
+  consumers: consumersSchema.prefault({}),
   /**
    * Minutes between two runs of the reconciler, which publishes deliveries stored but never
    * published (`rate(N minutes)`). A delivery can wait this long for it after a failed publish.
