@@ -389,12 +389,3 @@ export const consumerFilterPolicy = (filter: ConsumerFilter): Record<string, str
   if (!filter.includeTestEvents) policy[MESSAGE_ATTRIBUTES.isTest.name] = ['false'];
   return Object.keys(policy).length === 0 ? undefined : policy;
 };
-
-/** Default filters per consumer kind: a CRM should not fill up with Leadsie's test payloads. */
-export const DEFAULT_INCLUDE_TEST_EVENTS = {
-  slack: true,
-  hubspot: false,
-  forwarder: true,
-  sheets: false,
-  email: false,
-} as const;
