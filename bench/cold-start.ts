@@ -147,16 +147,16 @@ export interface ColdStartResult {
   target: number;
 }
 
-interface ChildSample {
+export interface ChildSample {
   wallMs: number;
   maxRssKb: number;
   cpuMs: number;
 }
 
-const CHILD_REPORT =
+export const CHILD_REPORT =
   'const u = process.resourceUsage(); process.stdout.write(JSON.stringify({ rss: u.maxRSS, cpu: (u.userCPUTime + u.systemCPUTime) / 1000 }));';
 
-const runChild = (script: string, env: Record<string, string>): ChildSample => {
+export const runChild = (script: string, env: Record<string, string>): ChildSample => {
   const started = process.hrtime.bigint();
   const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
     env,
@@ -171,8 +171,12 @@ const runChild = (script: string, env: Record<string, string>): ChildSample => {
   return { wallMs, maxRssKb: report.rss, cpuMs: report.cpu };
 };
 
+/** A child's script: import the bundle at `url`, check it exports a handler, report its resource use. */
+export const importScript = (url: string) =>
+  `const m = await import(${JSON.stringify(url)}); if (typeof m.handler !== 'function') process.exit(3); ${CHILD_REPORT}`;
+
 /** The environment of a child: the function's own (from the template) plus what Lambda sets. */
-const lambdaEnvironment = (bundle: SynthBundle): Record<string, string> => {
+export const lambdaEnvironment = (bundle: SynthBundle): Record<string, string> => {
   const fn = bundle.functions[0];
   if (!fn) throw new Error(`no function runs ${bundle.handler}`);
   return {
@@ -269,8 +273,6 @@ export const measureColdStart = async (
     });
   }
 
-  const importScript = (url: string) =>
-    `const m = await import(${JSON.stringify(url)}); if (typeof m.handler !== 'function') process.exit(3); ${CHILD_REPORT}`;
   const bareSamples: ChildSample[] = [];
   const nodeOptions = prepared[0]?.env.NODE_OPTIONS ?? '';
   for (let r = 0; r < options.rounds; r++) {

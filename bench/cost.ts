@@ -29,7 +29,8 @@ interface Price {
   source: string;
 }
 
-type Consumer = 'slackNotifier' | 'crmUpdater';
+/** The consumers the cost model prices, by bundle name (`bench/prices.json` lists them). */
+type Consumer = 'slack' | 'forward';
 
 export interface Prices {
   region: string;
@@ -76,8 +77,8 @@ export interface SizeCalls {
   payloadBytes: number;
   messageBytes: number;
   ingest: Tally;
-  slackNotifier: Tally;
-  crmUpdater: Tally;
+  slack: Tally;
+  forward: Tally;
 }
 
 export interface SdkCalls {

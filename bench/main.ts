@@ -6,6 +6,7 @@
  *
  *   1. synthesize the app for real (cdk synth, every consumer on)   bench/synth.ts
  *   2. cold-start proxy per bundle vs its SDK-only baseline         bench/cold-start.ts
+ *      Slack and the forwarders before and after the engine         bench/cold-start-dynamodb.ts
  *   3. per-event compute vs the reference script                    bench/per-event.ts
  *   4. the local pipeline end to end, in a child process            bench/local-e2e.ts
  *   5. cost per 1 million webhooks, memory sizes                    bench/cost.ts, bench/memory.ts
@@ -17,6 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../lib/constructs/house-function.ts';
 import { type ColdStartResult, measureColdStart } from './cold-start.ts';
+import { type DynamoDbColdStartResult, measureDynamoDbColdStart } from './cold-start-dynamodb.ts';
 import { costModel, loadPrices, loadSdkCalls } from './cost.ts';
 import { type E2eResult, measureLocalE2e } from './local-e2e.ts';
 import { memoryAdvice } from './memory.ts';
@@ -88,11 +90,14 @@ const main = async (): Promise<number> => {
   const synth = synthesize(log);
   log(`  synthesized in ${synth.seconds.toFixed(1)} s: ${synth.bundles.map((b) => b.handler).join(', ')}`);
   let coldStart: ColdStartResult;
+  let dynamoDbColdStart: DynamoDbColdStartResult;
   let perEvent: PerEventResult;
   let e2e: E2eResult;
   try {
     log('cold start …');
     coldStart = await measureColdStart(synth, { rounds: 12, log });
+    log('cold start before and after the delivery engine …');
+    dynamoDbColdStart = await measureDynamoDbColdStart(synth, { rounds: 12, log });
     log('per event …');
     perEvent = await measurePerEvent({ workDir: synth.outdir, repeats: 15, log });
     log('local end to end …');
@@ -135,6 +140,7 @@ const main = async (): Promise<number> => {
     synth: { seconds: round(synth.seconds, 1), notDeployed: synth.notDeployed },
     targets,
     coldStart,
+    dynamoDbColdStart,
     perEvent,
     localE2e: e2e,
     cost,

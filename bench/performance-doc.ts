@@ -123,6 +123,42 @@ export const renderPerformanceDoc = (r: BenchReport): string => {
     ),
   );
   out.push('');
+  const d = r.dynamoDbColdStart;
+  if (d !== undefined && d.skipped === undefined) {
+    out.push('## Cold start: Slack and the forwarders before and after the delivery engine');
+    out.push('');
+    out.push(
+      `The engine's outcome records brought the DynamoDB client into the Slack and forwarder functions. "Before": each entry as it was at commit ${d.beforeRef.slice(0, 7)}, the one before the engine landed, bundled with today's esbuild options (the forwarders then ran in the CRM updater function HubSpot shared, which already read the table). "Now": the bundle the stack synthesizes. "Clients": the SDK-only baseline of the bundle now, without and with the DynamoDB client, so its own share shows apart from the engine's code. ${d.rounds} rounds, interleaved; ms over a bare node start (${s(d.bareNodeMs)} ms), median (min, max); CPU is user + system time, which other load disturbs less.`,
+    );
+    out.push('');
+    out.push(
+      mdTable(
+        [
+          'function',
+          'before KB',
+          'before ms',
+          'before CPU ms',
+          'now KB',
+          'now ms',
+          'now CPU ms',
+          'clients without DynamoDB, CPU ms',
+          'clients with DynamoDB, CPU ms',
+        ],
+        d.rows.map((row) => [
+          row.bundle,
+          row.before.kb.toFixed(1),
+          s(row.before.overBareMs),
+          s(row.before.cpuOverBareMs),
+          row.now.kb.toFixed(1),
+          s(row.now.overBareMs),
+          s(row.now.cpuOverBareMs),
+          s(row.clientsWithout.cpuOverBareMs),
+          s(row.clientsWith.cpuOverBareMs),
+        ]),
+      ),
+    );
+    out.push('');
+  }
   out.push('## The whole run');
   out.push('');
   out.push('```text');

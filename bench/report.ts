@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { REPO_ROOT } from '../lib/constructs/house-function.ts';
 import type { ColdStartResult } from './cold-start.ts';
+import type { DynamoDbColdStartResult } from './cold-start-dynamodb.ts';
 import type { CostResult } from './cost.ts';
 import type { E2eResult } from './local-e2e.ts';
 import type { MemoryRow } from './memory.ts';
@@ -34,11 +35,62 @@ export interface BenchReport {
   /** Each target of the README and the issues, met or not. */
   targets: Record<string, unknown>;
   coldStart: ColdStartResult;
+  /** Slack and the forwarders before and after the delivery engine (absent from older runs). */
+  dynamoDbColdStart?: DynamoDbColdStartResult;
   perEvent: PerEventResult;
   localE2e: E2eResult;
   cost: CostResult;
   memory: MemoryRow[];
 }
+
+/** Slack and the forwarders at cold start before and after the engine, and the DynamoDB client alone. */
+export const dynamoDbColdStartSection = (d: DynamoDbColdStartResult): string[] => {
+  const out: string[] = [];
+  if (d.skipped !== undefined) {
+    out.push(`   Before and after the delivery engine: not measured (${d.skipped}).`);
+    return out;
+  }
+  out.push(
+    `   Before and after the delivery engine (its outcome records need the DynamoDB client): each entry as it was at ${d.beforeRef.slice(0, 7)},`,
+  );
+  out.push(
+    `   bundled with today's options, vs the bundle now; and the SDK-only baseline now with and without the DynamoDB client. ${d.rounds} rounds;`,
+  );
+  out.push(`   ms over a bare node start (${s(d.bareNodeMs)} ms), wall and CPU.`);
+  out.push(
+    table(
+      [
+        'function',
+        'before KB',
+        'before ms',
+        'before CPU',
+        'now KB',
+        'now ms',
+        'now CPU',
+        'clients w/o DynamoDB',
+        'clients with',
+      ],
+      d.rows.map((row) => [
+        row.bundle,
+        row.before.kb.toFixed(1),
+        s(row.before.overBareMs),
+        s(row.before.cpuOverBareMs),
+        row.now.kb.toFixed(1),
+        s(row.now.overBareMs),
+        s(row.now.cpuOverBareMs),
+        `${s(row.clientsWithout.overBareMs)} (CPU ${row.clientsWithout.cpuOverBareMs.median.toFixed(1)})`,
+        `${s(row.clientsWith.overBareMs)} (CPU ${row.clientsWith.cpuOverBareMs.median.toFixed(1)})`,
+      ]),
+    ),
+  );
+  for (const row of d.rows) {
+    const short = (list: string[]) => list.map((p) => p.replace('@aws-sdk/', '')).join(' + ') || 'none';
+    out.push(
+      `   ${row.bundle}: SDK before ${short(row.before.sdk)}; now ${short(row.now.sdk)} (before: ${row.beforeEntry})`,
+    );
+  }
+  return out;
+};
 
 /** Each function's import with the AWS SDK external (runtime copy) and bundled in, against a bare node start. */
 export const sdkWaysSection = (c: ColdStartResult): string => {
@@ -180,6 +232,7 @@ export const human = (
     };
     synth: { seconds: number; notDeployed: string[] };
     coldStart: ColdStartResult;
+    dynamoDbColdStart?: DynamoDbColdStartResult;
     perEvent: PerEventResult;
     localE2e: E2eResult;
     cost: CostResult;
@@ -232,6 +285,7 @@ export const human = (
   );
   out.push('   which other load on the machine disturbs far less than wall time.');
   out.push(sdkWaysSection(c));
+  if (r.dynamoDbColdStart !== undefined) out.push(...dynamoDbColdStartSection(r.dynamoDbColdStart));
   if (c.notDeployed.length)
     out.push(`   not deployed by the synthesized stack (so not measured): ${c.notDeployed.join(', ')}`);
 

@@ -9,11 +9,22 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { CONSUMER_MODULES, consumerFolder } from '../lambda/consumers/registry.ts';
 import { HANDLER_ENTRIES } from '../lambda/contract.ts';
 import { REPO_ROOT } from '../lib/constructs/house-function.ts';
 import { ALARM_SLACK, ALL_CONSUMERS } from '../test/infra/support.ts';
 
-export type HandlerName = keyof typeof HANDLER_ENTRIES;
+/**
+ * Every bundle the stack can deploy, by name: the contract's entries, then each consumer module's
+ * own, named by its folder (`slack`, `forward`).
+ */
+export const BUNDLE_ENTRIES: Readonly<Record<string, string>> = {
+  ...HANDLER_ENTRIES,
+  ...Object.fromEntries(CONSUMER_MODULES.map((module) => [consumerFolder(module), module.entry])),
+};
+
+/** A bundle's name in {@link BUNDLE_ENTRIES}. */
+export type HandlerName = string;
 
 export interface SynthFunction {
   /** Logical id in the template. */
@@ -52,7 +63,7 @@ export interface Synthesized {
   template: TemplateFacts;
   seconds: number;
   bundles: SynthBundle[];
-  /** HANDLER_ENTRIES handlers the synthesized stack does not deploy (none configured uses them). */
+  /** BUNDLE_ENTRIES bundles the synthesized stack does not deploy (none configured uses them). */
   notDeployed: HandlerName[];
 }
 
@@ -121,8 +132,8 @@ export const readAssembly = (outdir: string): Omit<Synthesized, 'seconds'> => {
     } catch {
       continue; // not a house function bundle
     }
-    const handler = (Object.keys(HANDLER_ENTRIES) as HandlerName[]).find((h) =>
-      sources.some((s) => path.resolve(assetDir, s) === path.join(REPO_ROOT, HANDLER_ENTRIES[h])),
+    const handler = Object.keys(BUNDLE_ENTRIES).find((h) =>
+      sources.some((s) => path.resolve(assetDir, s) === path.join(REPO_ROOT, BUNDLE_ENTRIES[h] as string)),
     );
     if (!handler) continue;
     const variables = ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
@@ -143,7 +154,7 @@ export const readAssembly = (outdir: string): Omit<Synthesized, 'seconds'> => {
     };
     const bundle = byAsset.get(assetDir) ?? {
       handler,
-      entry: HANDLER_ENTRIES[handler],
+      entry: BUNDLE_ENTRIES[handler] as string,
       assetDir,
       functions: [],
     };
@@ -151,11 +162,10 @@ export const readAssembly = (outdir: string): Omit<Synthesized, 'seconds'> => {
     byAsset.set(assetDir, bundle);
   }
   const bundles = [...byAsset.values()].sort(
-    (a, b) =>
-      Object.keys(HANDLER_ENTRIES).indexOf(a.handler) - Object.keys(HANDLER_ENTRIES).indexOf(b.handler),
+    (a, b) => Object.keys(BUNDLE_ENTRIES).indexOf(a.handler) - Object.keys(BUNDLE_ENTRIES).indexOf(b.handler),
   );
   const deployed = new Set(bundles.map((b) => b.handler));
-  const notDeployed = (Object.keys(HANDLER_ENTRIES) as HandlerName[]).filter((h) => !deployed.has(h));
+  const notDeployed = Object.keys(BUNDLE_ENTRIES).filter((h) => !deployed.has(h));
   return { outdir, bundles, notDeployed, template: templateFacts(template.Resources, bundles) };
 };
 

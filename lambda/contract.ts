@@ -7,22 +7,15 @@
  */
 
 /**
- * Lambda entry files, relative to the repository root; the stack bundles the ones that are not
- * consumers (the alarm notifier only with `alarmSlack`). Each is a few lines that build
+ * Lambda entry files of the functions that are not consumers, relative to the repository root (the
+ * alarm notifier is bundled only with `alarmSlack`). Each is a few lines that build
  * `makeHandler(defaultDeps())` of its handler in `lambda/handlers/`. A consumer module declares its
- * own entry (`entry` in `lambda/consumers/module.ts`) and the stack bundles from that: a new consumer
- * needs no line here. The consumer names below remain only for the bench, which still names bundles
- * by this list.
+ * own entry (`entry` in `lambda/consumers/module.ts`), and whatever lists bundles (the stack, the
+ * bench) takes those from the registry: a consumer is named nowhere here.
  */
 export const HANDLER_ENTRIES = {
   ingest: 'lambda/entries/ingest.ts',
   connections: 'lambda/entries/connections.ts',
-  slackNotifier: 'lambda/consumers/slack/entry.ts',
-  crmUpdater: 'lambda/entries/crm-updater.ts',
-  sheetsAppender: 'lambda/consumers/sheets/entry.ts',
-  emailNotifier: 'lambda/consumers/email/entry.ts',
-  teamsNotifier: 'lambda/consumers/teams/entry.ts',
-  discordNotifier: 'lambda/consumers/discord/entry.ts',
   reconciler: 'lambda/entries/reconciler.ts',
   alarmNotifier: 'lambda/entries/alarm-notifier.ts',
 } as const;
@@ -89,8 +82,6 @@ export const ENV = {
   consumerSecretId: 'CONSUMER_SECRET_ID',
   /** Timeout of one outgoing HTTP call, in milliseconds. */
   httpTimeoutMs: 'HTTP_TIMEOUT_MS',
-  /** Which CRM target the crm-updater function drives: one of `CRM_TARGETS`. */
-  crmTarget: 'CRM_TARGET',
   /** HubSpot object type to upsert: `contacts` or `companies`. */
   hubspotObjectType: 'HUBSPOT_OBJECT_TYPE',
   /** HubSpot unique property that identifies the record: the event's user. */
@@ -187,10 +178,6 @@ export const DEFAULTS = {
   /** How long a request owns a delivery it recorded before a redelivery or the reconciler may take it over. */
   leaseMs: 30_000,
 } as const;
-
-/** The CRM targets the crm-updater function knows; adding one is one adapter file plus its name here. */
-export const CRM_TARGETS = ['hubspot', 'webhook'] as const;
-export type CrmTargetName = (typeof CRM_TARGETS)[number];
 
 /** Header carrying the forwarder's signature: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
 export const SIGNATURE_HEADER = 'x-leadsie-webhooks-signature';
@@ -402,12 +389,3 @@ export const consumerFilterPolicy = (filter: ConsumerFilter): Record<string, str
   if (!filter.includeTestEvents) policy[MESSAGE_ATTRIBUTES.isTest.name] = ['false'];
   return Object.keys(policy).length === 0 ? undefined : policy;
 };
-
-/** Default filters per consumer kind: a CRM should not fill up with Leadsie's test payloads. */
-export const DEFAULT_INCLUDE_TEST_EVENTS = {
-  slack: true,
-  hubspot: false,
-  forwarder: true,
-  sheets: false,
-  email: false,
-} as const;

@@ -21,8 +21,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Node } from 'constructs';
 import { z } from 'zod';
 import type { EmailSettingsConfig } from '../lambda/consumers/email/settings.ts';
-import type { ForwarderSettings } from '../lambda/consumers/forward/settings.ts';
-import type { HubspotSettings } from '../lambda/consumers/hubspot/settings.ts';
+import type { AnyConsumerModule } from '../lambda/consumers/module.ts';
 import { CONSUMER_MODULES, type ConsumersSettings } from '../lambda/consumers/registry.ts';
 import { maxReceiveCountOf, type QueueKnobs } from '../lambda/consumers/settings.ts';
 import type { SheetsSettings } from '../lambda/consumers/sheets/settings.ts';
@@ -104,8 +103,6 @@ export {
   MAX_EMAIL_RECIPIENTS,
   sesIdentities,
 } from '../lambda/consumers/email/settings.ts';
-export { FORWARDER_NAME } from '../lambda/consumers/forward/settings.ts';
-export { MAX_PROPERTY_MAPPING_CHARS } from '../lambda/consumers/hubspot/settings.ts';
 export { DEFAULT_SHEET_NAME, SPREADSHEET_ID } from '../lambda/consumers/sheets/settings.ts';
 
 export const consumersSchema = z.preprocess(
@@ -114,12 +111,12 @@ export const consumersSchema = z.preprocess(
     .strictObject({
       // Each consumer module's settings, under its key (`lambda/consumers/registry.ts`); not deployed when absent.
       ...(Object.fromEntries(
-        CONSUMER_MODULES.map((module) => [
+        (CONSUMER_MODULES as readonly AnyConsumerModule[]).map((module) => [
           module.contextKey,
           // A schema with a default (the forwarders' list) fills itself in; the others stay absent.
           module.schema._zod.def.type === 'default' ? module.schema : z.optional(module.schema),
         ]),
-      ) as {
+      ) as unknown as {
         [K in keyof ConsumersSettings]: undefined extends ConsumersSettings[K]
           ? z.ZodOptional<z.ZodType<NonNullable<ConsumersSettings[K]>>>
           : z.ZodType<ConsumersSettings[K]>;
@@ -336,12 +333,13 @@ export const configSchema = z.object({
    */
   backgroundMemoryMb: int(128, 10_240).default(256),
   /**
-   * The consumers of the connection events topic: `slack`, `hubspot`, `forwarders`, `sheets` and
-   * `email`, each deployed only when configured (one subscription, queue, dead-letter queue and
-   * function each). May be given as a JSON string (`-c consumers='{"slack":{"secretName":"…"}}'`).
-   * @default {} (no consumers)
+   * The consumers of the connection events topic, each consumer module's settings under its key
+   * (`lambda/consumers/registry.ts`), each deployed only when configured (one subscription, queue,
+   * dead-letter queue and function each). May be given as a JSON string
+   * (`-c consumers='{"slack":{"secretName":"…"}}'`).
+   * @default {} (no consumers; a module whose settings have a default fills it in)
    */
-  consumers: consumersSchema.default({ forwarders: [] }),
+  consumers: consumersSchema.prefault({}),
   /**
    * Minutes between two runs of the reconciler, which publishes deliveries stored but never
    * published (`rate(N minutes)`). A delivery can wait this long for it after a failed publish.
@@ -376,10 +374,6 @@ export type Config = z.output<typeof configSchema>;
 
 /** What every consumer's configuration has (the Slack notifier's has exactly this). */
 export type ConsumerConfig = SlackSettings;
-/** The HubSpot updater's configuration. */
-export type HubspotConfig = HubspotSettings;
-/** One webhook forwarder's configuration. */
-export type ForwarderConfig = ForwarderSettings;
 /** The Google Sheets appender's configuration. */
 export type SheetsConfig = SheetsSettings;
 /** The email notifier's configuration (with the client template file's text, read at synth). */

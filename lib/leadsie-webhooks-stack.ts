@@ -54,9 +54,6 @@ export const pascalCase = (name: string): string =>
     .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
     .join('');
 
-/** The consumer name of a forwarder. */
-export { forwarderConsumerName } from '../lambda/consumers/forward/settings.ts';
-
 /**
  * Logical id of the output holding a consumer's dead-letter queue URL: `SlackDeadLetterQueueUrl`,
  * `HubspotDeadLetterQueueUrl`, `ForwardZapierDeadLetterQueueUrl`, `SheetsDeadLetterQueueUrl`,
@@ -242,9 +239,6 @@ export class LeadsieWebhooksStack extends Stack {
         ...(deployment.timeoutSeconds === undefined
           ? {}
           : { timeout: Duration.seconds(deployment.timeoutSeconds) }),
-        ...(deployment.reservedConcurrency === undefined
-          ? {}
-          : { reservedConcurrency: deployment.reservedConcurrency }),
       },
     );
     for (const [name, value] of deployment.environment) {
@@ -293,7 +287,6 @@ export class LeadsieWebhooksStack extends Stack {
       description: string;
       secretName?: string;
       timeout?: Duration;
-      reservedConcurrency?: number;
     },
   ): Subscriber {
     return new Subscriber(this, `${pascalCase(consumerName)}Consumer`, {

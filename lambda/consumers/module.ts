@@ -51,8 +51,6 @@ export interface Deployment {
   iam?: IamNeed[];
   /** Timeout of one invocation, in seconds. @default the Subscriber's (30) */
   timeoutSeconds?: number;
-  /** Reserved concurrency. @default - none */
-  reservedConcurrency?: number;
 }
 
 export type ConsumerHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
@@ -113,6 +111,12 @@ export interface ConsumerModule<S extends QueueKnobs = QueueKnobs, C = unknown, 
   /** What the stack builds for one instance. */
   deploy(instance: ConsumerInstance<S>): Deployment;
   local: LocalMode;
+  /**
+   * A value of its context key that turns it on, with some knobs off their defaults. The
+   * infrastructure tests, the bench and the removability check synthesize every module with its
+   * example, so a new module is covered without a line in any shared list. Never read at run time.
+   */
+  example: unknown;
 }
 
 /** A module's type-erased form, for the registry's list. */

@@ -17,6 +17,23 @@ export const CONSUMER_MODULES = [slack, hubspot, forward, sheets, email, teams, 
 type Modules = (typeof CONSUMER_MODULES)[number];
 
 /**
+ * A module's folder under `lambda/consumers/`, read from its entry (`slack`, `forward`): the name the
+ * bench gives its bundle, and the folder the removability check deletes.
+ */
+export const consumerFolder = (module: { entry: string }): string => {
+  const folder = /^lambda\/consumers\/([^/]+)\/entry\.ts$/.exec(module.entry)?.[1];
+  if (folder === undefined) throw new Error(`a consumer entry lies outside its folder: ${module.entry}`);
+  return folder;
+};
+
+/** Each module's example context (`example` in `module.ts`), under its key: every consumer on. */
+export type ConsumersExample = { [M in Modules as M['contextKey']]: M['example'] };
+
+export const CONSUMERS_EXAMPLE = Object.fromEntries(
+  CONSUMER_MODULES.map((module) => [module.contextKey, module.example]),
+) as ConsumersExample;
+
+/**
  * A module's validated settings, as its type says: `X | undefined` when absent means not deployed,
  * a plain type when its schema has a default (the forwarders' list).
  */

@@ -160,8 +160,8 @@ export interface Log {
 }
 
 /**
- * A CRM (or any system of record) that the crm-updater function keeps up to date. Adding Pipedrive
- * or Salesforce is one adapter implementing this, plus its name in `CRM_TARGETS`.
+ * A CRM (or any system of record) that a consumer keeps up to date (`lambda/consumers/crm.ts`).
+ * Adding Pipedrive or Salesforce is a consumer module whose target implements this.
  */
 export interface CrmTarget {
   /** Name in logs and dead letters. */

@@ -35,7 +35,6 @@
 import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { Grant } from 'aws-cdk-lib/aws-iam';
-import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -156,14 +155,6 @@ export interface SubscriberProps {
    */
   readonly maxConcurrency?: number;
   /**
-   * Reserved concurrency of the function: at most this many run at once, whatever invokes them.
-   * Avoid it: a new account's concurrency quota is often 10, and Lambda keeps 10 unreserved, so any
-   * reservation fails the first deploy there. Below `maxConcurrency` the event source is throttled at
-   * times, and each throttled receive counts toward `maxReceiveCount`.
-   * @default - none: the function draws on the account's unreserved concurrency
-   */
-  readonly reservedConcurrency?: number;
-  /**
    * Timeout of one outgoing HTTP call, in milliseconds (`ENV.httpTimeoutMs`).
    * @default DEFAULTS.httpTimeoutMs (8000)
    */
@@ -255,15 +246,6 @@ export class Subscriber extends Construct {
     if (timeout.toMilliseconds() <= httpTimeoutMs) {
       throw new Error(
         `Subscriber ${props.consumerName}: the function timeout (${timeout.toSeconds()} s) must be longer than one HTTP call (${httpTimeoutMs} ms)`,
-      );
-    }
-    const { reservedConcurrency } = props;
-    if (
-      reservedConcurrency !== undefined &&
-      (!Number.isInteger(reservedConcurrency) || reservedConcurrency < 1)
-    ) {
-      throw new Error(
-        `Subscriber ${props.consumerName}: reservedConcurrency must be a whole number of at least 1, got ${reservedConcurrency}`,
       );
     }
     this.topic = props.topic;
@@ -426,11 +408,6 @@ export class Subscriber extends Construct {
               ]),
         ])
         .addEnv(ENV.secretMaxAgeSeconds, String(props.secretMaxAgeSeconds ?? DEFAULTS.secretMaxAgeSeconds));
-    }
-
-    if (reservedConcurrency !== undefined) {
-      // HouseFunction has no prop for it, hence the L1 property (as the reconciler sets its own).
-      (this.fn.function.node.defaultChild as CfnFunction).reservedConcurrentExecutions = reservedConcurrency;
     }
 
     // Receive, delete and change visibility on the queue: granted by the event source, on the queue only.

@@ -21,6 +21,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
 import { staticSecret } from '../../lambda/adapters/secrets.ts';
 import { SnsEventPublisher } from '../../lambda/adapters/sns-event-publisher.ts';
+import { makeCrmHandler as makeCrmUpdater } from '../../lambda/consumers/crm.ts';
 import { WebhookForwarder } from '../../lambda/consumers/forward/send.ts';
 import { DEFAULT_HUBSPOT_MAPPING } from '../../lambda/consumers/hubspot/message.ts';
 import { HubSpotTarget } from '../../lambda/consumers/hubspot/send.ts';
@@ -28,7 +29,6 @@ import { makeHandler as makeSlackNotifier } from '../../lambda/consumers/slack/h
 import { SlackWebhook } from '../../lambda/consumers/slack/send.ts';
 import type { ConnectionEvent } from '../../lambda/domain/envelope.ts';
 import { envelopeSchema } from '../../lambda/domain/envelope.ts';
-import { makeHandler as makeCrmUpdater } from '../../lambda/handlers/crm-updater.ts';
 import { makeHandler as makeReconciler } from '../../lambda/handlers/reconciler.ts';
 import type { HttpResult } from '../../lambda/shared/http.ts';
 import type { EventPublisher, StoredDelivery } from '../../lambda/use-cases/ports.ts';

@@ -4,15 +4,18 @@
  *   entry with `houseEsbuildOptions` gives the very bytes a synthesized HouseFunction asset holds;
  * - every Lambda entry, built with the SDK external so its SDK imports can be read, imports only the
  *   packages it sends commands with (an unused client costs tens of milliseconds of cold start, bundled
- *   or not; `lambda/shared/clients.ts` explains how the bundles leave them out).
+ *   or not; `lambda/shared/clients.ts` explains how the bundles leave them out);
+ * - a consumer's bundle holds its own module only: not the registry, not another consumer's folder
+ *   (cold start, and a folder deleted leaves every other bundle as it was).
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { build } from 'esbuild';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sdkImportsOf, usedSdkPackages } from '../../bench/cold-start.ts';
 import { houseEsbuildOptions } from '../../bench/esbuild-options.ts';
+import { BUNDLE_ENTRIES } from '../../bench/synth.ts';
 import { HANDLER_ENTRIES } from '../../lambda/contract.ts';
 import { HOUSE_BUNDLING, HouseFunction, REPO_ROOT } from '../../lib/constructs/house-function.ts';
 
@@ -40,12 +43,37 @@ describe('the bench esbuild options', () => {
   });
 });
 
-describe.each(Object.entries(HANDLER_ENTRIES))('the %s bundle', (name, entry) => {
-  it('imports only the AWS SDK packages it sends commands with', async () => {
+describe.each(Object.entries(BUNDLE_ENTRIES))('the %s bundle', (name, entry) => {
+  let built: { code: string; inputs: string[] };
+  beforeAll(async () => {
     const dir = path.join(work, `entry-${name}`);
-    await build(houseEsbuildOptions(path.join(REPO_ROOT, entry), dir, REPO_ROOT, 'external'));
-    const imports = sdkImportsOf(readFileSync(path.join(dir, 'index.mjs'), 'utf8'));
+    const result = await build({
+      ...houseEsbuildOptions(path.join(REPO_ROOT, entry), dir, REPO_ROOT, 'external'),
+      metafile: true,
+    });
+    built = {
+      code: readFileSync(path.join(dir, 'index.mjs'), 'utf8'),
+      inputs: Object.keys(result.metafile.inputs),
+    };
+  });
+
+  it('imports only the AWS SDK packages it sends commands with', () => {
+    const imports = sdkImportsOf(built.code);
     expect(imports.length).toBeGreaterThan(0);
     expect(usedSdkPackages(imports).unused).toEqual([]);
+  });
+
+  const own = /^lambda\/consumers\/([^/]+)\/entry\.ts$/.exec(entry)?.[1];
+  // Only the consumers' bundles: the alarm notifier reuses Slack's sender, apart from the modules.
+  it.runIf(own !== undefined)('holds neither the registry nor a consumer folder but its own', () => {
+    const strays = built.inputs.filter(
+      (input) =>
+        input === 'lambda/consumers/registry.ts' ||
+        (/^lambda\/consumers\/[^/]+\//.test(input) &&
+          !input.startsWith('lambda/consumers/runtime/') &&
+          !input.startsWith(`lambda/consumers/${own}/`)),
+    );
+    expect(built.inputs).toContain(entry);
+    expect(strays).toEqual([]);
   });
 });

@@ -15,7 +15,7 @@ import type { Synthesized } from '../../bench/synth.ts';
 import { ACCESS_LOG_FIELDS } from '../../lib/constructs/ingest-api.ts';
 
 const synth = (windowSeconds: number, level = 'INFO'): Pick<Synthesized, 'bundles' | 'template'> => ({
-  bundles: (['ingest', 'slackNotifier', 'crmUpdater'] as const).map((handler) => ({
+  bundles: (['ingest', 'slack', 'forward'] as const).map((handler) => ({
     handler,
     entry: '',
     assetDir: '',
@@ -34,10 +34,10 @@ const synth = (windowSeconds: number, level = 'INFO'): Pick<Synthesized, 'bundle
   template: {
     resourceCounts: { 'AWS::KMS::Key': 2, 'AWS::CloudWatch::Alarm': 10, 'AWS::CloudWatch::Dashboard': 1 },
     eventSources: [
-      { handler: 'slackNotifier', batchSize: 10, windowSeconds },
-      { handler: 'crmUpdater', batchSize: 10, windowSeconds },
+      { handler: 'slack', batchSize: 10, windowSeconds },
+      { handler: 'forward', batchSize: 10, windowSeconds },
     ],
-    systemLogLevels: { ingest: level, slackNotifier: level, crmUpdater: level },
+    systemLogLevels: { ingest: level, slack: level, forward: level },
   },
 });
 
@@ -49,7 +49,7 @@ describe('the cost model', () => {
     const result = model(0);
     expect(result.sizes.map((x) => x.assets)).toEqual([1, 10, 100]);
     for (const size of result.sizes) {
-      expect(Object.keys(size.parts)).toEqual(['ingest', 'slackNotifier', 'crmUpdater']);
+      expect(Object.keys(size.parts)).toEqual(['ingest', 'slack', 'forward']);
       expect(Object.values(size.parts).reduce((a, b) => a + b, 0)).toBeCloseTo(size.totalUsd, 9);
     }
     const [one, , hundred] = result.sizes;
@@ -58,9 +58,8 @@ describe('the cost model', () => {
 
   it('fills a consumer batch with the traffic of its window: fewer invocations and SQS requests', () => {
     const lambdaRequests = (windowSeconds: number) =>
-      model(windowSeconds).sizes[1]?.lines.find(
-        (l) => l.part === 'slackNotifier' && l.item === 'Lambda requests',
-      )?.quantity ?? 0;
+      model(windowSeconds).sizes[1]?.lines.find((l) => l.part === 'slack' && l.item === 'Lambda requests')
+        ?.quantity ?? 0;
     expect(lambdaRequests(0)).toBe(1_000_000);
     // 1M a month is 0.386 a second: a 20 s window gathers 1 + 7.7 records.
     expect(lambdaRequests(20)).toBeCloseTo(1_000_000 / (1 + (20 * 1_000_000) / 2_592_000), 0);

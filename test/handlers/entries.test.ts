@@ -1,5 +1,6 @@
 /**
- * The Lambda entries the stack bundles (`HANDLER_ENTRIES` in lambda/contract.ts): each file exists,
+ * The Lambda entries the stack bundles (`HANDLER_ENTRIES` in lambda/contract.ts, and each consumer
+ * module's own, from the registry): each file exists,
  * exports what Lambda calls (`handler`), and fails fast at import when its configuration is missing,
  * naming the variable, as a cold start in Lambda would. The handler modules behind them export
  * `makeHandler` and import without any configuration (tests and local mode rely on that).
@@ -10,10 +11,14 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONSUMER_MODULES, consumerFolder } from '../../lambda/consumers/registry.ts';
 import { ENV, HANDLER_ENTRIES } from '../../lambda/contract.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const entries = Object.entries(HANDLER_ENTRIES);
+const entries: [string, string][] = [
+  ...Object.entries(HANDLER_ENTRIES),
+  ...CONSUMER_MODULES.map((module) => [consumerFolder(module), module.entry] as [string, string]),
+];
 
 /** Placeholders for every contract variable, so importing an entry in this process builds its clients. */
 const PLACEHOLDERS: Record<string, string> = {
@@ -25,7 +30,6 @@ const PLACEHOLDERS: Record<string, string> = {
   [ENV.consumerSecretId]: 'placeholder-consumer-secret',
   [ENV.deadLetterQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/000000000000/placeholder-dlq',
   [ENV.queueUrl]: 'https://sqs.us-east-1.amazonaws.com/000000000000/placeholder-queue',
-  [ENV.crmTarget]: 'webhook',
   [ENV.sheetsSpreadsheetId]: 'placeholder-spreadsheet-id',
   [ENV.sheetsSheetName]: 'Connections',
   [ENV.emailFrom]: 'placeholder@example.com',
@@ -60,7 +64,7 @@ describe('handler entries', () => {
         .map((dirent) => `lambda/consumers/${dirent.name}/entry.ts`)
         .filter((entry) => existsSync(resolve(ROOT, entry))),
     ].sort();
-    expect(Object.values(HANDLER_ENTRIES).sort()).toEqual(files);
+    expect(entries.map(([, entry]) => entry).sort()).toEqual(files);
   });
 
   it.each(entries)('%s: %s exists and exports a handler function', async (_name, entry) => {
@@ -129,11 +133,15 @@ describe('handler entries fail fast on missing configuration', () => {
   const cases: [string, string, Record<string, string>, RegExp | null][] = [
     ['ingest with every variable set', HANDLER_ENTRIES.ingest, ingestEnv, null],
     ['the ingest handler module, with no variable at all', 'lambda/handlers/ingest.ts', {}, null],
-    ['the crm-updater handler module, with no variable at all', 'lambda/handlers/crm-updater.ts', {}, null],
-    ['the Slack handler module, with no variable at all', 'lambda/consumers/slack/handler.ts', {}, null],
+    ...CONSUMER_MODULES.map((module): [string, string, Record<string, string>, RegExp | null] => [
+      `the ${consumerFolder(module)} handler module, with no variable at all`,
+      module.entry.replace(/entry\.ts$/, 'handler.ts'),
+      {},
+      null,
+    ]),
     [
       'the Slack entry without its secret',
-      HANDLER_ENTRIES.slackNotifier,
+      'lambda/consumers/slack/entry.ts',
       {
         [ENV.consumerName]: 'slack',
         [ENV.queueUrl]: 'https://sqs.us-east-1.amazonaws.com/000000000000/q',
@@ -145,7 +153,7 @@ describe('handler entries fail fast on missing configuration', () => {
     ],
     [
       'the Slack entry with a malformed HTTP timeout',
-      HANDLER_ENTRIES.slackNotifier,
+      'lambda/consumers/slack/entry.ts',
       {
         [ENV.consumerName]: 'slack',
         [ENV.consumerSecretId]: 'leadsie-webhooks/slack-webhook-url',

@@ -3,20 +3,17 @@
  * local esbuild, as `cdk synth` and `cdk deploy` do, then loads each bundle in a plain Node process
  * the way the Lambda runtime does (ESM `import`, `handler` export), with the environment the stack
  * gives that function. Every consumer is on (Google Sheets and email included), and so is the alarm
- * notifier (`alarmSlack`), so every handler of `HANDLER_ENTRIES` is bundled, the reconciler's too.
+ * notifier (`alarmSlack`), so every bundle of `BUNDLE_ENTRIES` (the contract's entries and each consumer module's) is
+ * bundled, the reconciler's too.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ENV, type EnvName, HANDLER_ENTRIES } from '../../lambda/contract.ts';
-import {
-  type HandlerName,
-  HouseFunction,
-  handlerEntryPath,
-  REPO_ROOT,
-} from '../../lib/constructs/house-function.ts';
+import { BUNDLE_ENTRIES } from '../../bench/synth.ts';
+import { ENV, type EnvName } from '../../lambda/contract.ts';
+import { HouseFunction, REPO_ROOT } from '../../lib/constructs/house-function.ts';
 import { ALARM_SLACK, ALL_CONSUMERS, logicalId, synthStack } from './support.ts';
 
 // Inside the repository (cdk.out/ is git-ignored), like every other synthesized assembly.
@@ -32,8 +29,8 @@ const houseFunctions = stack.node.findAll().filter((c): c is HouseFunction => c 
 
 /** Every function of the stack, by its construct path, with the handler it bundles. */
 const functions = houseFunctions.map((fn) => {
-  const handler = (Object.keys(HANDLER_ENTRIES) as HandlerName[]).find(
-    (h) => handlerEntryPath(h) === fn.entry,
+  const handler = Object.keys(BUNDLE_ENTRIES).find(
+    (h) => path.join(REPO_ROOT, BUNDLE_ENTRIES[h] as string) === fn.entry,
   );
   return [fn.node.path, handler, fn] as const;
 });
@@ -70,10 +67,8 @@ const assetDir = (fn: HouseFunction): string => {
 };
 
 describe('the bundled functions', () => {
-  it('cover every handler of HANDLER_ENTRIES, and bundle nothing else', () => {
-    expect(new Set(functions.map(([, handler]) => handler))).toEqual(
-      new Set(Object.keys(HANDLER_ENTRIES) as HandlerName[]),
-    );
+  it('cover every bundle of BUNDLE_ENTRIES, and bundle nothing else', () => {
+    expect(new Set(functions.map(([, handler]) => handler))).toEqual(new Set(Object.keys(BUNDLE_ENTRIES)));
   });
 });
 

@@ -9,7 +9,12 @@ import { App, RemovalPolicy } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { senderEnv } from '../../lambda/consumers/email/handler.ts';
 import { MAX_TEMPLATE_CHARS } from '../../lambda/consumers/email/message.ts';
-import { DEFAULT_INCLUDE_TEST_EVENTS, DEFAULTS } from '../../lambda/contract.ts';
+import { EMAIL_INCLUDES_TEST_EVENTS } from '../../lambda/consumers/email/settings.ts';
+import { FORWARD_INCLUDES_TEST_EVENTS } from '../../lambda/consumers/forward/settings.ts';
+import { HUBSPOT_INCLUDES_TEST_EVENTS } from '../../lambda/consumers/hubspot/settings.ts';
+import { SHEETS_INCLUDES_TEST_EVENTS } from '../../lambda/consumers/sheets/settings.ts';
+import { SLACK_INCLUDES_TEST_EVENTS } from '../../lambda/consumers/slack/settings.ts';
+import { DEFAULTS } from '../../lambda/contract.ts';
 import {
   ConfigError,
   DEFAULT_SHEET_NAME,
@@ -274,19 +279,19 @@ describe('loadConfig: consumers', () => {
 
   it('fills in the documented defaults of each consumer', () => {
     expect(loadConfig({ consumers: { slack, hubspot, forwarders: [zapier] } }).consumers).toEqual({
-      slack: { ...slack, includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.slack, ...knobs },
+      slack: { ...slack, includeTestEvents: SLACK_INCLUDES_TEST_EVENTS, ...knobs },
       hubspot: {
         ...hubspot,
         objectType: DEFAULTS.hubspotObjectType,
         idProperty: DEFAULTS.hubspotIdProperty,
-        includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.hubspot,
+        includeTestEvents: HUBSPOT_INCLUDES_TEST_EVENTS,
         ...knobs,
       },
       forwarders: [
         {
           ...zapier,
           format: DEFAULTS.forwardFormat,
-          includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.forwarder,
+          includeTestEvents: FORWARD_INCLUDES_TEST_EVENTS,
           ...knobs,
         },
       ],
@@ -543,7 +548,7 @@ describe('loadConfig: the Google Sheets and email consumers', () => {
     expect(loadConfig({ consumers: { sheets } }).consumers.sheets).toEqual({
       ...sheets,
       sheetName: DEFAULT_SHEET_NAME,
-      includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.sheets,
+      includeTestEvents: SHEETS_INCLUDES_TEST_EVENTS,
       retryHorizonHours: 24,
       maxConcurrency: 2,
       batchSize: 10,
@@ -555,7 +560,7 @@ describe('loadConfig: the Google Sheets and email consumers', () => {
       ...email,
       teamStatuses: [...DEFAULTS.emailTeamStatuses],
       client: { enabled: false, template: undefined },
-      includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.email,
+      includeTestEvents: EMAIL_INCLUDES_TEST_EVENTS,
       retryHorizonHours: 24,
       maxConcurrency: 2,
       batchSize: 10,

@@ -6,7 +6,11 @@
  * Google Sheets and email consumers have is in `sheets-and-email.test.ts`.
  */
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
+import type { AnyConsumerModule, TableAccess } from '../../lambda/consumers/module.ts';
+import { CONSUMER_MODULES } from '../../lambda/consumers/registry.ts';
 import { minimumQueueRetentionSeconds, policyWithHorizon } from '../../lambda/consumers/runtime/schedule.ts';
+import { maxReceiveCountOf } from '../../lambda/consumers/settings.ts';
 import {
   consumerFilterPolicy,
   DEFAULTS,
@@ -14,9 +18,8 @@ import {
   type EnvName,
   MESSAGE_ATTRIBUTES,
 } from '../../lambda/contract.ts';
-import { emailConsumerFilter } from '../../lib/config.ts';
-import { type HandlerName, handlerEntryPath } from '../../lib/constructs/house-function.ts';
-import { MONITORING_OUTPUTS, STACK_OUTPUTS } from '../../lib/leadsie-webhooks-stack.ts';
+import { handlerEntryPath } from '../../lib/constructs/house-function.ts';
+import { MONITORING_OUTPUTS, pascalCase, STACK_OUTPUTS } from '../../lib/leadsie-webhooks-stack.ts';
 import {
   ALL_CONSUMER_NAMES,
   ALL_CONSUMERS,
@@ -25,7 +28,6 @@ import {
   permissionsOfRole,
   ref,
   resourceById,
-  SECRETS_KEY_ARN,
   type Statement,
   statementsOfRole,
   synthStack,
@@ -38,12 +40,12 @@ import {
  */
 const ENGINE_TABLE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'];
 
-const { config, stack, template } = synthStack({ consumers: ALL_CONSUMERS });
+const { stack, template } = synthStack({ consumers: ALL_CONSUMERS });
 const topicId = logicalId(stack, stack.events.topic);
 const tableId = logicalId(stack, stack.store.table);
 const json = (value: unknown) => JSON.stringify(value);
 
-type ConsumerName = (typeof ALL_CONSUMER_NAMES)[number];
+type ConsumerName = string;
 
 const consumer = (name: ConsumerName) => {
   const found = stack.consumers[name];
@@ -63,15 +65,16 @@ const idsOf = (name: ConsumerName) => {
   };
 };
 
-/** What each consumer of `ALL_CONSUMERS` should be: the knobs as configured or defaulted. */
-const EXPECTED: readonly {
+/** What each consumer of `ALL_CONSUMERS` should be: the knobs its module's example sets, or their defaults. */
+interface Expected {
   name: ConsumerName;
   output: string;
-  handler: HandlerName;
+  /** Its module's entry file. */
+  entry: string;
   /** Its secret's name; undefined: it has none. */
   secretName: string | undefined;
   /** The customer-managed key of its secret, when configured. */
-  secretKmsKeyArn?: string;
+  secretKmsKeyArn?: string | undefined;
   retryHorizonHours: number;
   maxReceiveCount: number;
   maxConcurrency: number;
@@ -82,114 +85,70 @@ const EXPECTED: readonly {
   tableActions: readonly string[];
   /** The SES identities it may send as. */
   sesIdentities: readonly string[];
-}[] = [
-  {
-    name: 'slack',
-    output: 'SlackDeadLetterQueueUrl',
-    handler: 'slackNotifier',
-    secretName: ALL_CONSUMERS.slack.secretName,
-    retryHorizonHours: 24,
-    maxReceiveCount: 100,
-    maxConcurrency: 2,
-    batchSize: 10,
-    timeout: 30,
-    tableActions: ENGINE_TABLE_ACTIONS,
-    sesIdentities: [],
-  },
-  {
-    name: 'hubspot',
-    output: 'HubspotDeadLetterQueueUrl',
-    handler: 'crmUpdater',
-    secretName: ALL_CONSUMERS.hubspot.secretName,
-    retryHorizonHours: 48,
-    maxReceiveCount: 40,
-    maxConcurrency: 2,
-    batchSize: 10,
-    timeout: 30,
-    tableActions: ENGINE_TABLE_ACTIONS,
-    sesIdentities: [],
-  },
-  {
-    name: 'forward-zapier',
-    output: 'ForwardZapierDeadLetterQueueUrl',
-    handler: 'crmUpdater',
-    secretName: ALL_CONSUMERS.forwarders[0].secretName,
-    retryHorizonHours: 24,
-    maxReceiveCount: 100,
-    maxConcurrency: 2,
-    batchSize: 10,
-    timeout: 30,
-    tableActions: ENGINE_TABLE_ACTIONS,
-    sesIdentities: [],
-  },
-  {
-    name: 'forward-make-eu',
-    output: 'ForwardMakeEuDeadLetterQueueUrl',
-    handler: 'crmUpdater',
-    secretName: ALL_CONSUMERS.forwarders[1].secretName,
-    retryHorizonHours: 24,
-    maxReceiveCount: 100,
-    maxConcurrency: 5,
-    batchSize: 5,
-    timeout: 30,
-    tableActions: ENGINE_TABLE_ACTIONS,
-    sesIdentities: [],
-  },
-  {
-    name: 'sheets',
-    output: 'SheetsDeadLetterQueueUrl',
-    handler: 'sheetsAppender',
-    secretName: ALL_CONSUMERS.sheets.secretName,
-    secretKmsKeyArn: SECRETS_KEY_ARN,
-    retryHorizonHours: 24,
-    maxReceiveCount: 100,
-    maxConcurrency: 2,
-    batchSize: 10,
-    timeout: 60,
-    tableActions: ENGINE_TABLE_ACTIONS,
-    sesIdentities: [],
-  },
-  {
-    name: 'email',
-    output: 'EmailDeadLetterQueueUrl',
-    handler: 'emailNotifier',
-    secretName: undefined,
-    retryHorizonHours: 24,
-    maxReceiveCount: 100,
-    maxConcurrency: 2,
-    batchSize: 10,
-    timeout: 30,
-    tableActions: ENGINE_TABLE_ACTIONS,
-    // No identity configured: the From address and its domain.
-    sesIdentities: ['agency.example', 'ops@agency.example'],
-  },
-  {
-    name: 'teams',
-    output: 'TeamsDeadLetterQueueUrl',
-    handler: 'teamsNotifier',
-    secretName: ALL_CONSUMERS.teams.secretName,
-    retryHorizonHours: 24,
-    maxReceiveCount: 100,
-    maxConcurrency: 2,
-    batchSize: 10,
-    timeout: 30,
-    tableActions: ENGINE_TABLE_ACTIONS,
-    sesIdentities: [],
-  },
-  {
-    name: 'discord',
-    output: 'DiscordDeadLetterQueueUrl',
-    handler: 'discordNotifier',
-    secretName: ALL_CONSUMERS.discord.secretName,
-    retryHorizonHours: 24,
-    maxReceiveCount: 100,
-    maxConcurrency: 2,
-    batchSize: 10,
-    timeout: 30,
-    tableActions: ENGINE_TABLE_ACTIONS,
-    sesIdentities: [],
-  },
-];
+}
+
+const TABLE_ACTIONS_OF: Record<TableAccess, readonly string[]> = {
+  none: [],
+  'read-latest': ['dynamodb:GetItem'],
+  'once-records': ENGINE_TABLE_ACTIONS,
+};
+
+const EXPECTED: readonly Expected[] = (CONSUMER_MODULES as readonly AnyConsumerModule[]).flatMap((module) =>
+  module
+    .instances(z.parse(module.schema, (ALL_CONSUMERS as Record<string, unknown>)[module.contextKey]))
+    .map((instance): Expected => {
+      const deployment = module.deploy(instance);
+      const { settings } = instance;
+      return {
+        name: instance.name,
+        output: `${pascalCase(instance.name)}DeadLetterQueueUrl`,
+        entry: module.entry,
+        secretName: deployment.secretName,
+        secretKmsKeyArn: settings.secretKmsKeyArn,
+        retryHorizonHours: settings.retryHorizonHours,
+        maxReceiveCount: maxReceiveCountOf(settings).value,
+        maxConcurrency: settings.maxConcurrency,
+        batchSize: settings.batchSize,
+        timeout: deployment.timeoutSeconds ?? 30,
+        tableActions: TABLE_ACTIONS_OF[module.table],
+        sesIdentities: (deployment.iam ?? [])
+          .filter((need) => need.actions.includes('ses:SendEmail'))
+          .flatMap((need) => need.resources.map((resource) => resource.resourceName)),
+      };
+    }),
+);
+
+describe('the expectations, read from the modules', () => {
+  it('cover every consumer, with the defaults where an example sets nothing', () => {
+    expect(EXPECTED.map((c) => c.name)).toEqual(ALL_CONSUMER_NAMES);
+    const slack = EXPECTED.find((c) => c.name === 'slack');
+    expect(slack).toMatchObject({
+      retryHorizonHours: 24,
+      maxReceiveCount: 100,
+      maxConcurrency: 2,
+      batchSize: 10,
+      timeout: 30,
+      sesIdentities: [],
+    });
+    expect(EXPECTED.find((c) => c.name === 'hubspot')).toMatchObject({
+      retryHorizonHours: 48,
+      maxReceiveCount: 40,
+    });
+    expect(EXPECTED.find((c) => c.name === 'forward-make-eu')).toMatchObject({
+      maxConcurrency: 5,
+      batchSize: 5,
+    });
+    expect(EXPECTED.find((c) => c.name === 'sheets')).toMatchObject({
+      timeout: 60,
+      secretKmsKeyArn: ALL_CONSUMERS.sheets.secretKmsKeyArn,
+    });
+    expect(EXPECTED.find((c) => c.name === 'email')).toMatchObject({
+      secretName: undefined,
+      // No identity configured: the From address and its domain.
+      sesIdentities: expect.arrayContaining(['agency.example', 'ops@agency.example']),
+    });
+  });
+});
 
 const props = (id: string) => resourceById(template, id).Properties;
 const envOf = (name: ConsumerName) =>
@@ -383,8 +342,10 @@ describe.each(EXPECTED)('the $name consumer', (expected) => {
     });
   });
 
-  it(`runs the ${expected.handler} handler of the contract`, () => {
-    expect(consumer(expected.name).fn.entry).toBe(handlerEntryPath(expected.handler));
+  it(`runs its module's entry, ${expected.entry}`, () => {
+    expect(consumer(expected.name).fn.entry).toBe(
+      handlerEntryPath({ name: expected.name, entry: expected.entry }),
+    );
   });
 
   it('logs and measures under its own service name', () => {
@@ -439,7 +400,7 @@ describe.each(EXPECTED)('the $name consumer', (expected) => {
       ...(expected.secretKmsKeyArn === undefined ? {} : { 'kms:Decrypt': [json(expected.secretKmsKeyArn)] }),
       ...Object.fromEntries(expected.tableActions.map((action) => [action, [json(arnOf(tableId))]])),
       ...(expected.sesIdentities.length > 0
-        ? { 'ses:SendEmail': expected.sesIdentities.map((i) => json(sesIdentityArn(i))).sort() }
+        ? { 'ses:SendEmail': [...expected.sesIdentities].map((i) => json(sesIdentityArn(i))).sort() }
         : {}),
     });
   });
@@ -532,47 +493,32 @@ describe('filter policies', () => {
     });
   });
 
-  it("are, for every consumer, what the contract's consumerFilterPolicy gives local mode", () => {
-    const { slack, hubspot, forwarders, sheets, email, teams, discord } = config.consumers;
-    const configured = {
-      slack,
-      hubspot,
-      'forward-zapier': forwarders[0],
-      'forward-make-eu': forwarders[1],
-      sheets,
-      email: email && emailConsumerFilter(email),
-      teams,
-      discord,
-    };
-    for (const name of ALL_CONSUMER_NAMES) {
-      const filter = configured[name];
-      if (filter === undefined) throw new Error(`${name} is not configured`);
+  it.each(
+    (CONSUMER_MODULES as readonly AnyConsumerModule[]).flatMap((module) =>
+      module
+        .instances(z.parse(module.schema, (ALL_CONSUMERS as Record<string, unknown>)[module.contextKey]))
+        .map((instance) => [instance.name, module.deploy(instance).filter] as const),
+    ),
+  )(
+    "%s: what the contract's consumerFilterPolicy gives local mode for its module's filter",
+    (name, filter) => {
       expect(filterPolicyOf(name)).toEqual(consumerFilterPolicy(filter));
-    }
-  });
+    },
+  );
 });
 
-describe('the teams and discord functions', () => {
-  it('teams: sets its link hosts as JSON, and subscribes to the configured statuses, test events included', () => {
-    expect(JSON.parse(envOf('teams')[ENV.linkHosts] as string)).toEqual(ALL_CONSUMERS.teams.linkHosts);
-    expect(props(idsOf('teams').subscription).FilterPolicy).toEqual({
-      [MESSAGE_ATTRIBUTES.status.name]: ['PARTIAL_SUCCESS', 'FAILED'],
+describe.each(EXPECTED.filter((c) => c.secretName !== undefined))(
+  'the $name secret',
+  ({ name, secretName }) => {
+    it('no role but its own may read it', () => {
+      const secret = `:secret:${secretName}-`;
+      for (const other of ALL_CONSUMER_NAMES) {
+        const statements = json(statementsOfRole(template, idsOf(other).role));
+        expect(statements.includes(secret), `${other} reads the ${name} secret`).toBe(other === name);
+      }
     });
-  });
-
-  it('discord: sets no link hosts when none are configured, and receives every event', () => {
-    expect(envOf('discord')).not.toHaveProperty(ENV.linkHosts);
-    expect(props(idsOf('discord').subscription).FilterPolicy).toBeUndefined();
-  });
-
-  it.each(['teams', 'discord'] as const)('%s: no role but its own may read its secret', (name) => {
-    const secret = `:secret:${ALL_CONSUMERS[name].secretName}-`;
-    for (const other of ALL_CONSUMER_NAMES) {
-      const statements = json(statementsOfRole(template, idsOf(other).role));
-      expect(statements.includes(secret), `${other} reads the ${name} secret`).toBe(other === name);
-    }
-  });
-});
+  },
+);
 
 describe('the slack function', () => {
   it('sets exactly the contract variables it reads', () => {
@@ -614,7 +560,6 @@ const CONSUMER_ENV = [
   ENV.consumerSecretId,
   ENV.httpTimeoutMs,
   ENV.secretMaxAgeSeconds,
-  ENV.crmTarget,
   ENV.tableName,
 ];
 
@@ -636,7 +581,6 @@ describe('the hubspot function', () => {
   });
 
   it.each<[EnvName, () => unknown]>([
-    [ENV.crmTarget, () => 'hubspot'],
     [ENV.tableName, () => ref(tableId)],
     [ENV.hubspotObjectType, () => 'companies'],
     [ENV.hubspotIdProperty, () => 'leadsie_company_user_id'],
@@ -670,7 +614,6 @@ describe.each([
   });
 
   it.each<[EnvName, () => unknown]>([
-    [ENV.crmTarget, () => 'webhook'],
     [ENV.tableName, () => ref(tableId)],
     [ENV.forwardFormat, () => format],
   ])('sets %s', (envName, value) => {

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CONSUMER_MODULES } from '../../lambda/consumers/registry.ts';
 import { DEFAULTS, ENV, HANDLER_ENTRIES, NEXT_TABLE_INDEXES } from '../../lambda/contract.ts';
 import { HouseFunction, REPO_ROOT } from '../../lib/constructs/house-function.ts';
 import {
@@ -56,10 +57,9 @@ describe('every function', () => {
     template.resourceCountIs('AWS::Lambda::Function', houseFunctions.length);
   });
 
-  it('leaves the Google Sheets and email consumers out until they are configured', () => {
+  it('leaves every consumer out until it is configured', () => {
     const entries = houseFunctions.map((f) => f.entry);
-    expect(entries).not.toContain(path.join(REPO_ROOT, HANDLER_ENTRIES.sheetsAppender));
-    expect(entries).not.toContain(path.join(REPO_ROOT, HANDLER_ENTRIES.emailNotifier));
+    for (const module of CONSUMER_MODULES) expect(entries).not.toContain(path.join(REPO_ROOT, module.entry));
     expect(Object.keys(stack.consumers)).toEqual([]);
     const outputs = Object.keys(template.toJSON().Outputs);
     expect(outputs).not.toContain('SheetsDeadLetterQueueUrl');

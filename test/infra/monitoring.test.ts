@@ -670,7 +670,7 @@ describe('Monitoring of consumers on two topics', () => {
     const elsewhere = new Subscriber(stack, 'ElsewhereConsumer', {
       topic: new Topic(stack, 'ElsewhereTopic'),
       consumerName: 'elsewhere',
-      handler: 'slackNotifier',
+      handler: { name: 'elsewhere', entry: 'lambda/consumers/slack/entry.ts' },
     });
     const slack = stack.consumers.slack;
     if (slack === undefined) throw new Error('no slack consumer');

@@ -68,11 +68,7 @@ const sources = (...roots: string[]): string[] =>
  */
 const KNOWN_OUTSIDE_IMPORTERS: Readonly<Record<string, readonly string[]>> = {
   // Types and re-exports of each module's settings.
-  'lib/config.ts': ['email', 'forward', 'hubspot', 'sheets', 'slack'],
-  'lib/leadsie-webhooks-stack.ts': ['forward'],
-  // The shared CRM updater function (HubSpot and the forwarders), until the engine's cut-over.
-  'lambda/handlers/crm-updater.ts': ['forward', 'hubspot'],
-  'lambda/consumers/forward/handler.ts': ['hubspot'],
+  'lib/config.ts': ['email', 'sheets', 'slack'],
   // The once-only use cases the engine replaces.
   'lambda/use-cases/send-emails.ts': ['email'],
   'lambda/use-cases/append-sheet-row.ts': ['sheets'],

@@ -25,7 +25,6 @@ import { REPO_ROOT } from '../../lib/constructs/house-function.ts';
 import {
   ALL_CONSUMERS,
   arnOf,
-  CLIENT_TEMPLATE_FIXTURE,
   logicalId,
   permissionsOfRole,
   ref,
@@ -158,7 +157,7 @@ describe('the sheets function', () => {
 });
 
 describe('the email function', () => {
-  const templateText = readFileSync(path.join(REPO_ROOT, CLIENT_TEMPLATE_FIXTURE), 'utf8');
+  const templateText = readFileSync(path.join(REPO_ROOT, ALL_CONSUMERS.email.client.templateFile), 'utf8');
 
   it('sets exactly the contract variables it reads, the client ones because client emails are on', () => {
     expect(Object.keys(envOf('email')).sort()).toEqual(

@@ -37,18 +37,22 @@ const DAY = 24 * 60 * 60;
 
 const app = new App({ context: NO_BUNDLING });
 const stack = new Stack(app, 'SubscriberTest');
+/** Consumer entries to bundle: any module's does, the Subscriber knows none by name. */
+const SLACK = { name: 'slack', entry: 'lambda/consumers/slack/entry.ts' };
+const HUBSPOT = { name: 'hubspot', entry: 'lambda/consumers/hubspot/entry.ts' };
+const EMAIL = { name: 'email', entry: 'lambda/consumers/email/entry.ts' };
 const topic = new Topic(stack, 'Topic');
 
 const defaults = new Subscriber(stack, 'Defaults', {
   topic,
   consumerName: 'defaults',
-  handler: 'slackNotifier',
+  handler: SLACK,
   secretName: 'defaults/secret',
 });
 const custom = new Subscriber(stack, 'Custom', {
   topic,
   consumerName: 'custom',
-  handler: 'crmUpdater',
+  handler: HUBSPOT,
   secretName: 'custom/secret',
   filterPolicy: subscriptionFilterPolicy({ statuses: ['FAILED'], includeTestEvents: false }),
   description: 'A custom consumer',
@@ -65,12 +69,11 @@ const custom = new Subscriber(stack, 'Custom', {
   memorySize: 256,
   logRetention: RetentionDays.ONE_WEEK,
   logRemovalPolicy: RemovalPolicy.DESTROY,
-  reservedConcurrency: 1,
 });
 const noSecret = new Subscriber(stack, 'NoSecret', {
   topic,
   consumerName: 'no-secret',
-  handler: 'emailNotifier',
+  handler: EMAIL,
 });
 const template = Template.fromStack(stack);
 
@@ -268,7 +271,7 @@ describe('a Subscriber with every prop set', () => {
   });
 
   it('handler → the bundled entry', () => {
-    expect(custom.fn.entry).toBe(handlerEntryPath('crmUpdater'));
+    expect(custom.fn.entry).toBe(handlerEntryPath(HUBSPOT));
   });
 
   it('secretName → ENV.consumerSecretId, the name itself (never a value)', () => {
@@ -367,10 +370,6 @@ describe('a Subscriber with every prop set', () => {
   it('logRemovalPolicy → the log group deletion policy', () => {
     expect(resourceById(template, c.logs).DeletionPolicy).toBe('Delete');
   });
-
-  it('reservedConcurrency → the function reserved concurrent executions', () => {
-    expect(props(c.fn).ReservedConcurrentExecutions).toBe(1);
-  });
 });
 
 describe('subscriptionFilterPolicy', () => {
@@ -401,26 +400,11 @@ describe('a Subscriber whose function could not finish one HTTP call', () => {
         new Subscriber(scope, 'TooShort', {
           topic: new Topic(scope, 'Topic'),
           consumerName: 'too-short',
-          handler: 'slackNotifier',
+          handler: SLACK,
           secretName: 's',
           timeout: Duration.seconds(5),
         }),
     ).toThrow(/too-short.*timeout \(5 s\).*8000 ms/);
-  });
-});
-
-describe('a Subscriber with a reserved concurrency that is not a whole number of at least 1', () => {
-  it.each([0, 1.5, -1])('is refused at synth (%s)', (reservedConcurrency) => {
-    const scope = new Stack(new App({ context: NO_BUNDLING }), 'Refused');
-    expect(
-      () =>
-        new Subscriber(scope, 'Reserved', {
-          topic: new Topic(scope, 'Topic'),
-          consumerName: 'reserved',
-          handler: 'sheetsAppender',
-          reservedConcurrency,
-        }),
-    ).toThrow(/reserved: reservedConcurrency must be a whole number of at least 1/);
   });
 });
 
@@ -455,7 +439,7 @@ describe('a Subscriber refused at synth', () => {
       new Subscriber(scope, 'Refused', {
         topic: new Topic(scope, 'Topic'),
         consumerName: 'refused',
-        handler: 'slackNotifier',
+        handler: SLACK,
         secretName: 's',
         ...extra,
       });

@@ -8,6 +8,9 @@ import path from 'node:path';
 import { App, type CfnElement, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
+import * as z from 'zod/mini';
+import type { AnyConsumerModule } from '../../lambda/consumers/module.ts';
+import { CONSUMER_MODULES, CONSUMERS_EXAMPLE } from '../../lambda/consumers/registry.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { REPO_ROOT } from '../../lib/constructs/house-function.ts';
 import { LeadsieWebhooksStack } from '../../lib/leadsie-webhooks-stack.ts';
@@ -107,80 +110,20 @@ export const resourceById = (template: Template, id: string): Resource => {
 /** The client thank-you template fixture, relative to the repository root (as `templateFile` takes it). */
 export const CLIENT_TEMPLATE_FIXTURE = 'test/infra/fixtures/client-thank-you.txt';
 
-/** A customer-managed KMS key a consumer's secret is encrypted with. */
-export const SECRETS_KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-
 /**
- * Every consumer on, each with a different filter policy and some non-default knobs: Slack with
- * statuses (default test events), HubSpot with a mapping and its default of no test events, one
- * forwarder with both filters, one with none; Google Sheets with its defaults; email with client
- * emails on (an address mapping and the template fixture) and the default sender identity. HubSpot
- * retries for 48 h with its own backstop; Sheets' secret is under a customer-managed KMS key.
+ * Every consumer on, each with its module's example settings (`example` in each
+ * `lambda/consumers/<name>/index.ts`): different filter policies and some knobs off their defaults.
  */
-export const ALL_CONSUMERS = {
-  slack: {
-    secretName: 'leadsie-webhooks/slack-webhook-url',
-    statuses: ['SUCCESS', 'PARTIAL_SUCCESS'],
-  },
-  hubspot: {
-    secretName: 'leadsie-webhooks/hubspot-token',
-    objectType: 'companies',
-    idProperty: 'leadsie_company_user_id',
-    propertyMapping: { status: 'leadsie_status', '<type>_id': 'leadsie_<type>_ids' },
-    baseUrl: 'https://api.hubapi.com',
-    retryHorizonHours: 48,
-    maxReceiveCount: 40,
-  },
-  forwarders: [
-    {
-      name: 'zapier',
-      secretName: 'leadsie-webhooks/forward-zapier',
-      statuses: ['SUCCESS'],
-      includeTestEvents: false,
-    },
-    {
-      name: 'make-eu',
-      secretName: 'leadsie-webhooks/forward-make-eu',
-      format: 'envelope',
-      maxConcurrency: 5,
-      batchSize: 5,
-    },
-  ],
-  sheets: {
-    secretName: 'leadsie-webhooks/google-sheets-key',
-    spreadsheetId: '1AbC-dEf_123xyz',
-    secretKmsKeyArn: SECRETS_KEY_ARN,
-  },
-  email: {
-    from: 'Agency Ops <ops@agency.example>',
-    teamRecipients: ['team@agency.example', 'lead@agency.example'],
-    client: {
-      enabled: true,
-      addresses: { 'acme-42': 'owner@acme.example' },
-      templateFile: CLIENT_TEMPLATE_FIXTURE,
-    },
-  },
-  teams: {
-    secretName: 'leadsie-webhooks/teams-webhook-url',
-    statuses: ['PARTIAL_SUCCESS', 'FAILED'],
-    linkHosts: ['crm.agency.example'],
-  },
-  discord: {
-    secretName: 'leadsie-webhooks/discord-webhook-url',
-  },
-} as const;
+export const ALL_CONSUMERS = CONSUMERS_EXAMPLE;
 
 /** An `alarmSlack` context value: the alarm notifier on, posting with this secret's webhook URL. */
 export const ALARM_SLACK = { secretName: 'leadsie-webhooks/alarm-slack-webhook-url' } as const;
 
-/** The consumer names {@link ALL_CONSUMERS} deploys. */
-export const ALL_CONSUMER_NAMES = [
-  'slack',
-  'hubspot',
-  'forward-zapier',
-  'forward-make-eu',
-  'sheets',
-  'email',
-  'teams',
-  'discord',
-] as const;
+/** The consumer names {@link ALL_CONSUMERS} deploys, in the registry's order. */
+export const ALL_CONSUMER_NAMES: readonly string[] = (
+  CONSUMER_MODULES as readonly AnyConsumerModule[]
+).flatMap((module) =>
+  module
+    .instances(z.parse(module.schema, (ALL_CONSUMERS as Record<string, unknown>)[module.contextKey]))
+    .map((instance) => instance.name),
+);

@@ -314,10 +314,10 @@ describe.skipIf(!motoAvailable())('operator commands against a stack on moto', (
     });
 
     it('refuses a consumer the stack does not have', async () => {
-      const run = await cli(['replay', ...since, '--consumer', 'teams']);
+      const run = await cli(['replay', ...since, '--consumer', 'sheets']);
       expect(run.code).toBe(2);
       expect(run.err).toBe(
-        'replay: no consumer named "teams" (consumers: slack, forward-zapier) (see: cli replay --help)\n',
+        'replay: no consumer named "sheets" (consumers: slack, forward-zapier) (see: cli replay --help)\n',
       );
     });
   });

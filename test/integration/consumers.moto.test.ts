@@ -11,6 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
 import { staticSecret } from '../../lambda/adapters/secrets.ts';
 import { SnsEventPublisher, snsMessageAttributes } from '../../lambda/adapters/sns-event-publisher.ts';
+import { makeCrmHandler as makeCrmUpdater } from '../../lambda/consumers/crm.ts';
 import { WebhookForwarder } from '../../lambda/consumers/forward/send.ts';
 import { DEFAULT_HUBSPOT_MAPPING } from '../../lambda/consumers/hubspot/message.ts';
 import { HubSpotTarget } from '../../lambda/consumers/hubspot/send.ts';
@@ -21,7 +22,6 @@ import { SIGNATURE_HEADER } from '../../lambda/contract.ts';
 import { buildEnvelope, envelopeSchema } from '../../lambda/domain/envelope.ts';
 import { parsePayload } from '../../lambda/domain/payload.ts';
 import { verifySignature } from '../../lambda/domain/signature.ts';
-import { makeHandler as makeCrmUpdater } from '../../lambda/handlers/crm-updater.ts';
 import { silentLogger } from '../support/logger.ts';
 import { type MotoServer, motoAvailable } from '../support/moto.ts';
 import {

@@ -38,6 +38,7 @@ import type { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-con
 import { PowertoolsMetrics } from '../../lambda/adapters/powertools-metrics.ts';
 import { CachedSecret, RotatingSecret } from '../../lambda/adapters/secrets.ts';
 import { SnsEventPublisher } from '../../lambda/adapters/sns-event-publisher.ts';
+import { makeCrmHandler as makeCrmUpdater } from '../../lambda/consumers/crm.ts';
 import { makeHandler as makeEmailNotifier } from '../../lambda/consumers/email/handler.ts';
 import { DEFAULT_CLIENT_TEMPLATE, parseEmailTemplate } from '../../lambda/consumers/email/message.ts';
 import { classifySesError, SesEmailSender } from '../../lambda/consumers/email/send.ts';
@@ -56,7 +57,6 @@ import { buildEnvelope } from '../../lambda/domain/envelope.ts';
 import { fingerprint } from '../../lambda/domain/fingerprint.ts';
 import { parsePayload } from '../../lambda/domain/payload.ts';
 import { makeHandler as makeConnectionsHandler } from '../../lambda/handlers/connections.ts';
-import { makeHandler as makeCrmUpdater } from '../../lambda/handlers/crm-updater.ts';
 import { makeHandler as makeIngestHandler } from '../../lambda/handlers/ingest.ts';
 import { makeHandler as makeReconciler } from '../../lambda/handlers/reconciler.ts';
 import type { HttpEvent, HttpResult } from '../../lambda/shared/http.ts';

@@ -26,12 +26,14 @@ import {
   parseEmailTemplate,
 } from '../../lambda/consumers/email/message.ts';
 import { classifySesError, SesEmailSender } from '../../lambda/consumers/email/send.ts';
+import { EMAIL_INCLUDES_TEST_EVENTS } from '../../lambda/consumers/email/settings.ts';
 import { DynamoDbOutcomeLedger } from '../../lambda/consumers/runtime/dynamodb-outcomes.ts';
 import type { OutcomeLedger } from '../../lambda/consumers/runtime/outcomes.ts';
 import { makeHandler as makeSheetsAppender } from '../../lambda/consumers/sheets/handler.ts';
 import { DynamoDbHeaderLease } from '../../lambda/consumers/sheets/header-lease.ts';
 import { GoogleServiceAccountAuth, GoogleSheetsWriter } from '../../lambda/consumers/sheets/send.ts';
-import { consumerFilterPolicy, DEFAULT_INCLUDE_TEST_EVENTS, DEFAULTS } from '../../lambda/contract.ts';
+import { SHEETS_INCLUDES_TEST_EVENTS } from '../../lambda/consumers/sheets/settings.ts';
+import { consumerFilterPolicy, DEFAULTS } from '../../lambda/contract.ts';
 import { buildEnvelope } from '../../lambda/domain/envelope.ts';
 import { parsePayload } from '../../lambda/domain/payload.ts';
 import type { EmailSender } from '../../lambda/use-cases/ports.ts';
@@ -198,11 +200,11 @@ describe.skipIf(!motoAvailable())(
       topicArn = await createTopic(sns);
       sheetsQueue = await subscribe(
         'sheets',
-        consumerFilterPolicy({ includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.sheets }),
+        consumerFilterPolicy({ includeTestEvents: SHEETS_INCLUDES_TEST_EVENTS }),
       );
       emailQueue = await subscribe(
         'email',
-        consumerFilterPolicy({ includeTestEvents: DEFAULT_INCLUDE_TEST_EVENTS.email }),
+        consumerFilterPolicy({ includeTestEvents: EMAIL_INCLUDES_TEST_EVENTS }),
       );
       await ses.send(new CreateEmailIdentityCommand({ EmailIdentity: 'agency.example' }));
     });

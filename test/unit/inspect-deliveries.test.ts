@@ -84,7 +84,7 @@ describe('events show', () => {
         endpoint('slack', undefined),
         endpoint('sheets', { status: ['SUCCESS'] }),
         endpoint('hubspot', { status: ['FAILED'] }),
-        endpoint('teams', null),
+        endpoint('elsewhere', null),
       ],
     });
     expect(report?.delivery.eventId).toBe(eventId);
@@ -97,7 +97,7 @@ describe('events show', () => {
       },
       { consumer: 'sheets', kind: 'filtered out' },
       { consumer: 'hubspot', kind: 'no outcome', passesFilter: true },
-      { consumer: 'teams', kind: 'no outcome', passesFilter: null },
+      { consumer: 'elsewhere', kind: 'no outcome', passesFilter: null },
     ]);
   });
 
@@ -146,8 +146,8 @@ describe('deliveries', () => {
     const all = [{ name: 'slack' }, { name: 'email' }];
     expect(chooseConsumers(all, [])).toEqual(all);
     expect(chooseConsumers(all, ['email'])).toEqual([{ name: 'email' }]);
-    expect(() => chooseConsumers(all, ['teams'])).toThrow(
-      'no consumer named "teams" (consumers: slack, email)',
+    expect(() => chooseConsumers(all, ['elsewhere'])).toThrow(
+      'no consumer named "elsewhere" (consumers: slack, email)',
     );
   });
 });

@@ -20,7 +20,7 @@ import {
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
-export const discord: ConsumerModule<DiscordSettings, DiscordSettings | undefined, 'discord'> = {
+export const discord = {
   contextKey: 'discord',
   schema: discordSettings,
   instances: (settings) => (settings === undefined ? [] : [{ name: 'discord', settings }]),
@@ -62,4 +62,8 @@ export const discord: ConsumerModule<DiscordSettings, DiscordSettings | undefine
       ];
     },
   },
-};
+  // The context the infrastructure tests, the bench and the removability check synthesize: its defaults.
+  example: {
+    secretName: 'leadsie-webhooks/discord-webhook-url',
+  },
+} satisfies ConsumerModule<DiscordSettings, DiscordSettings | undefined, 'discord'>;

@@ -24,12 +24,33 @@
  *
  * Pure: no I/O, the same event always gives the same message.
  */
+import {
+  type AssetMark,
+  assetCounts,
+  assetMark,
+  assetName,
+  assetNote,
+  assetStatus,
+  countsText,
+  listedAssets,
+  MAX_LISTED_ASSETS,
+  moreText,
+  oneLine,
+  requestNameOf,
+  type StatusStyles,
+  statusLook,
+  TEST_PAYLOAD_NOTE,
+  VALUE_LIMITS,
+  whoOf,
+} from '../../domain/connection-summary.ts';
 import type { ConnectionEvent, EnvelopeAsset } from '../../domain/envelope.ts';
 import { allowedLink, linkHosts } from '../../domain/links.ts';
 import { clipGraphemes } from '../../domain/text.ts';
 
 /** The link rule lives in `domain/links.ts`, shared with Slack and email. */
 export { allowedLink, LEADSIE_HOSTS } from '../../domain/links.ts';
+/** What every chat message shares (`domain/connection-summary.ts`). */
+export { MAX_LISTED_ASSETS, oneLine, VALUE_LIMITS };
 
 export interface DiscordEmbedField {
   name: string;
@@ -69,22 +90,6 @@ export const DISCORD_LIMITS = {
   embeds: 10,
 } as const;
 
-/** At most this many assets get a line; the rest are summarised as "…and N more assets (M failed)". */
-export const MAX_LISTED_ASSETS = 40;
-
-/** Longest a value may be once escaped, "…" included. */
-export const VALUE_LIMITS = {
-  name: 200,
-  requestName: 200,
-  user: 200,
-  assetType: 80,
-  assetStatus: 80,
-  assetNote: 200,
-  status: 80,
-  accessLevel: 80,
-  eventId: 100,
-} as const;
-
 /** Embed colours (the bar on the left) by status. */
 export const COLORS = {
   SUCCESS: 0x2eb67d,
@@ -100,13 +105,6 @@ export interface DiscordMessageOptions {
    */
   linkHosts?: readonly string[];
 }
-
-// Control characters and the explicit bidi embedding/override/isolate controls ("Trojan Source").
-const CONTROL_OR_BIDI = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu;
-
-/** A value from the payload on one line: whitespace runs become one space, control characters go. */
-export const oneLine = (text: string): string =>
-  text.replace(/\s+/gu, ' ').replace(CONTROL_OR_BIDI, '').trim();
 
 /**
  * Escapes what Discord's Markdown reads as markup: emphasis, strike, code, spoilers (`* _ ~ \` |`),
@@ -156,74 +154,24 @@ export const md = (raw: string, max: number): string => {
 /** Plain text (footer): one line, clipped; Discord shows it as is. */
 const plain = (raw: string, max: number): string => clipGraphemes(oneLine(raw), max);
 
-interface StatusLook {
-  emoji: string;
-  /** Markdown, escaped. */
-  label: string;
-  color: number;
-  known: boolean;
-}
-
-const KNOWN_STATUSES: Record<string, Omit<StatusLook, 'known'>> = {
-  SUCCESS: { emoji: '✅', label: 'Connected', color: COLORS.SUCCESS },
-  PARTIAL_SUCCESS: { emoji: '⚠️', label: 'Partially connected', color: COLORS.PARTIAL_SUCCESS },
-  FAILED: { emoji: '❌', label: 'Connection failed', color: COLORS.FAILED },
+/** Discord's emoji and embed colour for each status. */
+const STATUS_STYLES: StatusStyles<{ emoji: string; color: number }> = {
+  SUCCESS: { emoji: '✅', color: COLORS.SUCCESS },
+  PARTIAL_SUCCESS: { emoji: '⚠️', color: COLORS.PARTIAL_SUCCESS },
+  FAILED: { emoji: '❌', color: COLORS.FAILED },
+  other: { emoji: '❔', color: COLORS.other },
 };
 
-const statusLook = (status: string | null): StatusLook => {
-  const raw = status === null ? '' : oneLine(status);
-  const known = KNOWN_STATUSES[raw.toUpperCase()];
-  if (known) return { ...known, known: true };
-  return {
-    emoji: '❔',
-    label: raw === '' ? 'No status' : `Status ${md(raw, VALUE_LIMITS.status)}`,
-    color: COLORS.other,
-    known: false,
-  };
-};
-
-/** Who the delivery is about: the client's name (v2), else the user, else "(no user)". Raw, one line. */
-const whoOf = (event: ConnectionEvent): string => {
-  const client = event.client?.name ? oneLine(event.client.name) : '';
-  if (client !== '') return client;
-  const user = event.user ? oneLine(event.user) : '';
-  return user !== '' ? user : '(no user)';
-};
-
-const assetEmoji = (asset: EnvelopeAsset): string => {
-  if (asset.ok === true) return '✅';
-  if (asset.ok === false) return '❌';
-  return '❔';
-};
-
-/** v2's connectionStatus as sent; v1's isSuccess as Connected/Failed. */
-const assetStatus = (asset: EnvelopeAsset): string => {
-  const sent = asset.connectionStatus ? oneLine(asset.connectionStatus) : '';
-  if (sent !== '') return sent;
-  if (asset.ok === true) return 'Connected';
-  if (asset.ok === false) return 'Failed';
-  return 'Unknown';
-};
+const ASSET_EMOJI: Record<AssetMark, string> = { ok: '✅', failed: '❌', unknown: '❔' };
 
 /** `✅ **Meta Ad Account** · Harbor Fitness Ads · Connected`, with the note when it failed. */
 const assetLine = (asset: EnvelopeAsset): string => {
-  const name = asset.name && oneLine(asset.name) !== '' ? asset.name : asset.id;
   let line =
-    `${assetEmoji(asset)} **${md(asset.type, VALUE_LIMITS.assetType)}**` +
-    ` · ${md(name, VALUE_LIMITS.name)} · ${md(assetStatus(asset), VALUE_LIMITS.assetStatus)}`;
-  const note = asset.message ? oneLine(asset.message) : '';
-  if (asset.ok === false && note !== '') line += ` — ${md(note, VALUE_LIMITS.assetNote)}`;
+    `${ASSET_EMOJI[assetMark(asset)]} **${md(asset.type, VALUE_LIMITS.assetType)}**` +
+    ` · ${md(assetName(asset), VALUE_LIMITS.name)} · ${md(assetStatus(asset), VALUE_LIMITS.assetStatus)}`;
+  const note = assetNote(asset);
+  if (note !== '') line += ` — ${md(note, VALUE_LIMITS.assetNote)}`;
   return line;
-};
-
-const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
-
-/** All assets up to the cap; past it, failed ones first (each group in Leadsie's order). */
-const listedAssets = (assets: EnvelopeAsset[], cap: number): EnvelopeAsset[] => {
-  if (assets.length <= cap) return assets;
-  const failed = assets.filter((a) => a.ok === false);
-  const others = assets.filter((a) => a.ok !== false);
-  return [...failed, ...others].slice(0, cap);
 };
 
 /** The characters of an embed that count towards `DISCORD_LIMITS.total`. */
@@ -246,12 +194,11 @@ export const buildDiscordMessage = (
   event: ConnectionEvent,
   options: DiscordMessageOptions = {},
 ): DiscordMessage => {
-  const look = statusLook(event.status);
+  const look = statusLook(event.status, STATUS_STYLES, (raw) => md(raw, VALUE_LIMITS.status));
   const testPrefix = event.isTest ? '[TEST] ' : '';
-  const total = event.assets.length;
-  const connected = event.assets.filter((a) => a.ok === true).length;
-  const failed = event.assets.filter((a) => a.ok === false).length;
-  const requestName = oneLine(event.request.name) === '' ? '(unnamed request)' : event.request.name;
+  const counts = assetCounts(event);
+  const { total } = counts;
+  const requestName = requestNameOf(event);
 
   // Title: the name gets what the fixed parts leave of the limit.
   const titleStart = `${testPrefix}${look.emoji} `;
@@ -279,7 +226,7 @@ export const buildDiscordMessage = (
   });
   fields.push({
     name: 'Assets',
-    value: `${connected} of ${total} connected${failed > 0 ? `, ${failed} failed` : ''}`,
+    value: countsText(counts),
     inline: true,
   });
 
@@ -291,7 +238,7 @@ export const buildDiscordMessage = (
     ? `**${look.label}** (${md(event.status ?? '', VALUE_LIMITS.status)})`
     : `**${look.label}**`;
   const head = [statusLine];
-  if (event.isTest) head.push('🧪 Leadsie test payload — not a real client connection');
+  if (event.isTest) head.push(`🧪 ${TEST_PAYLOAD_NOTE}`);
   head.push('');
 
   const embed: DiscordEmbed = {
@@ -321,11 +268,7 @@ export const buildDiscordMessage = (
       description = next;
       shown += 1;
     }
-    const more = total - shown;
-    if (more > 0) {
-      const shownFailed = listed.slice(0, shown).filter((a) => a.ok === false).length;
-      description += `\n*…and ${plural(more, 'more asset')} (${failed - shownFailed} failed)*`;
-    }
+    if (total - shown > 0) description += `\n*${moreText(counts, listed, shown)}*`;
   }
   embed.description = description;
 

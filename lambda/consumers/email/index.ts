@@ -40,7 +40,7 @@ const teamList = (env: Readonly<Record<string, string | undefined>>): string[] =
     .map((address) => address.trim())
     .filter(Boolean);
 
-export const email: ConsumerModule<EmailSettingsConfig, EmailSettingsConfig | undefined, 'email'> = {
+export const email = {
   contextKey: 'email',
   schema: emailSettings,
   instances: (settings) => (settings === undefined ? [] : [{ name: 'email', settings }]),
@@ -121,4 +121,14 @@ export const email: ConsumerModule<EmailSettingsConfig, EmailSettingsConfig | un
       ];
     },
   },
-};
+  // The context the infrastructure tests, the bench and the removability check synthesize: client emails on: an address mapping and the example template.
+  example: {
+    from: 'Agency Ops <ops@agency.example>',
+    teamRecipients: ['team@agency.example', 'lead@agency.example'],
+    client: {
+      enabled: true,
+      addresses: { 'acme-42': 'owner@acme.example' },
+      templateFile: 'templates/client-thank-you.txt',
+    },
+  },
+} satisfies ConsumerModule<EmailSettingsConfig, EmailSettingsConfig | undefined, 'email'>;

@@ -1,11 +1,10 @@
 /**
  * The webhook forwarders as a module: each entry of `consumers.forwarders` in cdk.json deploys a
- * consumer named `forward-<name>` in the CRM updater function; local mode runs one, `forward`, that
+ * consumer named `forward-<name>`, each a function of its own (`entry.ts`); local mode runs one, `forward`, that
  * posts to `FORWARD_WEBHOOK_URL` signed with `FORWARD_WEBHOOK_SECRET`, or writes to its outbox.
  */
 import * as z from 'zod/mini';
 import { staticSecret } from '../../adapters/secrets.ts';
-import { ENV } from '../../contract.ts';
 import { ConfigurationError } from '../../shared/env.ts';
 import { localEngine } from '../local-engine.ts';
 import type { ConsumerModule } from '../module.ts';
@@ -23,18 +22,18 @@ import {
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
-export const forward: ConsumerModule<ForwarderSettings, ForwarderSettings[], 'forwarders'> = {
+export const forward = {
   contextKey: 'forwarders',
   schema: forwardersSettings,
   instances: (forwarders) =>
     (forwarders ?? []).map((settings) => ({ name: forwarderConsumerName(settings.name), settings })),
-  entry: 'lambda/entries/crm-updater.ts',
+  entry: 'lambda/consumers/forward/entry.ts',
   table: 'once-records',
   deploy: ({ settings }) => ({
     description: `Forwards connection events, signed, to the "${settings.name}" webhook`,
     secretName: settings.secretName,
     filter: settings,
-    environment: [[ENV.crmTarget, 'webhook'], ...envOf(FORWARD_FACTS, settings)],
+    environment: [...envOf(FORWARD_FACTS, settings)],
   }),
   local: {
     usage:
@@ -83,4 +82,20 @@ export const forward: ConsumerModule<ForwarderSettings, ForwarderSettings[], 'fo
       ];
     },
   },
-};
+  // The context the infrastructure tests, the bench and the removability check synthesize: one forwarder with both filters, one with none and its own concurrency and batch.
+  example: [
+    {
+      name: 'zapier',
+      secretName: 'leadsie-webhooks/forward-zapier',
+      statuses: ['SUCCESS'],
+      includeTestEvents: false,
+    },
+    {
+      name: 'make-eu',
+      secretName: 'leadsie-webhooks/forward-make-eu',
+      format: 'envelope',
+      maxConcurrency: 5,
+      batchSize: 5,
+    },
+  ],
+} satisfies ConsumerModule<ForwarderSettings, ForwarderSettings[], 'forwarders'>;

@@ -1,11 +1,11 @@
 /**
  * The HubSpot updater as a module: `consumers.hubspot` in cdk.json deploys one consumer named
- * `hubspot` in the CRM updater function, which reads the stored latest version to skip stale events;
+ * `hubspot` in its own function (`entry.ts`), which reads the stored latest version to skip stale events;
  * local mode sends with `HUBSPOT_ACCESS_TOKEN` or writes the upsert request to its outbox.
  */
 import * as z from 'zod/mini';
 import { staticSecret } from '../../adapters/secrets.ts';
-import { DEFAULTS, ENV } from '../../contract.ts';
+import { DEFAULTS } from '../../contract.ts';
 import { ConfigurationError } from '../../shared/env.ts';
 import { localEngine } from '../local-engine.ts';
 import type { ConsumerModule } from '../module.ts';
@@ -23,17 +23,17 @@ import {
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
-export const hubspot: ConsumerModule<HubspotSettings, HubspotSettings | undefined, 'hubspot'> = {
+export const hubspot = {
   contextKey: 'hubspot',
   schema: hubspotSettings,
   instances: (settings) => (settings === undefined ? [] : [{ name: 'hubspot', settings }]),
-  entry: 'lambda/entries/crm-updater.ts',
+  entry: 'lambda/consumers/hubspot/entry.ts',
   table: 'once-records',
   deploy: ({ settings }) => ({
     description: 'Upserts connection events into HubSpot',
     secretName: settings.secretName,
     filter: settings,
-    environment: [[ENV.crmTarget, 'hubspot'], ...envOf(HUBSPOT_FACTS, settings)],
+    environment: [...envOf(HUBSPOT_FACTS, settings)],
   }),
   local: {
     usage: `  HUBSPOT_ACCESS_TOKEN        send to HubSpot with this private-app token (HUBSPOT_BASE_URL, default
@@ -79,4 +79,14 @@ export const hubspot: ConsumerModule<HubspotSettings, HubspotSettings | undefine
       ];
     },
   },
-};
+  // The context the infrastructure tests, the bench and the removability check synthesize: a property mapping, its default of no test events, a 48 h horizon with its own backstop.
+  example: {
+    secretName: 'leadsie-webhooks/hubspot-token',
+    objectType: 'companies',
+    idProperty: 'leadsie_company_user_id',
+    propertyMapping: { status: 'leadsie_status', '<type>_id': 'leadsie_<type>_ids' },
+    baseUrl: 'https://api.hubapi.com',
+    retryHorizonHours: 48,
+    maxReceiveCount: 40,
+  },
+} satisfies ConsumerModule<HubspotSettings, HubspotSettings | undefined, 'hubspot'>;

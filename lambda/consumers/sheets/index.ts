@@ -28,7 +28,7 @@ import {
   sheetsSettings,
 } from './settings.ts';
 
-export const sheets: ConsumerModule<SheetsSettings, SheetsSettings | undefined, 'sheets'> = {
+export const sheets = {
   contextKey: 'sheets',
   schema: sheetsSettings,
   instances: (settings) => (settings === undefined ? [] : [{ name: 'sheets', settings }]),
@@ -112,4 +112,10 @@ export const sheets: ConsumerModule<SheetsSettings, SheetsSettings | undefined, 
       ];
     },
   },
-};
+  // The context the infrastructure tests, the bench and the removability check synthesize: its defaults, its secret under a customer-managed KMS key.
+  example: {
+    secretName: 'leadsie-webhooks/google-sheets-key',
+    spreadsheetId: '1AbC-dEf_123xyz',
+    secretKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  },
+} satisfies ConsumerModule<SheetsSettings, SheetsSettings | undefined, 'sheets'>;

@@ -15,7 +15,7 @@ import { SLACK_INCLUDES_TEST_EVENTS, type SlackSettings, slackSettings } from '.
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
-export const slack: ConsumerModule<SlackSettings, SlackSettings | undefined, 'slack'> = {
+export const slack = {
   contextKey: 'slack',
   schema: slackSettings,
   instances: (settings) => (settings === undefined ? [] : [{ name: 'slack', settings }]),
@@ -57,4 +57,9 @@ export const slack: ConsumerModule<SlackSettings, SlackSettings | undefined, 'sl
       ];
     },
   },
-};
+  // The context the infrastructure tests, the bench and the removability check synthesize: statuses (test events by default).
+  example: {
+    secretName: 'leadsie-webhooks/slack-webhook-url',
+    statuses: ['SUCCESS', 'PARTIAL_SUCCESS'],
+  },
+} satisfies ConsumerModule<SlackSettings, SlackSettings | undefined, 'slack'>;

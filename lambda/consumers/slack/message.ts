@@ -22,9 +22,36 @@
  *
  * Pure: no I/O, the same event always gives the same message.
  */
+import {
+  type AssetMark,
+  assetCounts,
+  assetMark,
+  assetName,
+  assetNote,
+  assetStatus,
+  countsText,
+  listedAssets,
+  MAX_LISTED_ASSETS,
+  moreText,
+  oneLine,
+  plural,
+  requestNameOf,
+  type StatusStyles,
+  statusLook,
+  TEST_PAYLOAD_NOTE,
+  VALUE_LIMITS,
+  whoOf,
+} from '../../domain/connection-summary.ts';
 import type { ConnectionEvent, EnvelopeAsset } from '../../domain/envelope.ts';
 import { allowedLink, linkHosts } from '../../domain/links.ts';
 import { clipGraphemes } from '../../domain/text.ts';
+
+/**
+ * What every chat message shares (`domain/connection-summary.ts`). With the value caps an asset line
+ * is at most 5 × (80 + 200 + 80 + 200) + 40 = 2840 characters once escaped, so any one line fits in a
+ * section, and `MAX_LISTED_ASSETS` lines need at most as many sections.
+ */
+export { MAX_LISTED_ASSETS, oneLine, VALUE_LIMITS };
 
 /** Plain text: shown as is (no mrkdwn, no links, no mentions). `emoji` renders `:shortcodes:`. */
 export interface PlainTextObject {
@@ -97,25 +124,6 @@ export const SLACK_LIMITS = {
   fallbackText: 3000,
 } as const;
 
-/** At most this many assets get a line; the rest are summarised as "…and N more assets (M failed)". */
-export const MAX_LISTED_ASSETS = 40;
-
-/**
- * Longest a single user-provided value may be before it is clipped with "…". With these caps an
- * asset line is at most 5 × (80 + 200 + 80 + 200) + 40 = 2840 characters once escaped, so any one
- * line fits in a section, and 40 lines need at most 40 sections.
- */
-export const VALUE_LIMITS = {
-  name: 200,
-  requestName: 200,
-  user: 200,
-  assetType: 80,
-  assetStatus: 80,
-  assetNote: 200,
-  status: 80,
-  accessLevel: 80,
-} as const;
-
 /**
  * Clips `text` to at most `max` UTF-16 code units, the "…" included, cutting only between grapheme
  * clusters (never inside a surrogate pair, an emoji sequence or a letter with its combining marks).
@@ -126,74 +134,32 @@ export const truncate = clipGraphemes;
 export const escapeMrkdwn = (text: string): string =>
   text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
-// Control characters and the explicit bidi embedding/override/isolate controls ("Trojan Source"
-// reordering); ordinary right-to-left text needs none of them and is kept as it is.
-const CONTROL_OR_BIDI = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu;
-
-/** A user-provided value on one line: whitespace runs become one space, control characters go. */
-export const oneLine = (text: string): string =>
-  text.replace(/\s+/gu, ' ').replace(CONTROL_OR_BIDI, '').trim();
-
 /** A user-provided value, ready for mrkdwn: one line, clipped, escaped. */
 const md = (text: string, max: number): string => escapeMrkdwn(truncate(oneLine(text), max));
 
 const mrkdwn = (text: string): MrkdwnTextObject => ({ type: 'mrkdwn', text, verbatim: true });
 
-interface StatusLook {
-  emoji: string;
-  label: string;
-  known: boolean;
-}
-
-const KNOWN_STATUSES: Record<string, Omit<StatusLook, 'known'>> = {
-  SUCCESS: { emoji: ':white_check_mark:', label: 'Connected' },
-  PARTIAL_SUCCESS: { emoji: ':warning:', label: 'Partially connected' },
-  FAILED: { emoji: ':x:', label: 'Connection failed' },
+/** Slack's emoji for each status (shortcodes: Slack renders them in every client). */
+const STATUS_EMOJI: StatusStyles<{ emoji: string }> = {
+  SUCCESS: { emoji: ':white_check_mark:' },
+  PARTIAL_SUCCESS: { emoji: ':warning:' },
+  FAILED: { emoji: ':x:' },
+  other: { emoji: ':grey_question:' },
 };
 
-/** Emoji and words for a status: the three Leadsie sends, or a neutral look showing the raw value. */
-const statusLook = (status: string | null): StatusLook => {
-  const raw = status === null ? '' : oneLine(status);
-  const known = KNOWN_STATUSES[raw.toUpperCase()];
-  if (known) return { ...known, known: true };
-  return {
-    emoji: ':grey_question:',
-    label: raw === '' ? 'No status' : `Status ${truncate(raw, VALUE_LIMITS.status)}`,
-    known: false,
-  };
-};
-
-/** Who the delivery is about: the client's name (v2), else the user, else "(no user)". Raw, one line. */
-const whoOf = (event: ConnectionEvent): string => {
-  const client = event.client?.name ? oneLine(event.client.name) : '';
-  if (client !== '') return client;
-  const user = event.user ? oneLine(event.user) : '';
-  return user !== '' ? user : '(no user)';
-};
-
-const assetEmoji = (asset: EnvelopeAsset): string => {
-  if (asset.ok === true) return ':white_check_mark:';
-  if (asset.ok === false) return ':x:';
-  return ':grey_question:';
-};
-
-/** The status words of an asset: v2's connectionStatus as sent; v1's isSuccess as Connected/Failed. */
-const assetStatus = (asset: EnvelopeAsset): string => {
-  const sent = asset.connectionStatus ? oneLine(asset.connectionStatus) : '';
-  if (sent !== '') return sent;
-  if (asset.ok === true) return 'Connected';
-  if (asset.ok === false) return 'Failed';
-  return 'Unknown';
+const ASSET_EMOJI: Record<AssetMark, string> = {
+  ok: ':white_check_mark:',
+  failed: ':x:',
+  unknown: ':grey_question:',
 };
 
 /** One line per asset: `✅ *Meta Ad Account* · Harbor Fitness Ads · Connected`, with the note when it failed. */
 const assetLine = (asset: EnvelopeAsset): string => {
-  const name = asset.name && oneLine(asset.name) !== '' ? asset.name : asset.id;
   let line =
-    `${assetEmoji(asset)} *${md(asset.type, VALUE_LIMITS.assetType)}*` +
-    ` · ${md(name, VALUE_LIMITS.name)} · ${md(assetStatus(asset), VALUE_LIMITS.assetStatus)}`;
-  const note = asset.message ? oneLine(asset.message) : '';
-  if (asset.ok === false && note !== '') line += ` — ${md(note, VALUE_LIMITS.assetNote)}`;
+    `${ASSET_EMOJI[assetMark(asset)]} *${md(asset.type, VALUE_LIMITS.assetType)}*` +
+    ` · ${md(assetName(asset), VALUE_LIMITS.name)} · ${md(assetStatus(asset), VALUE_LIMITS.assetStatus)}`;
+  const note = assetNote(asset);
+  if (note !== '') line += ` — ${md(note, VALUE_LIMITS.assetNote)}`;
   return line;
 };
 
@@ -230,16 +196,6 @@ export interface SlackMessageOptions {
   linkHosts?: readonly string[];
 }
 
-const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
-
-/** Which assets get a line: all of them up to the cap; past it, failed ones first (stable order). */
-const listedAssets = (assets: EnvelopeAsset[], cap: number): EnvelopeAsset[] => {
-  if (assets.length <= cap) return assets;
-  const failed = assets.filter((a) => a.ok === false);
-  const others = assets.filter((a) => a.ok !== false);
-  return [...failed, ...others].slice(0, cap);
-};
-
 /**
  * Builds the Slack message of one connection event. Always within Slack's limits (`SLACK_LIMITS`):
  * at most 50 blocks, sections ≤ 3000 characters, header ≤ 150, fallback text ≤ 3000. User-provided
@@ -250,14 +206,13 @@ export const buildSlackMessage = (
   event: ConnectionEvent,
   options: SlackMessageOptions = {},
 ): SlackMessage => {
-  const look = statusLook(event.status);
+  const look = statusLook(event.status, STATUS_EMOJI, (raw) => truncate(raw, VALUE_LIMITS.status));
   const who = whoOf(event);
   const testPrefix = event.isTest ? '[TEST] ' : '';
-  const total = event.assets.length;
-  const connected = event.assets.filter((a) => a.ok === true).length;
-  const failed = event.assets.filter((a) => a.ok === false).length;
+  const counts = assetCounts(event);
+  const { total, connected } = counts;
   const rawStatus = event.status ? truncate(oneLine(event.status), VALUE_LIMITS.status) : '';
-  const requestName = oneLine(event.request.name) === '' ? '(unnamed request)' : event.request.name;
+  const requestName = requestNameOf(event);
 
   // Header: plain text, so no escaping; the name gets what the fixed parts leave of the 150.
   const headerStart = `${testPrefix}${look.emoji} `;
@@ -279,9 +234,7 @@ export const buildSlackMessage = (
       `*Access level*\n${event.accessLevel ? md(event.accessLevel, VALUE_LIMITS.accessLevel) : '(not sent)'}`,
     ),
   );
-  fields.push(
-    mrkdwn(`*Assets*\n${connected} of ${total} connected${failed > 0 ? `, ${failed} failed` : ''}`),
-  );
+  fields.push(mrkdwn(`*Assets*\n${countsText(counts)}`));
 
   const blocks: SlackBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: headerText, emoji: true } },
@@ -290,7 +243,7 @@ export const buildSlackMessage = (
   if (event.isTest) {
     blocks.push({
       type: 'context',
-      elements: [mrkdwn(':test_tube: Leadsie test payload — not a real client connection')],
+      elements: [mrkdwn(`:test_tube: ${TEST_PAYLOAD_NOTE}`)],
     });
   }
   blocks.push({ type: 'divider' });
@@ -312,13 +265,8 @@ export const buildSlackMessage = (
       sections = pack(listed.slice(0, shown).map(assetLine), SLACK_LIMITS.sectionText);
     }
     for (const text of sections) blocks.push({ type: 'section', text: mrkdwn(text) });
-    const shownFailed = listed.slice(0, shown).filter((a) => a.ok === false).length;
-    const more = total - shown;
-    if (more > 0) {
-      blocks.push({
-        type: 'context',
-        elements: [mrkdwn(`…and ${plural(more, 'more asset')} (${failed - shownFailed} failed)`)],
-      });
+    if (total - shown > 0) {
+      blocks.push({ type: 'context', elements: [mrkdwn(moreText(counts, listed, shown))] });
     }
   }
 
@@ -339,7 +287,7 @@ export const buildSlackMessage = (
     type: 'context',
     elements: [
       mrkdwn(
-        `Leadsie API v${event.apiVersion} · received ${escapeMrkdwn(event.receivedAt)} · event ${escapeMrkdwn(truncate(event.eventId, 100))}`,
+        `Leadsie API v${event.apiVersion} · received ${escapeMrkdwn(event.receivedAt)} · event ${escapeMrkdwn(truncate(event.eventId, VALUE_LIMITS.eventId))}`,
       ),
     ],
   });

@@ -20,7 +20,7 @@ import {
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
-export const teams: ConsumerModule<TeamsSettings, TeamsSettings | undefined, 'teams'> = {
+export const teams = {
   contextKey: 'teams',
   schema: teamsSettings,
   instances: (settings) => (settings === undefined ? [] : [{ name: 'teams', settings }]),
@@ -62,4 +62,10 @@ export const teams: ConsumerModule<TeamsSettings, TeamsSettings | undefined, 'te
       ];
     },
   },
-};
+  // The context the infrastructure tests, the bench and the removability check synthesize: statuses and link hosts.
+  example: {
+    secretName: 'leadsie-webhooks/teams-webhook-url',
+    statuses: ['PARTIAL_SUCCESS', 'FAILED'],
+    linkHosts: ['crm.agency.example'],
+  },
+} satisfies ConsumerModule<TeamsSettings, TeamsSettings | undefined, 'teams'>;

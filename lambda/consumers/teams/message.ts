@@ -25,12 +25,34 @@
  *
  * Pure: no I/O, the same event always gives the same message.
  */
+import {
+  type AssetMark,
+  assetCounts,
+  assetMark,
+  assetName,
+  assetNote,
+  assetStatus,
+  countsText,
+  listedAssets,
+  MAX_LISTED_ASSETS,
+  moreText,
+  oneLine,
+  plural,
+  requestNameOf,
+  type StatusStyles,
+  statusLook,
+  TEST_PAYLOAD_NOTE,
+  VALUE_LIMITS,
+  whoOf,
+} from '../../domain/connection-summary.ts';
 import type { ConnectionEvent, EnvelopeAsset } from '../../domain/envelope.ts';
 import { allowedLink, linkHosts } from '../../domain/links.ts';
 import { clipGraphemes } from '../../domain/text.ts';
 
 /** The link rule lives in `domain/links.ts`, shared with Slack and email. */
 export { allowedLink, LEADSIE_HOSTS } from '../../domain/links.ts';
+/** What every chat message shares (`domain/connection-summary.ts`). */
+export { MAX_LISTED_ASSETS, oneLine, VALUE_LIMITS };
 
 /** A run of text, shown as is (the schema gives `TextRun` no Markdown). */
 export interface TextRun {
@@ -88,22 +110,6 @@ export const TEAMS_LIMITS = {
   fallbackText: 1000,
 } as const;
 
-/** At most this many assets get a line; the rest are summarised as "…and N more assets (M failed)". */
-export const MAX_LISTED_ASSETS = 40;
-
-/** Longest a single value from the payload may be before it is clipped with "…". */
-export const VALUE_LIMITS = {
-  name: 200,
-  requestName: 200,
-  user: 200,
-  assetType: 80,
-  assetStatus: 80,
-  assetNote: 200,
-  status: 80,
-  accessLevel: 80,
-  eventId: 100,
-} as const;
-
 export interface TeamsMessageOptions {
   /**
    * Hosts a link may point to, besides Leadsie's (`LEADSIE_HOSTS`); a host matches itself and its
@@ -112,64 +118,17 @@ export interface TeamsMessageOptions {
   linkHosts?: readonly string[];
 }
 
-// Control characters and the explicit bidi embedding/override/isolate controls ("Trojan Source").
-const CONTROL_OR_BIDI = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu;
-
-/** A value from the payload on one line: whitespace runs become one space, control characters go. */
-export const oneLine = (text: string): string =>
-  text.replace(/\s+/gu, ' ').replace(CONTROL_OR_BIDI, '').trim();
-
 const clip = (text: string, max: number): string => clipGraphemes(oneLine(text), max);
 
-type Color = TextRun['color'];
-
-interface StatusLook {
-  emoji: string;
-  label: string;
-  color: Color;
-  known: boolean;
-}
-
-const KNOWN_STATUSES: Record<string, Omit<StatusLook, 'known'>> = {
-  SUCCESS: { emoji: '✅', label: 'Connected', color: 'Good' },
-  PARTIAL_SUCCESS: { emoji: '⚠️', label: 'Partially connected', color: 'Warning' },
-  FAILED: { emoji: '❌', label: 'Connection failed', color: 'Attention' },
+/** Teams' emoji and colour for each status (an unknown one keeps the default colour). */
+const STATUS_STYLES: StatusStyles<{ emoji: string; color: TextRun['color'] }> = {
+  SUCCESS: { emoji: '✅', color: 'Good' },
+  PARTIAL_SUCCESS: { emoji: '⚠️', color: 'Warning' },
+  FAILED: { emoji: '❌', color: 'Attention' },
+  other: { emoji: '❔', color: undefined },
 };
 
-const statusLook = (status: string | null): StatusLook => {
-  const raw = status === null ? '' : oneLine(status);
-  const known = KNOWN_STATUSES[raw.toUpperCase()];
-  if (known) return { ...known, known: true };
-  return {
-    emoji: '❔',
-    label: raw === '' ? 'No status' : `Status ${clip(raw, VALUE_LIMITS.status)}`,
-    color: undefined,
-    known: false,
-  };
-};
-
-/** Who the delivery is about: the client's name (v2), else the user, else "(no user)". */
-const whoOf = (event: ConnectionEvent): string => {
-  const client = event.client?.name ? oneLine(event.client.name) : '';
-  if (client !== '') return client;
-  const user = event.user ? oneLine(event.user) : '';
-  return user !== '' ? user : '(no user)';
-};
-
-const assetEmoji = (asset: EnvelopeAsset): string => {
-  if (asset.ok === true) return '✅';
-  if (asset.ok === false) return '❌';
-  return '❔';
-};
-
-/** v2's connectionStatus as sent; v1's isSuccess as Connected/Failed. */
-const assetStatus = (asset: EnvelopeAsset): string => {
-  const sent = asset.connectionStatus ? oneLine(asset.connectionStatus) : '';
-  if (sent !== '') return sent;
-  if (asset.ok === true) return 'Connected';
-  if (asset.ok === false) return 'Failed';
-  return 'Unknown';
-};
+const ASSET_EMOJI: Record<AssetMark, string> = { ok: '✅', failed: '❌', unknown: '❔' };
 
 const run = (text: string, style: Omit<TextRun, 'type' | 'text'> = {}): TextRun => ({
   type: 'TextRun',
@@ -188,12 +147,11 @@ const paragraph = (
 
 /** `✅ Meta Ad Account · Harbor Fitness Ads · Connected — note`: the type in bold, the note only when it failed. */
 const assetLine = (asset: EnvelopeAsset): RichTextBlock => {
-  const name = asset.name && oneLine(asset.name) !== '' ? asset.name : asset.id;
-  let rest = ` · ${clip(name, VALUE_LIMITS.name)} · ${clip(assetStatus(asset), VALUE_LIMITS.assetStatus)}`;
-  const note = asset.message ? oneLine(asset.message) : '';
-  if (asset.ok === false && note !== '') rest += ` — ${clip(note, VALUE_LIMITS.assetNote)}`;
+  let rest = ` · ${clip(assetName(asset), VALUE_LIMITS.name)} · ${clip(assetStatus(asset), VALUE_LIMITS.assetStatus)}`;
+  const note = assetNote(asset);
+  if (note !== '') rest += ` — ${clip(note, VALUE_LIMITS.assetNote)}`;
   return paragraph([
-    run(`${assetEmoji(asset)} `),
+    run(`${ASSET_EMOJI[assetMark(asset)]} `),
     run(clip(asset.type, VALUE_LIMITS.assetType), { weight: 'Bolder' }),
     run(rest),
   ]);
@@ -202,16 +160,6 @@ const assetLine = (asset: EnvelopeAsset): RichTextBlock => {
 /** `Client: Harbor Fitness LLC`, a paragraph of its own (a line break inside a run is not rendered alike everywhere). */
 const fact = (label: string, value: string): RichTextBlock =>
   paragraph([run(`${label}: `, { weight: 'Bolder' }), run(value)]);
-
-const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
-
-/** All assets up to the cap; past it, failed ones first (each group in Leadsie's order). */
-const listedAssets = (assets: EnvelopeAsset[], cap: number): EnvelopeAsset[] => {
-  if (assets.length <= cap) return assets;
-  const failed = assets.filter((a) => a.ok === false);
-  const others = assets.filter((a) => a.ok !== false);
-  return [...failed, ...others].slice(0, cap);
-};
 
 const encoder = new TextEncoder();
 /** Size of the body as sent: UTF-8 bytes of its JSON. */
@@ -227,14 +175,13 @@ export const buildTeamsMessage = (
   event: ConnectionEvent,
   options: TeamsMessageOptions = {},
 ): TeamsMessage => {
-  const look = statusLook(event.status);
+  const look = statusLook(event.status, STATUS_STYLES, (raw) => clip(raw, VALUE_LIMITS.status));
   const who = whoOf(event);
   const testPrefix = event.isTest ? '[TEST] ' : '';
-  const total = event.assets.length;
-  const connected = event.assets.filter((a) => a.ok === true).length;
-  const failed = event.assets.filter((a) => a.ok === false).length;
+  const counts = assetCounts(event);
+  const { total, connected } = counts;
   const rawStatus = event.status ? clip(event.status, VALUE_LIMITS.status) : '';
-  const requestName = oneLine(event.request.name) === '' ? '(unnamed request)' : event.request.name;
+  const requestName = requestNameOf(event);
 
   const head: RichTextBlock[] = [
     paragraph([
@@ -250,7 +197,7 @@ export const buildTeamsMessage = (
     ),
   ];
   if (event.isTest) {
-    head.push(paragraph([run('🧪 Leadsie test payload — not a real client connection', { isSubtle: true })]));
+    head.push(paragraph([run(`🧪 ${TEST_PAYLOAD_NOTE}`, { isSubtle: true })]));
   }
   const present = (value: string | null | undefined): value is string =>
     typeof value === 'string' && oneLine(value) !== '';
@@ -264,7 +211,7 @@ export const buildTeamsMessage = (
       present(event.accessLevel) ? clip(event.accessLevel, VALUE_LIMITS.accessLevel) : '(not sent)',
     ),
   );
-  facts.push(fact('Assets', `${connected} of ${total} connected${failed > 0 ? `, ${failed} failed` : ''}`));
+  facts.push(fact('Assets', countsText(counts)));
   const [firstFact] = facts;
   if (firstFact) firstFact.spacing = 'Medium';
   head.push(...facts);
@@ -297,15 +244,7 @@ export const buildTeamsMessage = (
       body.push(...lines.slice(0, shown));
       const first = body[head.length];
       if (first) body[head.length] = { ...first, separator: true };
-      const more = total - shown;
-      if (more > 0) {
-        const shownFailed = listed.slice(0, shown).filter((a) => a.ok === false).length;
-        body.push(
-          paragraph([
-            run(`…and ${plural(more, 'more asset')} (${failed - shownFailed} failed)`, { isSubtle: true }),
-          ]),
-        );
-      }
+      if (total - shown > 0) body.push(paragraph([run(moreText(counts, listed, shown), { isSubtle: true })]));
     }
     body.push(footer);
     const card: AdaptiveCard = {
