@@ -11,6 +11,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod/mini';
 import { DynamoDbConnectionStore } from '../adapters/dynamodb-connection-store.ts';
+import { DynamoDbOrderingGuard } from '../adapters/ordering-guard.ts';
 import { CachedSecret } from '../adapters/secrets.ts';
 import { SqsDeadLetterQueue, SqsMessageDelayer } from '../adapters/sqs-queues.ts';
 import { engineFromEnv } from '../consumers/engine-deps.ts';
@@ -19,6 +20,7 @@ import { type CrmUpdaterDeps, hubspotTargetFromEnv, makeHandler } from '../consu
 import { readConsumerEnv, readEnv, requiredSecretId, textFact } from '../consumers/settings.ts';
 import { CRM_TARGETS, ENV } from '../contract.ts';
 import { dynamoDbClient, secretsManagerClient, sqsClient } from '../shared/clients.ts';
+import { orderLeaseMs } from '../use-cases/update-crm.ts';
 
 export { type CrmUpdaterDeps, makeHandler };
 
@@ -42,6 +44,8 @@ export const defaultDeps = (logger: Logger, env: NodeJS.ProcessEnv = process.env
         ? hubspotTargetFromEnv(env, secret, settings.httpTimeoutMs)
         : forwarderFromEnv(env, secret, settings.name, settings.httpTimeoutMs),
     versions: new DynamoDbConnectionStore(dynamoDbClient(), tableName),
+    ordering: new DynamoDbOrderingGuard(dynamoDbClient(), tableName),
+    orderLeaseMs: orderLeaseMs(settings.httpTimeoutMs),
     deadLetters: new SqsDeadLetterQueue(sqsClient(), settings.deadLetterQueueUrl),
     delayer: new SqsMessageDelayer(sqsClient(), settings.queueUrl),
     log: logger,

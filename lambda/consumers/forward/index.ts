@@ -4,9 +4,11 @@
  * posts to `FORWARD_WEBHOOK_URL` signed with `FORWARD_WEBHOOK_SECRET`, or writes to its outbox.
  */
 import * as z from 'zod/mini';
+import { InMemoryOrderingGuard } from '../../adapters/ordering-guard.ts';
 import { staticSecret } from '../../adapters/secrets.ts';
 import { ENV } from '../../contract.ts';
 import { ConfigurationError } from '../../shared/env.ts';
+import { orderLeaseMs } from '../../use-cases/update-crm.ts';
 import { localEngine } from '../local-engine.ts';
 import type { ConsumerModule } from '../module.ts';
 import { envOf } from '../settings.ts';
@@ -57,6 +59,7 @@ export const forward: ConsumerModule<ForwarderSettings, ForwarderSettings[], 'fo
     start: ({ env, store, log, say, outbox, httpTimeoutMs }) => {
       const url = env.FORWARD_WEBHOOK_URL;
       const secret = env.FORWARD_WEBHOOK_SECRET;
+      const ordering = new InMemoryOrderingGuard();
       return [
         {
           name: 'forward',
@@ -75,6 +78,9 @@ export const forward: ConsumerModule<ForwarderSettings, ForwarderSettings[], 'fo
                       timeoutMs: httpTimeoutMs,
                     }),
               versions: store,
+              // One process: every local invocation shares this guard.
+              ordering,
+              orderLeaseMs: orderLeaseMs(httpTimeoutMs),
               log,
               ...localEngine({ store, env }),
               ...queue,
