@@ -30,10 +30,10 @@ export interface CrmResult {
 }
 
 /**
- * How many of the consumer's HTTP timeouts the ordering lease lasts. A send makes at most three
- * calls bounded by that timeout (the first and the two in-process retries of `withBackoff`), with
- * short waits between them and a secret read before: one more timeout covers those, so a live
- * sender always finishes within its lease, and one that died holds the others off no longer.
+ * How many of the consumer's HTTP timeouts the ordering lease lasts. A send is the first call and
+ * the in-process retries of `withBackoff`, each bounded by that timeout, with short waits between
+ * them and a secret read before: one timeout more than the calls covers those, so a live sender
+ * finishes within its lease, and one that died holds the others off no longer.
  */
 export const ORDER_LEASE_HTTP_TIMEOUTS = 4;
 
