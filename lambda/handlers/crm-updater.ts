@@ -5,8 +5,10 @@
  * target's outage never delays another. Each module reads its own settings from the environment.
  *
  * Stale events (older than the stored latest state of their user and request) are skipped, so a
- * delayed or replayed event never takes a CRM back to older data. HubSpot's upsert is idempotent by
- * itself, so it writes an outcome only once a try fails; a forwarder claims before each send.
+ * delayed or replayed event never takes a CRM back to older data; the ordering guard on the table
+ * keeps two invocations at once from sending an older version after a newer one (see `updateCrm`).
+ * HubSpot's upsert is idempotent by itself, so it writes an outcome only once a try fails; a
+ * forwarder claims before each send.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod/mini';
