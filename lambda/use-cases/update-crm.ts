@@ -33,7 +33,9 @@ export interface CrmResult {
  * How many of the consumer's HTTP timeouts the ordering lease lasts. A send is the first call and
  * the in-process retries of `withBackoff`, each bounded by that timeout, with short waits between
  * them and a secret read before: one timeout more than the calls covers those, so a live sender
- * finishes within its lease, and one that died holds the others off no longer.
+ * finishes within its lease, and one that died holds the others off no longer. It also outlasts
+ * the function's timeout as the stack deploys it (test/infra/ordering-lease.test.ts), so Lambda
+ * kills a stalled holder before its lease can run out under it.
  */
 export const ORDER_LEASE_HTTP_TIMEOUTS = 4;
 
