@@ -72,8 +72,10 @@ export const RECONCILER_RETRY = {
   maxDelayMs: DEFAULTS.publishRetryMaxMs,
 };
 export const RECONCILER_PERIOD_MS = 5 * MINUTE;
-/** A queue's visibility timeout (six times a 30-second function timeout, as the Subscriber sets). */
-export const VISIBILITY_TIMEOUT_MS = 180_000;
+/** A consumer function's timeout (the Subscriber's default): Lambda kills an invocation then. */
+export const CONSUMER_TIMEOUT_MS = 30_000;
+/** A queue's visibility timeout (six times the function timeout, as the Subscriber sets). */
+export const VISIBILITY_TIMEOUT_MS = 6 * CONSUMER_TIMEOUT_MS;
 export const MAX_RECEIVE_COUNT = 100;
 export const BATCH_SIZE = 10;
 
@@ -696,6 +698,7 @@ export class World {
     const free = () => this.busy.set(spec.name, (this.busy.get(spec.name) ?? 1) - 1);
     this.kernel.spawn(spec.name, async (actor) => {
       actor.onCrash = free;
+      actor.deadline = this.kernel.now + CONSUMER_TIMEOUT_MS;
       const eventIds = batch.map(({ record }) => eventIdOf(record.body));
       this.kernel.record(
         actor.name,
