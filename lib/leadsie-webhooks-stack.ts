@@ -65,9 +65,9 @@ export const deadLetterQueueOutputId = (consumerName: string): string =>
 /**
  * The table actions of each access a consumer module may ask for: the stored latest version of an
  * event's (user, request), read-only; or its once-only records (the delivery engine's outcome items,
- * and the Sheets header lease), conditional puts, updates and reads of single items. Every consumer
- * on the engine asks for the latter; the other half of the engine's needs,
- * `sqs:ChangeMessageVisibility` on its own queue, the Subscriber grants with the queue's URL.
+ * the Sheets header lease, the CRM updater's ordering guard), conditional puts, updates and reads of
+ * single items. Every consumer on the engine asks for the latter; the other half of the engine's
+ * needs, `sqs:ChangeMessageVisibility` on its own queue, the Subscriber grants with the queue's URL.
  */
 const TABLE_ACTIONS: Record<Exclude<TableAccess, 'none'>, string[]> = {
   'read-latest': ['dynamodb:GetItem'],

@@ -1,18 +1,20 @@
 /**
  * What HubSpot and the webhook forwarders share: the CRM use case (skip an event without a user or
- * older than the stored latest state of its user and request, else upsert) on the delivery engine,
+ * older than the stored latest state of its user and request, else upsert under the ordering guard,
+ * so two invocations at once never send an older version after a newer one) on the delivery engine,
  * and the deps each such function builds from its environment. Each module has its own entry that
  * passes its own target, so either folder can be deleted alone and neither bundle holds the other.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod/mini';
 import { DynamoDbConnectionStore } from '../adapters/dynamodb-connection-store.ts';
+import { DynamoDbOrderingGuard } from '../adapters/ordering-guard.ts';
 import { CachedSecret, type SecretSource } from '../adapters/secrets.ts';
 import { SqsDeadLetterQueue, SqsMessageDelayer } from '../adapters/sqs-queues.ts';
 import { ENV } from '../contract.ts';
 import { dynamoDbClient, secretsManagerClient, sqsClient } from '../shared/clients.ts';
 import type { CrmTarget } from '../use-cases/ports.ts';
-import { type UpdateCrmDeps, updateCrm } from '../use-cases/update-crm.ts';
+import { orderLeaseMs, type UpdateCrmDeps, updateCrm } from '../use-cases/update-crm.ts';
 import { engineFromEnv } from './engine-deps.ts';
 import { type EngineDeps, makeDeliveryEngine, skip } from './runtime/engine.ts';
 import { readConsumerEnv, readEnv, requiredSecretId, textFact } from './settings.ts';
@@ -60,6 +62,8 @@ export const crmDepsFromEnv = (
     name: settings.name,
     target: target({ secret, name: settings.name, httpTimeoutMs: settings.httpTimeoutMs }),
     versions: new DynamoDbConnectionStore(dynamoDbClient(), tableName),
+    ordering: new DynamoDbOrderingGuard(dynamoDbClient(), tableName),
+    orderLeaseMs: orderLeaseMs(settings.httpTimeoutMs),
     deadLetters: new SqsDeadLetterQueue(sqsClient(), settings.deadLetterQueueUrl),
     delayer: new SqsMessageDelayer(sqsClient(), settings.queueUrl),
     log: logger,

@@ -175,6 +175,42 @@ export interface CrmTarget {
   upsert(event: ConnectionEvent): Promise<CrmReceipt | undefined>;
 }
 
+/** The sends that must reach one consumer's target in version order: those of one (user, request). */
+export interface OrderKey {
+  consumer: string;
+  user: string | null;
+  requestUrl: string;
+}
+
+/**
+ * - `acquired`: this send holds the lease (`owner` gives it back);
+ * - `stale`: the consumer already applied a newer version (`appliedVersion`);
+ * - `busy`: another send holds the lease until `leaseUntil` (epoch ms).
+ */
+export type OrderClaim =
+  | { outcome: 'acquired'; owner: string }
+  | { outcome: 'stale'; appliedVersion: number }
+  | { outcome: 'busy'; leaseUntil: number };
+
+/**
+ * Keeps one consumer's sends of one (user, request) in version order across concurrent invocations:
+ * a send holds a short lease, and the version it applied is remembered, so an older version is
+ * neither sent at the same time as a newer one nor after it.
+ */
+export interface OrderingGuard {
+  /**
+   * Takes the lease of `key` for a send of `version` until `leaseUntil` (epoch ms), in one
+   * conditional write: unless another send holds a live lease, or a newer version was applied.
+   */
+  acquire(key: OrderKey, version: number, nowMs: number, leaseUntil: number): Promise<OrderClaim>;
+  /**
+   * Gives the lease back, if `owner` still holds it, in one conditional write; with `appliedVersion`
+   * (the send worked), also records that version as applied. False when the lease was no longer
+   * `owner`'s (it ran out and another send took it): nothing was written.
+   */
+  release(key: OrderKey, owner: string, appliedVersion: number | null): Promise<boolean>;
+}
+
 /** What a CRM or webhook target answered to a write it took: `upserted 200`, `posted 204`. */
 export interface CrmReceipt {
   outcome: 'upserted' | 'posted';

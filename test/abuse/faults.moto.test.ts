@@ -19,6 +19,7 @@ import {
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
+import { DynamoDbOrderingGuard } from '../../lambda/adapters/ordering-guard.ts';
 import { staticSecret } from '../../lambda/adapters/secrets.ts';
 import { SnsEventPublisher } from '../../lambda/adapters/sns-event-publisher.ts';
 import { makeCrmHandler as makeCrmUpdater } from '../../lambda/consumers/crm.ts';
@@ -387,6 +388,7 @@ describe.skipIf(!motoAvailable())('faults (moto)', () => {
           timeoutMs: 1_000,
         }),
         versions: store,
+        ordering: new DynamoDbOrderingGuard(dynamo, 'connections'),
       });
       return { ...queues, handler };
     };
@@ -401,6 +403,7 @@ describe.skipIf(!motoAvailable())('faults (moto)', () => {
           timeoutMs,
         }),
         versions: store,
+        ordering: new DynamoDbOrderingGuard(dynamo, 'connections'),
       });
       return { ...queues, handler };
     };

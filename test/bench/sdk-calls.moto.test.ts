@@ -39,6 +39,7 @@ import {
 import { v1Payload } from '../../bench/payloads.ts';
 import { connectionsTableDefinition } from '../../lambda/adapters/connections-table-definition.ts';
 import { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
+import { DynamoDbOrderingGuard } from '../../lambda/adapters/ordering-guard.ts';
 import { PowertoolsMetrics } from '../../lambda/adapters/powertools-metrics.ts';
 import { CachedSecret } from '../../lambda/adapters/secrets.ts';
 import { SnsEventPublisher } from '../../lambda/adapters/sns-event-publisher.ts';
@@ -372,6 +373,7 @@ describe.skipIf(!motoAvailable())('AWS calls per webhook (counted against moto)'
           timeoutMs: 5000,
         }),
         versions: store,
+        ordering: new DynamoDbOrderingGuard(dynamo, tableName),
         log: crmLog,
         metrics: crmMetrics,
         ...queues,

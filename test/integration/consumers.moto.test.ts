@@ -9,6 +9,7 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
+import { DynamoDbOrderingGuard } from '../../lambda/adapters/ordering-guard.ts';
 import { staticSecret } from '../../lambda/adapters/secrets.ts';
 import { SnsEventPublisher, snsMessageAttributes } from '../../lambda/adapters/sns-event-publisher.ts';
 import { makeCrmHandler as makeCrmUpdater } from '../../lambda/consumers/crm.ts';
@@ -130,6 +131,7 @@ describe.skipIf(!motoAvailable())('consumers end to end on moto', () => {
           timeoutMs: 2_000,
         }),
         versions: store,
+        ordering: new DynamoDbOrderingGuard(dynamo, 'connections'),
       }),
     };
     const forwardQueues = await subscribeConsumer('forward-zapier');
@@ -147,6 +149,7 @@ describe.skipIf(!motoAvailable())('consumers end to end on moto', () => {
           timeoutMs: 2_000,
         }),
         versions: store,
+        ordering: new DynamoDbOrderingGuard(dynamo, 'connections'),
       }),
     };
   });

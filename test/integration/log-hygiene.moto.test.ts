@@ -35,6 +35,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoDbConnectionStore } from '../../lambda/adapters/dynamodb-connection-store.ts';
+import { DynamoDbOrderingGuard } from '../../lambda/adapters/ordering-guard.ts';
 import { PowertoolsMetrics } from '../../lambda/adapters/powertools-metrics.ts';
 import { CachedSecret, RotatingSecret } from '../../lambda/adapters/secrets.ts';
 import { SnsEventPublisher } from '../../lambda/adapters/sns-event-publisher.ts';
@@ -402,6 +403,7 @@ describe.skipIf(!motoAvailable())('log hygiene: the functions as Lambda runs the
             timeoutMs: 2_000,
           }),
           versions: store,
+          ordering: new DynamoDbOrderingGuard(clients.dynamo, 'connections'),
         }),
       ),
       'forward-zapier': consumer('forward-zapier', (base) =>
@@ -414,6 +416,7 @@ describe.skipIf(!motoAvailable())('log hygiene: the functions as Lambda runs the
             timeoutMs: 2_000,
           }),
           versions: store,
+          ordering: new DynamoDbOrderingGuard(clients.dynamo, 'connections'),
         }),
       ),
       sheets: consumer('sheets', (base) =>

@@ -17,6 +17,11 @@ export interface Actor {
   done: boolean;
   /** Called once if the actor crashes (its caller never gets an answer). */
   onCrash?: () => void;
+  /**
+   * When the function is killed (Lambda's timeout): a step that would start at or after it is a
+   * crash instead. Unset: no limit.
+   */
+  deadline?: number;
 }
 
 export type FaultKind =
@@ -115,10 +120,17 @@ export class Kernel {
     return actor;
   }
 
-  /** Waits for the kernel to let `actor` take its next step; never returns for a crashed actor. */
-  gate(actor: Actor): Promise<void> {
+  /**
+   * Waits for the kernel to let `actor` take its next step; never returns for a crashed actor, nor
+   * for one whose deadline passed while it waited (the function was killed).
+   */
+  async gate(actor: Actor): Promise<void> {
     if (actor.dead) return new Promise(() => undefined);
-    return new Promise((resolve) => this.gates.push({ actor, resolve }));
+    await new Promise<void>((resolve) => this.gates.push({ actor, resolve }));
+    if (actor.deadline !== undefined && this.now >= actor.deadline) {
+      this.record(actor.name, 'killed at its function timeout', []);
+      await this.crash(actor);
+    }
   }
 
   crash(actor: Actor): Promise<never> {

@@ -10,7 +10,8 @@ export const MUTATIONS = {
   'publish-errors-transient':
     'every publish error looks transient to the use cases (the classifier can never say permanent)',
   'reconciler-one-page': 'the pending listing stops after its first page',
-  'no-version-check': 'the version check reads no stored version, so no event is ever stale',
+  'no-version-check':
+    'the version check reads no stored version and the ordering guard lets every send through, so no event is ever stale',
 } as const;
 
 export type MutationName = keyof typeof MUTATIONS;

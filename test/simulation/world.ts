@@ -19,6 +19,7 @@
  */
 import type { SQSRecord } from 'aws-lambda';
 import { encodeTime } from 'ulid';
+import { InMemoryOrderingGuard } from '../../lambda/adapters/ordering-guard.ts';
 import { staticSecret } from '../../lambda/adapters/secrets.ts';
 import { snsMessageAttributes } from '../../lambda/adapters/sns-event-publisher.ts';
 import type { DeadLetter, DeadLetterSink, MessageDelayer } from '../../lambda/adapters/sqs-queues.ts';
@@ -44,10 +45,12 @@ import type {
   CrmTarget,
   EventPublisher,
   Log,
+  OrderingGuard,
   PendingDeliveries,
 } from '../../lambda/use-cases/ports.ts';
 import type { ReconcileDeps } from '../../lambda/use-cases/reconcile-pending.ts';
 import { reconcilePending } from '../../lambda/use-cases/reconcile-pending.ts';
+import { orderLeaseMs } from '../../lambda/use-cases/update-crm.ts';
 import { apiEvent } from '../support/api-event.ts';
 import { InMemoryConnectionStore } from '../support/fakes.ts';
 import { InMemoryMetrics } from '../support/metrics.ts';
@@ -69,8 +72,10 @@ export const RECONCILER_RETRY = {
   maxDelayMs: DEFAULTS.publishRetryMaxMs,
 };
 export const RECONCILER_PERIOD_MS = 5 * MINUTE;
-/** A queue's visibility timeout (six times a 30-second function timeout, as the Subscriber sets). */
-export const VISIBILITY_TIMEOUT_MS = 180_000;
+/** A consumer function's timeout (the Subscriber's default): Lambda kills an invocation then. */
+export const CONSUMER_TIMEOUT_MS = 30_000;
+/** A queue's visibility timeout (six times the function timeout, as the Subscriber sets). */
+export const VISIBILITY_TIMEOUT_MS = 6 * CONSUMER_TIMEOUT_MS;
 export const MAX_RECEIVE_COUNT = 100;
 export const BATCH_SIZE = 10;
 
@@ -453,6 +458,8 @@ export interface LeadsieRequest {
 export class World {
   readonly store: InMemoryConnectionStore;
   readonly ledger = new InMemoryOutcomeLedger(30);
+  /** The ordering guard the version-checked consumers share (one table item per pair, as deployed). */
+  readonly ordering = new InMemoryOrderingGuard();
   readonly topic: SimTopic;
   readonly queues = new Map<string, SimQueue>();
   readonly targets = new Map<string, SimTarget>();
@@ -691,6 +698,7 @@ export class World {
     const free = () => this.busy.set(spec.name, (this.busy.get(spec.name) ?? 1) - 1);
     this.kernel.spawn(spec.name, async (actor) => {
       actor.onCrash = free;
+      actor.deadline = this.kernel.now + CONSUMER_TIMEOUT_MS;
       const eventIds = batch.map(({ record }) => eventIdOf(record.body));
       this.kernel.record(
         actor.name,
@@ -757,7 +765,18 @@ export class World {
               return value;
             },
           };
-    return makeCrmHandler({ ...common, target, versions, once: spec.once });
+    const ordering: OrderingGuard =
+      this.options.mutation === 'no-version-check'
+        ? { acquire: async () => ({ outcome: 'acquired', owner: 'unchecked' }), release: async () => true }
+        : this.wrap(actor, 'ordering', this.ordering, dynamoErrors);
+    return makeCrmHandler({
+      ...common,
+      target,
+      versions,
+      ordering,
+      orderLeaseMs: orderLeaseMs(DEFAULTS.httpTimeoutMs),
+      once: spec.once,
+    });
   }
 
   setInvocation(name: string): void {

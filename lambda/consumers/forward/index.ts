@@ -4,8 +4,10 @@
  * posts to `FORWARD_WEBHOOK_URL` signed with `FORWARD_WEBHOOK_SECRET`, or writes to its outbox.
  */
 import * as z from 'zod/mini';
+import { InMemoryOrderingGuard } from '../../adapters/ordering-guard.ts';
 import { staticSecret } from '../../adapters/secrets.ts';
 import { ConfigurationError } from '../../shared/env.ts';
+import { orderLeaseMs } from '../../use-cases/update-crm.ts';
 import { localEngine } from '../local-engine.ts';
 import type { ConsumerModule } from '../module.ts';
 import { envOf } from '../settings.ts';
@@ -56,6 +58,7 @@ export const forward = {
     start: ({ env, store, log, say, outbox, httpTimeoutMs }) => {
       const url = env.FORWARD_WEBHOOK_URL;
       const secret = env.FORWARD_WEBHOOK_SECRET;
+      const ordering = new InMemoryOrderingGuard();
       return [
         {
           name: 'forward',
@@ -74,6 +77,9 @@ export const forward = {
                       timeoutMs: httpTimeoutMs,
                     }),
               versions: store,
+              // One process: every local invocation shares this guard.
+              ordering,
+              orderLeaseMs: orderLeaseMs(httpTimeoutMs),
               log,
               ...localEngine({ store, env }),
               ...queue,

@@ -4,9 +4,11 @@
  * local mode sends with `HUBSPOT_ACCESS_TOKEN` or writes the upsert request to its outbox.
  */
 import * as z from 'zod/mini';
+import { InMemoryOrderingGuard } from '../../adapters/ordering-guard.ts';
 import { staticSecret } from '../../adapters/secrets.ts';
 import { DEFAULTS } from '../../contract.ts';
 import { ConfigurationError } from '../../shared/env.ts';
+import { orderLeaseMs } from '../../use-cases/update-crm.ts';
 import { localEngine } from '../local-engine.ts';
 import type { ConsumerModule } from '../module.ts';
 import { envOf } from '../settings.ts';
@@ -55,6 +57,7 @@ export const hubspot = {
         mapping: DEFAULT_HUBSPOT_MAPPING,
         timeoutMs: httpTimeoutMs,
       });
+      const ordering = new InMemoryOrderingGuard();
       return [
         {
           name: 'hubspot',
@@ -69,6 +72,9 @@ export const hubspot = {
                   ? new OutboxHubspot(target, DEFAULTS.hubspotObjectType, 'hubspot', outbox('hubspot'), say)
                   : target,
               versions: store,
+              // One process: every local invocation shares this guard.
+              ordering,
+              orderLeaseMs: orderLeaseMs(httpTimeoutMs),
               log,
               ...localEngine({ store, env }),
               // As deployed: the upsert is idempotent by itself, so no claim (see handler.ts).
