@@ -144,6 +144,7 @@ const main = async (): Promise<number> => {
       '',
       `  try it          npm run --silent cli -- send-test-event ${local}`,
       `                  curl -X POST "${server.webhookUrl}" -H 'content-type: application/json' --data @samples/v2-partial-multi-platform.json`,
+      `  console         npm run console -- ${local} --open`,
       '',
       `Serving ${ROUTES.webhook.method} ${ROUTES.webhook.path} and ${ROUTES.connections.method} ${ROUTES.connections.path}. Ctrl-C stops.`,
       '',
