@@ -48,6 +48,10 @@ describe.skipIf(!motoAvailable())('RotatingSecret on moto', () => {
   };
   const rotate = async (value: string) => {
     await admin.send(new PutSecretValueCommand({ SecretId: secretArn, SecretString: value }));
+    // The grace runs from moto's CreatedDate (whole seconds, its own clock): the test's clock must
+    // not be behind it, or a second boundary between beforeEach and here moves the grace's end.
+    const current = await admin.send(new GetSecretValueCommand({ SecretId: secretArn }));
+    now = Math.max(now, current.CreatedDate?.getTime() ?? now);
   };
   const accepts = (token: string) => secret.accepts([token]);
   const stages = async () =>
