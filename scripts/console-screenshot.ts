@@ -13,15 +13,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { connectTarget } from '../cli/target.ts';
 import { ConsoleData } from '../console/data.ts';
 import { startConsole } from '../console/server.ts';
 import { startLocal } from '../local/server.ts';
+import { launchChromium } from '../test/support/chromium.ts';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const output = path.resolve(process.argv[2] ?? path.join(REPO, 'docs', 'console.png'));
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 const sample = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(path.join(REPO, 'samples', `${name}.json`), 'utf8')) as Record<string, unknown>;
@@ -79,18 +78,7 @@ const main = async () => {
       label: 'local mode (.local)',
     });
     const server = await startConsole({ data, port: 0 });
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+    const context = await launchChromium(profile, {
       viewport: { width: 1280, height: 760 },
     });
     try {

@@ -13,27 +13,17 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTarget } from '../../cli/target.ts';
 import { ConsoleData } from '../../console/data.ts';
 import { type ConsoleServer, SESSION_COOKIE, startConsole } from '../../console/server.ts';
 import { paths } from '../../local/state.ts';
+import { launchChromium } from '../support/chromium.ts';
 import { Cleanup, pollUntil, readJsonl, startTestLocal, type TestLocal } from '../support/local-harness.ts';
 import { REPO } from '../support/npm-start.ts';
 import { startTargetServer, type TargetServer } from '../support/target-server.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const OUTPUT = path.resolve(REPO, process.env.CONSOLE_TEST_OUTPUT || '.ci-out/console');
 const FORWARD_SECRET = 'console-test-forward-secret-0123456789';
 
@@ -107,7 +97,7 @@ describe('operator console in a browser, on local mode', () => {
 
     const profile = await mkdtemp(path.join(os.tmpdir(), 'console-chromium-'));
     cleanup.add(() => rm(profile, { recursive: true, force: true }));
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: FLAGS });
+    context = await launchChromium(profile);
     cleanup.add(() => context.close());
     page = context.pages()[0] ?? (await context.newPage());
     page.on('dialog', (dialog) => {
